@@ -1,0 +1,50 @@
+# The two commands: `make run` (set up and start the hub) and `make test` (set up and test).
+# Everything is installed by these targets on a machine that has only Python, Node/npm, apt.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= /usr/bin/chromium
+PYTEST_ARGS ?=
+
+.PHONY: run test setup setup-test lint clean
+
+run: setup
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/jupyterhub -f jupyterhub_config.py
+
+test: setup-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed-run node_modules/.installed
+
+setup-test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[local,test]'
+	touch $@ $(VENV)/.installed-run
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads one)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+lint: setup-test
+	$(BIN)/ruff check jupyterhub_ov tests bench
+	$(BIN)/ruff format --check jupyterhub_ov tests bench
+	$(BIN)/mypy jupyterhub_ov
+
+clean:
+	rm -rf $(VENV) node_modules data test-artifacts

@@ -1,0 +1,19 @@
+"""Shared test set-up: nothing the tests start may read or write the machine's real home."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_home = tempfile.mkdtemp(prefix="jupyterhub-ov-test-home-")
+for _var, _sub in (
+    ("HOME", ""),
+    ("JUPYTER_CONFIG_DIR", "jupyter-config"),
+    ("JUPYTER_DATA_DIR", "jupyter-data"),
+    ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
+):
+    os.environ[_var] = os.path.join(_home, _sub)
+# a real S3 endpoint's credentials in the environment must never reach our code under test
+for _var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    os.environ.pop(_var, None)
+
