@@ -1,0 +1,91 @@
+"""Pure naming: usernames → DNS-safe slugs, directory names, bucket names, IAM user names.
+
+Everything here wraps KubeSpawner's *safe* slug scheme (`kubespawner.slugs.safe_slug`): a
+name that is already a valid DNS label is used as is; anything else (upper case, unicode,
+`/`, `..`, `--`, too long) becomes ``<readable-part>---<8 hex of sha256>``. A valid label never
+contains ``--``, so an escaped name can never equal an unescaped one: distinct usernames
+always give distinct slugs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kubespawner.slugs import is_valid_default, safe_slug, strip_and_hash
+
+#: S3 limits a bucket name to 63 characters; IAM limits a user name to 64.
+BUCKET_NAME_MAX = 63
+IAM_USER_NAME_MAX = 64
+#: shortest budget strip_and_hash accepts (8 hash + '---' + 1 char)
+_MIN_SLUG = 12
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]*$")
+_BUCKET_FORBIDDEN_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_FORBIDDEN_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def user_slug(username: str, max_length: int = 63) -> str:
+    """The DNS-label-safe, collision-free slug of a username (KubeSpawner's safe scheme)."""
+    if max_length < _MIN_SLUG:
+        raise ValueError(f"max_length must be at least {_MIN_SLUG}, got {max_length}")
+    return safe_slug(username, is_valid=is_valid_default, max_length=max_length)
+
+
+def directory_name(username: str) -> str:
+    """A single path component for a user's work directory.
+
+    Only ``[a-z0-9-]`` can come out, so no ``/``, ``..``, hidden files or case clashes on
+    case-insensitive file systems.
+    """
+    return user_slug(username)
+
+
+def _check_prefix(prefix: str, budget: int) -> None:
+    if not _PREFIX.match(prefix) or "--" in prefix or prefix.endswith("-"):
+        raise ValueError(
+            f"name prefix {prefix!r} must start with a lowercase letter and contain only"
+            " lowercase letters, digits and single hyphens, not ending in a hyphen"
+        )
+    if budget - len(prefix) - 1 < _MIN_SLUG:
+        raise ValueError(f"name prefix {prefix!r} is too long (at most {budget - 1 - _MIN_SLUG})")
+
+
+def bucket_name(username: str, prefix: str = "jupyter") -> str:
+    """The S3 bucket of a user: ``<prefix>-<slug>``, always valid under the S3 naming rules.
+
+    A slug that is a valid DNS label can still end like a name S3 reserves (``-s3alias``);
+    such users get the hashed form, which contains ``---`` and so cannot collide.
+    """
+    _check_prefix(prefix, BUCKET_NAME_MAX)
+    budget = BUCKET_NAME_MAX - len(prefix) - 1
+    name = f"{prefix}-{user_slug(username, budget)}"
+    if bucket_name_problem(name):
+        name = f"{prefix}-{strip_and_hash(username, max_length=budget)}"
+    problem = bucket_name_problem(name)
+    if problem:
+        raise ValueError(f"bucket prefix {prefix!r} cannot make valid names: {problem}")
+    return name
+
+
+def iam_user_name(username: str, prefix: str = "jupyterhub-ov") -> str:
+    """The IAM identity of a user's bucket credentials."""
+    _check_prefix(prefix, IAM_USER_NAME_MAX)
+    return f"{prefix}-{user_slug(username, IAM_USER_NAME_MAX - len(prefix) - 1)}"
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid S3 bucket name (general purpose buckets), or None."""
+    if not _BUCKET_NAME.match(name):
+        return (
+            f"bucket name {name!r} must be 3-63 characters of lowercase letters, digits, dots"
+            " and hyphens, starting and ending with a letter or digit"
+        )
+    if ".." in name or ".-" in name or "-." in name:
+        return f"bucket name {name!r} must not contain '..', '.-' or '-.'"
+    if _IPV4.match(name):
+        return f"bucket name {name!r} must not look like an IP address"
+    if name.startswith(_BUCKET_FORBIDDEN_PREFIXES) or name.endswith(_BUCKET_FORBIDDEN_SUFFIXES):
+        return f"bucket name {name!r} uses a prefix or suffix S3 reserves"
+    return None

@@ -1,0 +1,99 @@
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jupyterhub_ov import names
+
+# adversarial usernames: unicode, separators, traversal, case, length, S3-reserved shapes
+usernames = st.one_of(
+    st.text(min_size=0, max_size=300),
+    st.text(alphabet=string.ascii_letters + string.digits + "-._/@ ", max_size=120),
+    st.builds(lambda a, b: f"{a}--{b}", st.text(max_size=20), st.text(max_size=20)),
+    st.sampled_from(["..", ".", "../../etc/passwd", "a-s3alias", "xn--abc", "sthree-x", "a--ol-s3"]),
+    st.from_regex(r"[a-z][a-z0-9-]{0,70}", fullmatch=True),
+)
+
+
+@pytest.mark.parametrize(
+    "username, slug",
+    [
+        ("alice", "alice"),
+        ("Alice", "alice---3bc51062"),
+        ("../etc", "etc---f7f9121f"),
+        ("a/b", "a-b---c14cddc0"),
+        ("x--y", "x-y---6484a281"),
+        ("1abc", "x-1abc---57cb980e"),
+        ("", "x---e3b0c442"),
+    ],
+)
+def test_directory_name_table(username, slug):
+    assert names.directory_name(username) == slug
+
+
+@pytest.mark.parametrize(
+    "username, bucket",
+    [
+        ("alice", "jupyter-alice"),
+        ("Alice", "jupyter-alice---3bc51062"),
+        # valid as a label, but S3 reserves the -s3alias suffix: hashed instead
+        ("a-s3alias", "jupyter-a-s3alias---bc1e249a"),
+        ("a" * 80, "jupyter-" + "a" * 44 + "---0f45e858"),
+    ],
+)
+def test_bucket_name_table(username, bucket):
+    assert names.bucket_name(username) == bucket
+    assert names.bucket_name_problem(bucket) is None
+
+
+@pytest.mark.parametrize(
+    "name, problem",
+    [
+        ("ab", "3-63 characters"),
+        ("Abc", "3-63 characters"),
+        ("-abc", "3-63 characters"),
+        ("a" * 64, "3-63 characters"),
+        ("a..b", "'..'"),
+        ("a.-b", "'..'"),
+        ("192.168.1.1", "IP address"),
+        ("xn--abc", "reserves"),
+        ("abc-s3alias", "reserves"),
+        ("abc--ol-s3", "reserves"),
+        ("sthree-abc", "reserves"),
+        ("my-bucket.data", None),
+    ],
+)
+def test_bucket_name_problem(name, problem):
+    found = names.bucket_name_problem(name)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
+
+
+@pytest.mark.parametrize("prefix", ["", "Jupyter", "1x", "a_b", "a--b", "ends-", "x" * 60, "sthree"])
+def test_bad_prefix_is_refused(prefix):
+    with pytest.raises(ValueError, match="prefix"):
+        names.bucket_name("alice", prefix)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(usernames)
+def test_every_username_maps_to_valid_names(username):
+    directory = names.directory_name(username)
+    assert directory and len(directory) <= 63
+    assert set(directory) <= set(string.ascii_lowercase + string.digits + "-")
+    assert directory not in (".", "..") and "/" not in directory
+    bucket = names.bucket_name(username)
+    assert names.bucket_name_problem(bucket) is None, bucket
+    iam = names.iam_user_name(username)
+    assert 1 <= len(iam) <= names.IAM_USER_NAME_MAX
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(usernames, min_size=2, max_size=6, unique=True))
+def test_distinct_usernames_never_collide(users):
+    for make in (names.directory_name, names.bucket_name, names.iam_user_name):
+        made = [make(u) for u in users]
+        assert len(set(made)) == len(users), (make.__name__, users, made)
