@@ -1,0 +1,217 @@
+"""Pure image model shared by both modes: ImageStream-shaped dicts → NotebookImage.
+
+The OpenShift catalog feeds real ImageStreams through `parse_image_stream`; the local catalog
+turns its environment manifests into the same shape first (see `images.local`), so one
+parser, one ordering rule and one menu serve both modes. Annotation names are Open Data Hub's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ODH = "opendatahub.io/"
+NOTEBOOK_IMAGE_LABEL = ODH + "notebook-image"
+ANN_NAME = ODH + "notebook-image-name"
+ANN_DESC = ODH + "notebook-image-desc"
+ANN_URL = ODH + "notebook-image-url"
+ANN_ORDER = ODH + "notebook-image-order"
+ANN_CREATOR = ODH + "notebook-image-creator"
+ANN_PHASE = ODH + "notebook-image-phase"
+ANN_MESSAGES = ODH + "notebook-image-messages"
+ANN_SOFTWARE = ODH + "notebook-software"
+ANN_DEPENDENCIES = ODH + "notebook-python-dependencies"
+ANN_RECOMMENDED = ODH + "notebook-image-recommended"
+ANN_DEFAULT = ODH + "default-image"
+ANN_IMPORTED_FROM = "openshift.io/imported-from"
+LABEL_CREATED_BY = "app.kubernetes.io/created-by"
+
+DEFAULT_ORDER = 100
+#: phases of a custom image that may be offered; streams without the annotation are not custom
+VISIBLE_PHASES = frozenset({None, "Succeeded"})
+
+
+class InvalidImage(ValueError):
+    """An ImageStream (or manifest) that cannot be offered; the message says why."""
+
+
+@dataclass(frozen=True)
+class Software:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class ImageTag:
+    name: str
+    #: what to run: a pullable image reference, or a local environment's directory
+    reference: str
+    software: tuple[Software, ...] = ()
+    dependencies: tuple[Software, ...] = ()
+    recommended: bool = False
+    default: bool = False
+    imported_from: str | None = None
+
+
+@dataclass(frozen=True)
+class NotebookImage:
+    name: str
+    display_name: str
+    tags: tuple[ImageTag, ...]
+    description: str = ""
+    namespace: str | None = None
+    url: str | None = None
+    order: int = DEFAULT_ORDER
+    creator: str | None = None
+    phase: str | None = None
+    messages: tuple[Mapping[str, str], ...] = ()
+    #: non-fatal problems found while parsing (logged once by the catalog)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> str:
+        """Unique across namespaces: ``<namespace>/<name>``, or the name alone."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+    @property
+    def visible(self) -> bool:
+        return self.phase in VISIBLE_PHASES
+
+    def tag(self, name: str) -> ImageTag | None:
+        return next((t for t in self.tags if t.name == name), None)
+
+
+def is_notebook_stream(stream: Mapping[str, Any], *, by_name: bool = True, by_label: bool = True) -> bool:
+    """The two discovery rules in the wild: a ``-notebook`` name, or ODH's label."""
+    meta = stream.get("metadata") or {}
+    if by_name and str(meta.get("name", "")).endswith("-notebook"):
+        return True
+    labels = meta.get("labels") or {}
+    return by_label and str(labels.get(NOTEBOOK_IMAGE_LABEL, "")).lower() == "true"
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() == "true"
+
+
+def _software_list(raw: Any, what: str, warnings: list[str]) -> tuple[Software, ...]:
+    if raw in (None, ""):
+        return ()
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+        if not isinstance(items, list):
+            raise TypeError("not a list")
+        return tuple(Software(str(i["name"]), str(i.get("version", ""))) for i in items)
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        warnings.append(f"{what} is not a JSON list of {{name, version}} ({e}); ignored")
+        return ()
+
+
+def _resolved_references(stream: Mapping[str, Any]) -> dict[str, str]:
+    """tag name → pullable reference, for the tags the registry actually has (status.tags)."""
+    status = stream.get("status") or {}
+    repository = status.get("dockerImageRepository") or ""
+    refs: dict[str, str] = {}
+    for entry in status.get("tags") or []:
+        if not isinstance(entry, Mapping) or not entry.get("tag"):
+            continue
+        items = entry.get("items") or []
+        first = items[0] if items and isinstance(items[0], Mapping) else {}
+        ref = first.get("dockerImageReference") or (repository and f"{repository}:{entry['tag']}")
+        if ref:
+            refs[str(entry["tag"])] = str(ref)
+    return refs
+
+
+def _parse_tag(spec: Mapping[str, Any], ref: str, warnings: list[str]) -> ImageTag:
+    ann = spec.get("annotations") or {}
+    name = str(spec["name"])
+    return ImageTag(
+        name=name,
+        reference=ref,
+        software=_software_list(ann.get(ANN_SOFTWARE), f"tag {name}: {ANN_SOFTWARE}", warnings),
+        dependencies=_software_list(
+            ann.get(ANN_DEPENDENCIES), f"tag {name}: {ANN_DEPENDENCIES}", warnings
+        ),
+        recommended=_truthy(ann.get(ANN_RECOMMENDED)),
+        default=_truthy(ann.get(ANN_DEFAULT)),
+        imported_from=ann.get(ANN_IMPORTED_FROM),
+    )
+
+
+def _order(raw: Any, warnings: list[str]) -> int:
+    if raw in (None, ""):
+        return DEFAULT_ORDER
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        warnings.append(f"{ANN_ORDER} {raw!r} is not an integer; using {DEFAULT_ORDER}")
+        return DEFAULT_ORDER
+
+
+def _messages(raw: Any, warnings: list[str]) -> tuple[Mapping[str, str], ...]:
+    if not raw:
+        return ()
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+        return tuple({"severity": str(m["severity"]), "message": str(m["message"])} for m in items)
+    except (ValueError, TypeError, KeyError) as e:
+        warnings.append(f"{ANN_MESSAGES} is not a JSON list of {{severity, message}} ({e})")
+        return ()
+
+
+def parse_image_stream(stream: Mapping[str, Any]) -> NotebookImage:
+    """Parse one ImageStream into a NotebookImage with only its usable tags.
+
+    Raises InvalidImage when nothing can be offered (no name, no tags, no tag in status.tags).
+    Problems that do not stop an image from working become ``warnings``.
+    """
+    if not isinstance(stream, Mapping):
+        raise InvalidImage("not an object")
+    meta = stream.get("metadata")
+    if not isinstance(meta, Mapping) or not meta.get("name"):
+        raise InvalidImage("metadata.name is missing")
+    name = str(meta["name"])
+    ann = meta.get("annotations") or {}
+    if not isinstance(ann, Mapping):
+        raise InvalidImage(f"{name}: metadata.annotations is not a map")
+    warnings: list[str] = []
+    refs = _resolved_references(stream)
+    spec_tags = (stream.get("spec") or {}).get("tags") or []
+    tags = tuple(
+        _parse_tag(t, refs[str(t["name"])], warnings)
+        for t in spec_tags
+        if isinstance(t, Mapping) and t.get("name") and str(t["name"]) in refs
+    )
+    if not tags:
+        raise InvalidImage(f"{name}: no tag is both in spec.tags and in status.tags")
+    return NotebookImage(
+        name=name,
+        namespace=meta.get("namespace"),
+        display_name=str(ann.get(ANN_NAME) or f"{name}:{tags[0].name}"),
+        description=str(ann.get(ANN_DESC) or ""),
+        url=ann.get(ANN_URL) or None,
+        order=_order(ann.get(ANN_ORDER), warnings),
+        creator=ann.get(ANN_CREATOR) or None,
+        phase=ann.get(ANN_PHASE) or None,
+        messages=_messages(ann.get(ANN_MESSAGES), warnings),
+        tags=tags,
+        warnings=tuple(f"{name}: {w}" for w in warnings),
+    )
+
+
+def sort_images(images: Iterable[NotebookImage]) -> list[NotebookImage]:
+    """Menu order: the order annotation, then display name, then name (stable, total)."""
+    return sorted(images, key=lambda i: (i.order, i.display_name.lower(), i.name, i.namespace or ""))
+
+
+def default_choice(images: list[NotebookImage]) -> tuple[NotebookImage, ImageTag] | None:
+    """The preselected image: a tag marked default, else recommended, else the first."""
+    for wanted in ("default", "recommended"):
+        for image in images:
+            for tag in image.tags:
+                if getattr(tag, wanted):
+                    return image, tag
+    return (images[0], images[0].tags[0]) if images else None

@@ -1,0 +1,85 @@
+"""The spawner menu shared by both modes: render the options form, read it back, resolve it.
+
+The form has one radio group, ``image``, whose values are ``<image key>:<tag>``; the chosen
+value is kept in ``user_options["image"]`` (JupyterHub persists user_options, so the last
+choice is preselected next time). Nothing here does I/O: images come from a catalog's cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .images.model import ImageTag, NotebookImage, default_choice
+
+_templates = Environment(
+    loader=PackageLoader("jupyterhub_ov", "templates"),
+    autoescape=select_autoescape(default=True),
+)
+
+
+class NoImageAvailable(RuntimeError):
+    """The catalog is empty: nothing can be started."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    image: NotebookImage
+    tag: ImageTag
+    #: set when the saved choice could not be honoured, for the user to read
+    note: str | None = None
+
+    @property
+    def value(self) -> str:
+        return option_value(self.image, self.tag)
+
+
+def option_value(image: NotebookImage, tag: ImageTag) -> str:
+    return f"{image.key}:{tag.name}"
+
+
+def options_from_form(formdata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """JupyterHub hands the form as ``{field: [values]}``; keep only what we understand."""
+    values = formdata.get("image") or []
+    return {"image": str(values[0])} if values else {}
+
+
+def resolve_choice(images: Sequence[NotebookImage], wanted: str | None) -> Choice:
+    """The image and tag to start for a requested value, falling back to the default.
+
+    A value for an image or tag that no longer exists does not fail the spawn: the default
+    is used and ``note`` says so (unlike KubeSpawner's "No such profile").
+    """
+    fallback = default_choice(list(images))
+    if fallback is None:
+        raise NoImageAvailable(
+            "No notebook image is available right now. Please ask an administrator."
+        )
+    if not wanted:
+        return Choice(*fallback)
+    key, _, tag_name = str(wanted).rpartition(":")
+    for image in images:
+        if image.key == key:
+            tag = image.tag(tag_name)
+            if tag is not None:
+                return Choice(image, tag)
+    default = Choice(*fallback)
+    return Choice(
+        default.image,
+        default.tag,
+        note=f"The image {wanted!r} you chose before is no longer available;"
+        f" {default.image.display_name} ({default.tag.name}) is used instead.",
+    )
+
+
+def render_menu(images: Sequence[NotebookImage], wanted: str | None = None) -> str:
+    """The HTML options form; the user's last choice (or the default) is preselected."""
+    if not images:
+        return _templates.get_template("menu.html").render(images=[], selected=None, note=None)
+    choice = resolve_choice(images, wanted)
+    return _templates.get_template("menu.html").render(
+        images=images, selected=choice.value, note=choice.note, option_value=option_value
+    )

@@ -1,0 +1,162 @@
+import json
+
+import pytest
+
+from jupyterhub_ov.images import model
+
+
+def stream(name="py-notebook", ann=None, labels=None, tags=("latest",), status_tags=None, **extra):
+    spec_tags = [{"name": t, "annotations": {}} if isinstance(t, str) else t for t in tags]
+    status = status_tags
+    if status is None:
+        status = [
+            {"tag": t["name"], "items": [{"dockerImageReference": f"reg/ns/{name}@sha256:{i}"}]}
+            for i, t in enumerate(spec_tags)
+        ]
+    return {
+        "metadata": {"name": name, "namespace": "ns", "annotations": ann or {}, "labels": labels or {}},
+        "spec": {"tags": spec_tags},
+        "status": {"dockerImageRepository": f"reg/ns/{name}", "tags": status},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "obj, by_name, by_label, expected",
+    [
+        (stream("a-notebook"), True, True, True),
+        (stream("a-notebook"), False, True, False),
+        (stream("plain", labels={model.NOTEBOOK_IMAGE_LABEL: "true"}), True, True, True),
+        (stream("plain", labels={model.NOTEBOOK_IMAGE_LABEL: "True"}), False, True, True),
+        (stream("plain", labels={model.NOTEBOOK_IMAGE_LABEL: "true"}), True, False, False),
+        (stream("plain", labels={model.NOTEBOOK_IMAGE_LABEL: "false"}), True, True, False),
+        (stream("notebook-x"), True, True, False),
+        ({}, True, True, False),
+    ],
+)
+def test_discovery_rules(obj, by_name, by_label, expected):
+    assert model.is_notebook_stream(obj, by_name=by_name, by_label=by_label) is expected
+
+
+def test_full_annotations_are_parsed():
+    software = [{"name": "Python", "version": "3.11"}, {"name": "CUDA", "version": "12"}]
+    deps = [{"name": "numpy", "version": "2.1"}]
+    tag = {
+        "name": "2024.1",
+        "annotations": {
+            model.ANN_SOFTWARE: json.dumps(software),
+            model.ANN_DEPENDENCIES: json.dumps(deps),
+            model.ANN_RECOMMENDED: "true",
+            model.ANN_DEFAULT: "true",
+            model.ANN_IMPORTED_FROM: "quay.io/x/y",
+        },
+    }
+    messages = [{"severity": "info", "message": "validated"}]
+    image = model.parse_image_stream(
+        stream(
+            "sci-notebook",
+            ann={
+                model.ANN_NAME: "Science",
+                model.ANN_DESC: "Numbers",
+                model.ANN_URL: "https://example.org/sci",
+                model.ANN_ORDER: "7",
+                model.ANN_CREATOR: "ada",
+                model.ANN_PHASE: "Succeeded",
+                model.ANN_MESSAGES: json.dumps(messages),
+            },
+            tags=[tag],
+        )
+    )
+    assert image == model.NotebookImage(
+        name="sci-notebook",
+        namespace="ns",
+        display_name="Science",
+        description="Numbers",
+        url="https://example.org/sci",
+        order=7,
+        creator="ada",
+        phase="Succeeded",
+        messages=tuple(messages),
+        tags=(
+            model.ImageTag(
+                name="2024.1",
+                reference="reg/ns/sci-notebook@sha256:0",
+                software=(model.Software("Python", "3.11"), model.Software("CUDA", "12")),
+                dependencies=(model.Software("numpy", "2.1"),),
+                recommended=True,
+                default=True,
+                imported_from="quay.io/x/y",
+            ),
+        ),
+    )
+    assert image.key == "ns/sci-notebook" and image.visible and not image.warnings
+
+
+def test_only_tags_in_status_are_offered_and_reference_falls_back_to_repository():
+    obj = stream(tags=("a", "b", "c"), status_tags=[{"tag": "b"}, {"tag": "c", "items": []}])
+    image = model.parse_image_stream(obj)
+    assert [(t.name, t.reference) for t in image.tags] == [
+        ("b", "reg/ns/py-notebook:b"),
+        ("c", "reg/ns/py-notebook:c"),
+    ]
+    assert image.display_name == "py-notebook:b"  # ODH's fallback
+
+
+@pytest.mark.parametrize(
+    "obj, reason",
+    [
+        (stream(tags=()), "no tag"),
+        (stream(tags=("a",), status_tags=[]), "no tag"),
+        # in status, but with no reference and no repository to derive one from
+        (stream(status_tags=[{"tag": "latest"}]) | {"status": {"tags": [{"tag": "latest"}]}}, "no tag"),
+        ({"metadata": {}}, "metadata.name"),
+        ({"metadata": "x"}, "metadata.name"),
+        ("not a dict", "not an object"),
+        (stream(ann=["not", "a", "map"]), "annotations"),
+        (stream(tags=[{"annotations": {}}], status_tags=[{"tag": "latest"}]), "no tag"),
+    ],
+)
+def test_unusable_streams_raise_invalid_image(obj, reason):
+    with pytest.raises(model.InvalidImage, match=reason):
+        model.parse_image_stream(obj)
+
+
+def test_malformed_annotations_become_warnings_not_failures():
+    tag = {"name": "latest", "annotations": {model.ANN_SOFTWARE: "{not json", model.ANN_DEPENDENCIES: '{"a": 1}'}}
+    image = model.parse_image_stream(
+        stream(ann={model.ANN_ORDER: "first", model.ANN_MESSAGES: "[1]"}, tags=[tag])
+    )
+    assert image.order == model.DEFAULT_ORDER
+    assert image.tags[0].software == () and image.tags[0].dependencies == ()
+    assert len(image.warnings) == 4
+    assert all(w.startswith("py-notebook: ") for w in image.warnings)
+
+
+@pytest.mark.parametrize("phase, visible", [(None, True), ("Succeeded", True), ("Validating", False), ("Failed", False)])
+def test_unvalidated_images_are_hidden(phase, visible):
+    ann = {model.ANN_PHASE: phase} if phase else {}
+    assert model.parse_image_stream(stream(ann=ann)).visible is visible
+
+
+def test_sort_by_order_then_display_name():
+    def img(name, order, display):
+        return model.parse_image_stream(
+            stream(name, ann={model.ANN_ORDER: str(order), model.ANN_NAME: display})
+        )
+
+    images = [img("c-notebook", 100, "beta"), img("a-notebook", 100, "Alpha"), img("b-notebook", 5, "zeta")]
+    assert [i.name for i in model.sort_images(images)] == ["b-notebook", "a-notebook", "c-notebook"]
+
+
+def test_default_choice_prefers_default_then_recommended_then_first():
+    plain = model.parse_image_stream(stream("a-notebook"))
+    rec = model.parse_image_stream(
+        stream("b-notebook", tags=["x", {"name": "y", "annotations": {model.ANN_RECOMMENDED: "true"}}])
+    )
+    dflt = model.parse_image_stream(
+        stream("c-notebook", tags=[{"name": "z", "annotations": {model.ANN_DEFAULT: "true"}}])
+    )
+    assert model.default_choice([plain, rec, dflt]) == (dflt, dflt.tags[0])
+    assert model.default_choice([plain, rec]) == (rec, rec.tags[1])
+    assert model.default_choice([plain]) == (plain, plain.tags[0])
+    assert model.default_choice([]) is None

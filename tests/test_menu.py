@@ -1,0 +1,72 @@
+import html
+
+import pytest
+
+from jupyterhub_ov import menu
+from jupyterhub_ov.images import model
+from jupyterhub_ov.images.manifest import manifest_to_stream
+
+BASE = {
+    "display_name": "X",
+    "description": "d",
+    "creator": "c",
+    "python_version": "3.11",
+    "packages": [],
+    "phase": "Succeeded",
+}
+
+
+def image(name, **kw):
+    return model.parse_image_stream(manifest_to_stream(BASE | {"name": name} | kw, f"/envs/{name}"))
+
+
+IMAGES = [
+    image("a-notebook", display_name="Alpha", default=True, packages=[{"name": "numpy", "version": "2.1"}]),
+    image("b-notebook", display_name="Beta <script>", description="<b>bold</b> & co", tag="v2"),
+]
+
+
+def test_form_round_trip():
+    assert menu.options_from_form({"image": ["b-notebook:v2"], "other": ["x"]}) == {"image": "b-notebook:v2"}
+    assert menu.options_from_form({}) == {}
+
+
+@pytest.mark.parametrize(
+    "wanted, value, noted",
+    [
+        (None, "a-notebook:latest", False),
+        ("", "a-notebook:latest", False),
+        ("b-notebook:v2", "b-notebook:v2", False),
+        ("b-notebook:v1", "a-notebook:latest", True),  # tag gone
+        ("gone-notebook:latest", "a-notebook:latest", True),  # image gone
+        ("garbage", "a-notebook:latest", True),
+    ],
+)
+def test_resolve_choice_falls_back_with_a_note(wanted, value, noted):
+    choice = menu.resolve_choice(IMAGES, wanted)
+    assert choice.value == value
+    assert (choice.note is not None) is noted
+    if noted:
+        assert repr(wanted) in choice.note and "Alpha" in choice.note
+
+
+def test_no_images_is_a_clear_error():
+    with pytest.raises(menu.NoImageAvailable, match="ask an administrator"):
+        menu.resolve_choice([], "a-notebook:latest")
+    assert "No notebook image is available" in menu.render_menu([])
+
+
+def test_render_lists_images_preselects_and_escapes():
+    page = menu.render_menu(IMAGES, "b-notebook:v2")
+    assert page.count('type="radio"') == 2
+    assert 'value="b-notebook:v2" checked' in page
+    assert 'value="a-notebook:latest" checked' not in page
+    assert "numpy 2.1" in page and "Python 3.11" in page
+    assert "<script>" not in page and html.escape("Beta <script>") in page
+    assert "<b>bold</b>" not in page
+
+
+def test_render_warns_when_saved_choice_is_gone():
+    page = menu.render_menu(IMAGES, "gone-notebook:latest")
+    assert 'value="a-notebook:latest" checked' in page
+    assert "no longer available" in page
