@@ -1,0 +1,66 @@
+"""Start the shipped embedded S3 server (moto with IAM enforced) as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .util import free_port
+
+
+@dataclass
+class S3Server:
+    endpoint_url: str
+    credentials_file: Path
+    region: str = "us-east-1"
+    admin: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def client(self, service: str, key_id: str, secret: str):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def admin_client(self, service: str):
+        return self.client(service, self.admin["access_key_id"], self.admin["secret_access_key"])
+
+
+@contextmanager
+def embedded_s3(directory: Path, timeout: float = 30) -> Iterator[S3Server]:
+    port = free_port()
+    credentials = directory / "s3-admin.json"
+    log = open(directory / "embedded-s3.log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterhub_ov.storage.embedded", "--port", str(port),
+         "--credentials-file", str(credentials)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not credentials.exists():
+            if proc.poll() is not None:
+                raise RuntimeError(f"embedded S3 exited: {(directory / 'embedded-s3.log').read_text()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("embedded S3 did not write its credentials")
+            time.sleep(0.05)
+        server = S3Server(f"http://127.0.0.1:{port}", credentials)
+        server.admin = json.loads(credentials.read_text())
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
