@@ -23,7 +23,10 @@ from pathlib import Path
 #: create user, put its policy, create its key: the only requests allowed without a signature
 BOOTSTRAP_CALLS = 3
 ADMIN_USER = "jupyterhub-ov-admin"
-ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ALLOW_ALL = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 
 
 def bootstrap_admin(endpoint_url: str, region: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    NoCredentialsError,
     ReadTimeoutError,
 )
 
@@ -46,6 +47,11 @@ def translated_errors(endpoint: str, error: type[Exception]) -> Iterator[None]:
         yield
     except (EndpointConnectionError, ConnectTimeoutError):
         raise error(f"The S3 service at {endpoint} is unreachable.") from None
+    except NoCredentialsError:
+        raise error(
+            f"No admin credentials for the S3 service at {endpoint}: set"
+            " LocalBucketProvisioner.access_key_id and secret_access_key, or credentials_file."
+        ) from None
     except ReadTimeoutError:
         raise error(f"The S3 service at {endpoint} did not answer in time.") from None
     except ClientError as e:

@@ -87,7 +87,9 @@ class LocalBucketProvisioner(LoggingConfigurable):
         (as the embedded S3 server writes it). Read at each launch; overrides the traits.""",
     )
     access_key_id = Unicode("", config=True, help="Admin access key id (when no credentials_file).")
-    secret_access_key = Unicode("", config=True, help="Admin secret key (when no credentials_file).")
+    secret_access_key = Unicode(
+        "", config=True, help="Admin secret key (when no credentials_file)."
+    )
     region = Unicode("us-east-1", config=True, help="Region for S3 and IAM requests.")
     bucket_prefix = Unicode("jupyter", config=True, help="Bucket names are <prefix>-<user slug>.")
     iam_user_prefix = Unicode(
@@ -99,9 +101,7 @@ class LocalBucketProvisioner(LoggingConfigurable):
         config=True,
         help="Buckets a user may use besides their own: {username: [bucket, ...]}.",
     )
-    timeout = Float(
-        20.0, config=True, help="Seconds a launch waits for the bucket before failing."
-    )
+    timeout = Float(20.0, config=True, help="Seconds a launch waits for the bucket before failing.")
     credentials_wait = Float(
         15.0, config=True, help="Seconds to wait for credentials_file to appear (hub start-up)."
     )
@@ -135,13 +135,19 @@ class LocalBucketProvisioner(LoggingConfigurable):
             return AdminCredentials(
                 self.endpoint_url, self.region, self.access_key_id, self.secret_access_key
             )
-        path = Path(self.credentials_file)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.credentials_wait
-        while not path.exists():  # the embedded server writes it a moment after hub start
+        # the embedded server writes the file a moment after the hub starts
+        while (data := await asyncio.to_thread(self._read_credentials_file)) is None:
             if loop.time() > deadline:
-                raise BucketUnavailable(f"The S3 admin credentials file {path} does not exist.")
+                raise BucketUnavailable(
+                    f"The S3 admin credentials file {self.credentials_file} does not exist."
+                )
             await asyncio.sleep(0.1)
+        return data
+
+    def _read_credentials_file(self) -> AdminCredentials | None:
+        path = Path(self.credentials_file)
         try:
             data = json.loads(path.read_text())
             return AdminCredentials(
@@ -150,8 +156,12 @@ class LocalBucketProvisioner(LoggingConfigurable):
                 data["access_key_id"],
                 data["secret_access_key"],
             )
-        except (OSError, ValueError, KeyError) as e:
-            raise BucketUnavailable(f"The S3 admin credentials file {path} is unreadable: {e!r}") from None
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise BucketUnavailable(
+                f"The S3 admin credentials file {path} is unreadable: {e!r}"
+            ) from None
 
     async def ensure(self, username: str) -> BucketCredentials:
         """Create or update the user's bucket and identity; fresh credentials for this launch."""
@@ -178,7 +188,14 @@ class LocalBucketProvisioner(LoggingConfigurable):
             s3calls.ensure_bucket(s3, bucket)
             s3calls.ensure_user(iam, iam_user, bucket_policy([bucket, *grants]))
             key_id, secret = s3calls.rotate_access_key(iam, iam_user)
-        self.log.info("Bucket %s ready for %s (IAM user %s, key %s)", bucket, username, iam_user, key_id)
+        self.log.info(
+            "Bucket %s ready for %s (IAM user %s, key %s)", bucket, username, iam_user, key_id
+        )
         return BucketCredentials(
-            self.notebook_endpoint_url or admin.endpoint_url, admin.region, bucket, key_id, secret, grants
+            self.notebook_endpoint_url or admin.endpoint_url,
+            admin.region,
+            bucket,
+            key_id,
+            secret,
+            grants,
         )

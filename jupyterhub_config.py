@@ -1,0 +1,65 @@
+"""jupyterhub-ov, the embedded default: local mode on one machine, no cluster needed.
+
+Runs as shipped (`make run`, or `jupyterhub -f jupyterhub_config.py`):
+- log in at http://127.0.0.1:8000 with any username and the demo password
+  ($JUPYTERHUB_OV_PASSWORD, default "jupyterhub-ov"); the user "admin" is an admin;
+- each user gets a work directory under <data>/users, a menu of the Python environments in
+  <data>/environments (plus the hub's own environment) and an S3 bucket with their own keys;
+- the S3 service is an embedded, in-memory moto server with IAM enforced: a throw-away for
+  trying things out, emptied at every restart. Set JUPYTERHUB_OV_S3_ENDPOINT (and
+  c.LocalBucketProvisioner credentials) to use a real S3 service instead.
+
+A real deployment changes configuration only: another authenticator, a real S3 endpoint,
+another data directory. Environment variables read here are all optional.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+
+here = Path(__file__).resolve().parent
+data = Path(os.environ.get("JUPYTERHUB_OV_DATA_DIR", here / "data")).resolve()
+data.mkdir(parents=True, exist_ok=True)
+
+# -- the hub ---------------------------------------------------------------------------------
+c.JupyterHub.bind_url = os.environ.get("JUPYTERHUB_OV_BIND_URL", "http://127.0.0.1:8000")
+c.JupyterHub.db_url = f"sqlite:///{data / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
+local_proxy = here / "node_modules" / ".bin" / "configurable-http-proxy"
+if local_proxy.exists():  # installed by `make` from package.json
+    c.ConfigurableHTTPProxy.command = [str(local_proxy)]
+
+# -- who may log in: a shared demo password, for a local trial only -----------------------
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = os.environ.get("JUPYTERHUB_OV_PASSWORD", "jupyterhub-ov")
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = {"admin"}
+
+# -- the local spawner: work directories and the environment menu ------------------------
+c.JupyterHub.spawner_class = "ov-local"
+c.OVLocalSpawner.work_root = str(data / "users")
+c.LocalImageCatalog.catalog_dir = str(data / "environments")
+c.Spawner.default_url = "/lab"
+
+# -- a bucket per user ---------------------------------------------------------------------
+s3_endpoint = os.environ.get("JUPYTERHUB_OV_S3_ENDPOINT")
+if s3_endpoint:
+    c.LocalBucketProvisioner.endpoint_url = s3_endpoint
+else:
+    s3_port = os.environ.get("JUPYTERHUB_OV_S3_PORT", "9000")
+    credentials = data / "s3-admin.json"
+    credentials.unlink(missing_ok=True)  # a stale file from a killed run holds dead keys
+    c.JupyterHub.services = [
+        {
+            "name": "embedded-s3",
+            "command": [
+                sys.executable, "-m", "jupyterhub_ov.storage.embedded",
+                "--port", s3_port, "--credentials-file", str(credentials),
+            ],
+        }
+    ]
+    c.LocalBucketProvisioner.credentials_file = str(credentials)

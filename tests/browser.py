@@ -1,0 +1,43 @@
+"""Playwright driving Debian's Chromium (never a downloaded browser)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def browser_page(failure_screenshot: str | None = None) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(30_000)
+            try:
+                yield page
+            except BaseException:
+                if failure_screenshot:
+                    page.screenshot(path=failure_screenshot, full_page=True)
+                raise
+        finally:
+            browser.close()
+
+
+def log_in(page, hub_url: str, username: str, password: str) -> None:
+    page.goto(f"{hub_url}/hub/login")
+    page.fill("#username_input", username)
+    page.fill("#password_input", password)
+    page.click("#login_submit")

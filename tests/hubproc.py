@@ -1,0 +1,140 @@
+"""A real `jupyterhub` process started from the shipped jupyterhub_config.py, for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .util import REPO, free_port
+
+SCOPES = [
+    "admin:users",
+    "admin:servers",
+    "admin:server_state",
+    "access:servers",
+    "read:users",
+    "list:users",
+]
+
+
+@dataclass
+class Hub:
+    url: str
+    token: str
+    data: Path
+    log_path: Path
+    proc: subprocess.Popen
+
+    def api(self, method: str, path: str, **kw: Any) -> requests.Response:
+        headers = {"Authorization": f"token {self.token}"}
+        return requests.request(
+            method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kw
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def user(self, name: str) -> dict:
+        r = self.api("GET", f"/users/{name}", params={"include_stopped_servers": "1"})
+        r.raise_for_status()
+        return r.json()
+
+    def start_server(self, name: str, options: dict | None = None, timeout: float = 90) -> None:
+        self.api("POST", f"/users/{name}")  # 201 created, or 409 exists: both fine
+        r = self.api("POST", f"/users/{name}/server", json=options or {})
+        assert r.status_code in (201, 202), (r.status_code, r.text)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            server = self.user(name)["servers"].get("")
+            if server and server.get("ready"):
+                return
+            if not server or server.get("stopped") or not server.get("pending"):
+                raise AssertionError(f"server of {name} failed to start:\n{self.log()[-3000:]}")
+            time.sleep(0.2)
+        raise TimeoutError(f"server of {name} not ready in {timeout} s")
+
+    def stop_server(self, name: str, timeout: float = 60) -> None:
+        r = self.api("DELETE", f"/users/{name}/server")
+        assert r.status_code in (202, 204), r.text
+        deadline = time.monotonic() + timeout
+        while self.user(name)["servers"].get("", {}).get("pending"):
+            assert time.monotonic() < deadline, f"server of {name} did not stop"
+            time.sleep(0.2)
+
+
+def write_config(path: Path, token: str, hub_port: int, api_port: int, extra: str) -> None:
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            c = get_config()
+            load_subconfig({str(REPO / "jupyterhub_config.py")!r})
+            c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_port}"
+            c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+            c.JupyterHub.services.append({{"name": "test-admin", "api_token": {token!r}}})
+            c.JupyterHub.load_roles = [
+                {{"name": "test-admin", "scopes": {SCOPES!r}, "services": ["test-admin"]}}
+            ]
+            """
+        )
+        + textwrap.dedent(extra)
+    )
+
+
+@contextmanager
+def running_hub(
+    directory: Path, extra_config: str = "", env: dict | None = None, timeout: float = 60
+) -> Iterator[Hub]:
+    """Start the hub in `directory` (its data dir is directory/data) and stop it afterwards."""
+    token = secrets.token_hex(16)
+    port = free_port()
+    config = directory / "test_jupyterhub_config.py"
+    write_config(config, token, free_port(), free_port(), extra_config)
+    hub_env = dict(os.environ)
+    hub_env.update(
+        JUPYTERHUB_OV_DATA_DIR=str(directory / "data"),
+        JUPYTERHUB_OV_BIND_URL=f"http://127.0.0.1:{port}",
+        JUPYTERHUB_OV_S3_PORT=str(free_port()),
+        **(env or {}),
+    )
+    log_path = directory / "jupyterhub.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+            cwd=directory,
+            env=hub_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    hub = Hub(f"http://127.0.0.1:{port}", token, directory / "data", log_path, proc)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"jupyterhub exited:\n{hub.log()[-5000:]}")
+            try:
+                if hub.api("GET", "/").status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"jupyterhub did not start:\n{hub.log()[-5000:]}")
+            time.sleep(0.2)
+        yield hub
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
