@@ -14,6 +14,13 @@ for _var, _sub in (
 ):
     os.environ[_var] = os.path.join(_home, _sub)
 # a real S3 endpoint's credentials in the environment must never reach our code under test
-for _var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+# ... and the shipped config must run with its documented defaults
+for _var in (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "JUPYTERHUB_OV_PASSWORD",
+    "JUPYTERHUB_OV_S3_ENDPOINT",
+):
     os.environ.pop(_var, None)
-

@@ -44,8 +44,15 @@ def embedded_s3(directory: Path, timeout: float = 30) -> Iterator[S3Server]:
     credentials = directory / "s3-admin.json"
     log = open(directory / "embedded-s3.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub_ov.storage.embedded", "--port", str(port),
-         "--credentials-file", str(credentials)],
+        [
+            sys.executable,
+            "-m",
+            "jupyterhub_ov.storage.embedded",
+            "--port",
+            str(port),
+            "--credentials-file",
+            str(credentials),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -53,7 +60,9 @@ def embedded_s3(directory: Path, timeout: float = 30) -> Iterator[S3Server]:
         deadline = time.monotonic() + timeout
         while not credentials.exists():
             if proc.poll() is not None:
-                raise RuntimeError(f"embedded S3 exited: {(directory / 'embedded-s3.log').read_text()}")
+                raise RuntimeError(
+                    f"embedded S3 exited: {(directory / 'embedded-s3.log').read_text()}"
+                )
             if time.monotonic() > deadline:
                 raise TimeoutError("embedded S3 did not write its credentials")
             time.sleep(0.05)

@@ -21,13 +21,20 @@ def image(name, **kw):
 
 
 IMAGES = [
-    image("a-notebook", display_name="Alpha", default=True, packages=[{"name": "numpy", "version": "2.1"}]),
+    image(
+        "a-notebook",
+        display_name="Alpha",
+        default=True,
+        packages=[{"name": "numpy", "version": "2.1"}],
+    ),
     image("b-notebook", display_name="Beta <script>", description="<b>bold</b> & co", tag="v2"),
 ]
 
 
 def test_form_round_trip():
-    assert menu.options_from_form({"image": ["b-notebook:v2"], "other": ["x"]}) == {"image": "b-notebook:v2"}
+    assert menu.options_from_form({"image": ["b-notebook:v2"], "other": ["x"]}) == {
+        "image": "b-notebook:v2"
+    }
     assert menu.options_from_form({}) == {}
 
 

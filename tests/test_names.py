@@ -11,7 +11,9 @@ usernames = st.one_of(
     st.text(min_size=0, max_size=300),
     st.text(alphabet=string.ascii_letters + string.digits + "-._/@ ", max_size=120),
     st.builds(lambda a, b: f"{a}--{b}", st.text(max_size=20), st.text(max_size=20)),
-    st.sampled_from(["..", ".", "../../etc/passwd", "a-s3alias", "xn--abc", "sthree-x", "a--ol-s3"]),
+    st.sampled_from(
+        ["..", ".", "../../etc/passwd", "a-s3alias", "xn--abc", "sthree-x", "a--ol-s3"]
+    ),
     st.from_regex(r"[a-z][a-z0-9-]{0,70}", fullmatch=True),
 )
 
@@ -72,7 +74,9 @@ def test_bucket_name_problem(name, problem):
         assert found is not None and problem in found
 
 
-@pytest.mark.parametrize("prefix", ["", "Jupyter", "1x", "a_b", "a--b", "ends-", "x" * 60, "sthree"])
+@pytest.mark.parametrize(
+    "prefix", ["", "Jupyter", "1x", "a_b", "a--b", "ends-", "x" * 60, "sthree"]
+)
 def test_bad_prefix_is_refused(prefix):
     with pytest.raises(ValueError, match="prefix"):
         names.bucket_name("alice", prefix)

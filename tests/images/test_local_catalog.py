@@ -9,6 +9,8 @@ from jupyterhub_ov.images import model
 from jupyterhub_ov.images.local import HUB_IMAGE_NAME, LocalImageCatalog, python_of
 from jupyterhub_ov.images.manifest import MANIFEST_FILE, manifest_to_stream
 
+from ..util import REPO
+
 GOOD = {
     "name": "sci-notebook",
     "display_name": "Science",
@@ -32,7 +34,9 @@ def make_env(root, dirname, manifest, python=True):
 
 
 def test_manifest_maps_onto_odh_annotations():
-    image = model.parse_image_stream(manifest_to_stream(GOOD | {"url": "https://x", "order": 3}, "/envs/sci"))
+    image = model.parse_image_stream(
+        manifest_to_stream(GOOD | {"url": "https://x", "order": 3}, "/envs/sci")
+    )
     assert image.name == "sci-notebook" and image.display_name == "Science"
     assert image.description == "numpy and friends" and image.creator == "ada"
     assert image.phase == "Succeeded" and image.order == 3 and image.url == "https://x"
@@ -97,12 +101,15 @@ def test_catalog_lists_good_and_skips_broken_with_one_log_line_each(tmp_path, ca
     assert images[1].tags[0].reference == str(tmp_path / "good")
     skipped = sorted(r.getMessage().split(":")[0] for r in caplog.records)
     assert skipped == [
-        f"Skipping local environment {tmp_path / d}" for d in ("badjson", "badkeys", "nopython", "second")
+        f"Skipping local environment {tmp_path / d}"
+        for d in ("badjson", "badkeys", "nopython", "second")
     ]
 
 
 def test_new_and_changed_environments_show_up_without_restart(tmp_path):
-    catalog = LocalImageCatalog(catalog_dir=str(tmp_path), rescan_interval=0, include_hub_environment=False)
+    catalog = LocalImageCatalog(
+        catalog_dir=str(tmp_path), rescan_interval=0, include_hub_environment=False
+    )
     assert catalog.images() == []
     env = make_env(tmp_path, "a", GOOD)
     assert [i.display_name for i in catalog.images()] == ["Science"]
@@ -113,7 +120,17 @@ def test_new_and_changed_environments_show_up_without_restart(tmp_path):
 
 
 def test_rescan_interval_bounds_directory_reads(tmp_path):
-    catalog = LocalImageCatalog(catalog_dir=str(tmp_path), rescan_interval=3600, include_hub_environment=False)
+    catalog = LocalImageCatalog(
+        catalog_dir=str(tmp_path), rescan_interval=3600, include_hub_environment=False
+    )
     assert catalog.images() == []
     make_env(tmp_path, "a", GOOD)
     assert catalog.images() == []  # cached until the interval passes
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "images" / "local").glob("*.json")), ids=lambda p: p.name
+)
+def test_shipped_example_manifests_are_valid(path):
+    image = model.parse_image_stream(manifest_to_stream(json.loads(path.read_text()), "/envs/x"))
+    assert image.name == path.stem and image.visible

@@ -14,7 +14,12 @@ def stream(name="py-notebook", ann=None, labels=None, tags=("latest",), status_t
             for i, t in enumerate(spec_tags)
         ]
     return {
-        "metadata": {"name": name, "namespace": "ns", "annotations": ann or {}, "labels": labels or {}},
+        "metadata": {
+            "name": name,
+            "namespace": "ns",
+            "annotations": ann or {},
+            "labels": labels or {},
+        },
         "spec": {"tags": spec_tags},
         "status": {"dockerImageRepository": f"reg/ns/{name}", "tags": status},
         **extra,
@@ -108,7 +113,10 @@ def test_only_tags_in_status_are_offered_and_reference_falls_back_to_repository(
         (stream(tags=()), "no tag"),
         (stream(tags=("a",), status_tags=[]), "no tag"),
         # in status, but with no reference and no repository to derive one from
-        (stream(status_tags=[{"tag": "latest"}]) | {"status": {"tags": [{"tag": "latest"}]}}, "no tag"),
+        (
+            stream(status_tags=[{"tag": "latest"}]) | {"status": {"tags": [{"tag": "latest"}]}},
+            "no tag",
+        ),
         ({"metadata": {}}, "metadata.name"),
         ({"metadata": "x"}, "metadata.name"),
         ("not a dict", "not an object"),
@@ -122,7 +130,10 @@ def test_unusable_streams_raise_invalid_image(obj, reason):
 
 
 def test_malformed_annotations_become_warnings_not_failures():
-    tag = {"name": "latest", "annotations": {model.ANN_SOFTWARE: "{not json", model.ANN_DEPENDENCIES: '{"a": 1}'}}
+    tag = {
+        "name": "latest",
+        "annotations": {model.ANN_SOFTWARE: "{not json", model.ANN_DEPENDENCIES: '{"a": 1}'},
+    }
     image = model.parse_image_stream(
         stream(ann={model.ANN_ORDER: "first", model.ANN_MESSAGES: "[1]"}, tags=[tag])
     )
@@ -132,7 +143,9 @@ def test_malformed_annotations_become_warnings_not_failures():
     assert all(w.startswith("py-notebook: ") for w in image.warnings)
 
 
-@pytest.mark.parametrize("phase, visible", [(None, True), ("Succeeded", True), ("Validating", False), ("Failed", False)])
+@pytest.mark.parametrize(
+    "phase, visible", [(None, True), ("Succeeded", True), ("Validating", False), ("Failed", False)]
+)
 def test_unvalidated_images_are_hidden(phase, visible):
     ann = {model.ANN_PHASE: phase} if phase else {}
     assert model.parse_image_stream(stream(ann=ann)).visible is visible
@@ -144,14 +157,20 @@ def test_sort_by_order_then_display_name():
             stream(name, ann={model.ANN_ORDER: str(order), model.ANN_NAME: display})
         )
 
-    images = [img("c-notebook", 100, "beta"), img("a-notebook", 100, "Alpha"), img("b-notebook", 5, "zeta")]
+    images = [
+        img("c-notebook", 100, "beta"),
+        img("a-notebook", 100, "Alpha"),
+        img("b-notebook", 5, "zeta"),
+    ]
     assert [i.name for i in model.sort_images(images)] == ["b-notebook", "a-notebook", "c-notebook"]
 
 
 def test_default_choice_prefers_default_then_recommended_then_first():
     plain = model.parse_image_stream(stream("a-notebook"))
     rec = model.parse_image_stream(
-        stream("b-notebook", tags=["x", {"name": "y", "annotations": {model.ANN_RECOMMENDED: "true"}}])
+        stream(
+            "b-notebook", tags=["x", {"name": "y", "annotations": {model.ANN_RECOMMENDED: "true"}}]
+        )
     )
     dflt = model.parse_image_stream(
         stream("c-notebook", tags=[{"name": "z", "annotations": {model.ANN_DEFAULT: "true"}}])

@@ -39,7 +39,9 @@ async def test_own_bucket_works_and_other_buckets_are_refused(s3):
     a.put_object(Bucket=alice.bucket, Key="k", Body=b"alice's")
     assert a.get_object(Bucket=alice.bucket, Key="k")["Body"].read() == b"alice's"
     assert error_code(lambda: b.get_object(Bucket=alice.bucket, Key="k")) == "AccessDenied"
-    assert error_code(lambda: b.put_object(Bucket=alice.bucket, Key="x", Body=b"")) == "AccessDenied"
+    assert (
+        error_code(lambda: b.put_object(Bucket=alice.bucket, Key="x", Body=b"")) == "AccessDenied"
+    )
     assert error_code(lambda: a.list_buckets()) == "AccessDenied"
     # the user's keys cannot administer identities either
     iam = s3.client("iam", alice.access_key_id, alice.secret_access_key)
@@ -71,7 +73,9 @@ async def test_granted_buckets_are_usable_and_listed(s3):
     # without the grant, the next launch's policy no longer allows it
     creds2 = await provisioner(s3).ensure("dave")
     c2 = s3.client("s3", creds2.access_key_id, creds2.secret_access_key)
-    assert error_code(lambda: c2.get_object(Bucket="team-shared", Key="from-dave")) == "AccessDenied"
+    assert (
+        error_code(lambda: c2.get_object(Bucket="team-shared", Key="from-dave")) == "AccessDenied"
+    )
 
 
 async def test_relaunch_is_idempotent_keeps_data_and_at_most_two_keys(s3):
@@ -83,18 +87,24 @@ async def test_relaunch_is_idempotent_keeps_data_and_at_most_two_keys(s3):
     second = await p.ensure("erin")
     third = await p.ensure("erin")
     assert len({first.access_key_id, second.access_key_id, third.access_key_id}) == 3
-    keys = s3.admin_client("iam").list_access_keys(UserName="jupyterhub-ov-erin")["AccessKeyMetadata"]
+    keys = s3.admin_client("iam").list_access_keys(UserName="jupyterhub-ov-erin")[
+        "AccessKeyMetadata"
+    ]
     assert {k["AccessKeyId"] for k in keys} == {second.access_key_id, third.access_key_id}
     # the still-running previous server keeps working; the data survived
     prev = s3.client("s3", second.access_key_id, second.secret_access_key)
     assert prev.get_object(Bucket=first.bucket, Key="keep")["Body"].read() == b"data"
     old = s3.client("s3", first.access_key_id, first.secret_access_key)
-    assert error_code(lambda: old.get_object(Bucket=first.bucket, Key="keep")) == "InvalidAccessKeyId"
+    assert (
+        error_code(lambda: old.get_object(Bucket=first.bucket, Key="keep")) == "InvalidAccessKeyId"
+    )
 
 
 async def test_unreachable_endpoint_is_a_clear_error_not_a_hang():
     dead = f"http://127.0.0.1:{free_port()}"
-    p = LocalBucketProvisioner(endpoint_url=dead, access_key_id="a", secret_access_key="b", timeout=10)
+    p = LocalBucketProvisioner(
+        endpoint_url=dead, access_key_id="a", secret_access_key="b", timeout=10
+    )
     started = time.monotonic()
     with pytest.raises(BucketUnavailable, match=f"The S3 service at {dead} is unreachable"):
         await p.ensure("alice")
@@ -103,7 +113,9 @@ async def test_unreachable_endpoint_is_a_clear_error_not_a_hang():
 
 async def test_wrong_admin_secret_is_reported_without_the_secret(s3):
     p = LocalBucketProvisioner(
-        endpoint_url=s3.endpoint_url, access_key_id=s3.admin["access_key_id"], secret_access_key="wrong-secret"
+        endpoint_url=s3.endpoint_url,
+        access_key_id=s3.admin["access_key_id"],
+        secret_access_key="wrong-secret",
     )
     with pytest.raises(BucketUnavailable, match="SignatureDoesNotMatch") as e:
         await p.ensure("alice")
