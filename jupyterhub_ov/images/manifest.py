@@ -59,7 +59,7 @@ def _problems(manifest: Mapping[str, Any]) -> list[str]:
         and isinstance(p.get("version", ""), str)
         for p in packages
     ):
-        problems.append("'packages' must be a list of {\"name\": str, \"version\": str}")
+        problems.append('\'packages\' must be a list of {"name": str, "version": str}')
     return problems
 
 

@@ -83,7 +83,9 @@ class NotebookImage:
         return next((t for t in self.tags if t.name == name), None)
 
 
-def is_notebook_stream(stream: Mapping[str, Any], *, by_name: bool = True, by_label: bool = True) -> bool:
+def is_notebook_stream(
+    stream: Mapping[str, Any], *, by_name: bool = True, by_label: bool = True
+) -> bool:
     """The two discovery rules in the wild: a ``-notebook`` name, or ODH's label."""
     meta = stream.get("metadata") or {}
     if by_name and str(meta.get("name", "")).endswith("-notebook"):
@@ -204,7 +206,9 @@ def parse_image_stream(stream: Mapping[str, Any]) -> NotebookImage:
 
 def sort_images(images: Iterable[NotebookImage]) -> list[NotebookImage]:
     """Menu order: the order annotation, then display name, then name (stable, total)."""
-    return sorted(images, key=lambda i: (i.order, i.display_name.lower(), i.name, i.namespace or ""))
+    return sorted(
+        images, key=lambda i: (i.order, i.display_name.lower(), i.name, i.namespace or "")
+    )
 
 
 def default_choice(images: list[NotebookImage]) -> tuple[NotebookImage, ImageTag] | None:
