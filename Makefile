@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 run: setup
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/jupyterhub -f jupyterhub_config.py
 
-test: setup-test
+test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed-run node_modules/.installed
@@ -42,8 +42,8 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 lint: setup-test
-	$(BIN)/ruff check jupyterhub_ov tests bench
-	$(BIN)/ruff format --check jupyterhub_ov tests bench
+	$(BIN)/ruff check jupyterhub_ov tests jupyterhub_config.py
+	$(BIN)/ruff format --check jupyterhub_ov tests jupyterhub_config.py
 	$(BIN)/mypy jupyterhub_ov
 
 clean:

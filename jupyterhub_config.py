@@ -2,7 +2,9 @@
 
 Runs as shipped (`make run`, or `jupyterhub -f jupyterhub_config.py`):
 - log in at http://127.0.0.1:8000 with any username and the demo password
-  ($JUPYTERHUB_OV_PASSWORD, default "jupyterhub-ov"); the user "admin" is an admin;
+  ($JUPYTERHUB_OV_PASSWORD, default "jupyterhub-ov"); the user "admin" is an admin and logs in
+  with the admin password ($JUPYTERHUB_OV_ADMIN_PASSWORD, default
+  "jupyterhub-ov-admin-demo-password");
 - each user gets a work directory under <data>/users, a menu of the Python environments in
   <data>/environments (plus the hub's own environment) and an S3 bucket with their own keys;
 - the S3 service is an embedded, in-memory moto server with IAM enforced: a throw-away for
@@ -33,9 +35,15 @@ local_proxy = here / "node_modules" / ".bin" / "configurable-http-proxy"
 if local_proxy.exists():  # installed by `make` from package.json
     c.ConfigurableHTTPProxy.command = [str(local_proxy)]
 
-# -- who may log in: a shared demo password, for a local trial only -----------------------
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = os.environ.get("JUPYTERHUB_OV_PASSWORD", "jupyterhub-ov")
+# -- who may log in: shared demo passwords, for a local trial only ------------------------
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = os.environ.get(
+    "JUPYTERHUB_OV_PASSWORD", "jupyterhub-ov"
+)
+# JupyterHub insists on a separate admin password of at least 32 characters
+c.SharedPasswordAuthenticator.admin_password = os.environ.get(
+    "JUPYTERHUB_OV_ADMIN_PASSWORD", "jupyterhub-ov-admin-demo-password"
+)
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = {"admin"}
 
@@ -57,8 +65,13 @@ else:
         {
             "name": "embedded-s3",
             "command": [
-                sys.executable, "-m", "jupyterhub_ov.storage.embedded",
-                "--port", s3_port, "--credentials-file", str(credentials),
+                sys.executable,
+                "-m",
+                "jupyterhub_ov.storage.embedded",
+                "--port",
+                s3_port,
+                "--credentials-file",
+                str(credentials),
             ],
         }
     ]

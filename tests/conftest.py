@@ -21,6 +21,7 @@ for _var in (
     "AWS_SESSION_TOKEN",
     "AWS_PROFILE",
     "JUPYTERHUB_OV_PASSWORD",
+    "JUPYTERHUB_OV_ADMIN_PASSWORD",
     "JUPYTERHUB_OV_S3_ENDPOINT",
 ):
     os.environ.pop(_var, None)

@@ -43,8 +43,23 @@ def test_log_in_choose_image_reach_jupyterlab(local_hub):
         assert page.is_checked('input[value="marker-notebook:latest"]')  # last choice kept
 
 
-def test_wrong_password_is_refused(local_hub):
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("mallory", "not-the-password"),
+        ("admin", "jupyterhub-ov"),  # the admin needs the admin password
+    ],
+)
+def test_wrong_password_is_refused(local_hub, username, password):
     with browser_page() as page:
-        log_in(page, local_hub.url, "mallory", "not-the-password")
+        log_in(page, local_hub.url, username, password)
         page.wait_for_selector("#login_submit")
         assert "Invalid username or password" in page.content()
+
+
+def test_admin_logs_in_with_the_admin_password(local_hub):
+    with browser_page(str(ARTIFACTS / "FAILED-local-admin.png")) as page:
+        log_in(page, local_hub.url, "admin", "jupyterhub-ov-admin-demo-password")
+        page.wait_for_url(re.compile(r".*/hub/spawn.*"))
+        page.goto(f"{local_hub.url}/hub/admin")
+        page.wait_for_selector("text=Add Users")
