@@ -75,6 +75,22 @@ def iam_user_name(username: str, prefix: str = "jupyterhub-ov") -> str:
     return f"{prefix}-{user_slug(username, IAM_USER_NAME_MAX - len(prefix) - 1)}"
 
 
+def object_name(username: str, prefix: str) -> str:
+    """A Kubernetes object name (DNS label) for a user's object: ``<prefix>-<slug>``.
+
+    Deterministic, so a restarted hub finds the same claim; distinct users never share one.
+    """
+    _check_prefix(prefix, 63)
+    return f"{prefix}-{user_slug(username, 63 - len(prefix) - 1)}"
+
+
+def generate_bucket_name(username: str, prefix: str = "jupyter") -> str:
+    """An ObjectBucketClaim ``generateBucketName``: the provisioner appends ``-<uuid>`` (37
+    characters), so this stays within 26 to keep the bucket name within S3's 63."""
+    _check_prefix(prefix, 27)
+    return f"{prefix}-{user_slug(username, 26 - len(prefix) - 1)}"
+
+
 def bucket_name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid S3 bucket name (general purpose buckets), or None."""
     if not _BUCKET_NAME.match(name):

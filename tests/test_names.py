@@ -101,3 +101,29 @@ def test_distinct_usernames_never_collide(users):
     for make in (names.directory_name, names.bucket_name, names.iam_user_name):
         made = [make(u) for u in users]
         assert len(set(made)) == len(users), (make.__name__, users, made)
+
+
+@pytest.mark.parametrize(
+    "username, claim, generate",
+    [
+        ("alice", "jupyter-bucket-alice", "jupyter-alice"),
+        ("Alice", "jupyter-bucket-alice---3bc51062", "jupyter-alice---3bc51062"),
+        ("a" * 30, "jupyter-bucket-" + "a" * 30, "jupyter-aaaaaaa---3a54fc0c"),
+    ],
+)
+def test_claim_names(username, claim, generate):
+    assert names.object_name(username, "jupyter-bucket") == claim
+    assert names.generate_bucket_name(username) == generate
+    # what NooBaa makes of it is still a valid bucket name
+    assert names.bucket_name_problem(generate + "-" + "0" * 36) is None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(usernames, min_size=2, max_size=6, unique=True))
+def test_claim_names_valid_and_distinct(users):
+    claims = [names.object_name(u, "jupyter-bucket") for u in users]
+    assert len(set(claims)) == len(users)
+    for claim in claims:
+        assert len(claim) <= 63 and claim == claim.lower() and "--" not in claim.split("---")[0]
+    for u in users:
+        assert len(names.generate_bucket_name(u)) <= 26
