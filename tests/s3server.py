@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from .util import free_port
@@ -21,7 +22,7 @@ class S3Server:
     region: str = "us-east-1"
     admin: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def client(self, service: str, key_id: str, secret: str):
+    def client(self, service: Any, key_id: str, secret: str):
         import boto3
         from botocore.config import Config
 
