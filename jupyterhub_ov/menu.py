@@ -41,10 +41,54 @@ def option_value(image: NotebookImage, tag: ImageTag) -> str:
     return f"{image.key}:{tag.name}"
 
 
+@dataclass(frozen=True)
+class Size:
+    """An admin-configured container size (KubeSpawner resource traits)."""
+
+    name: str
+    display_name: str
+    resources: Mapping[str, Any]
+    default: bool = False
+
+
+SIZE_RESOURCES = ("cpu_guarantee", "cpu_limit", "mem_guarantee", "mem_limit")
+
+
+def parse_sizes(config: Sequence[Mapping[str, Any]]) -> list[Size]:
+    """``[{"name", "display_name"?, "default"?, cpu_/mem_ guarantee/limit...}]``; ValueError
+    naming the entry and key when something is wrong."""
+    sizes: list[Size] = []
+    for i, entry in enumerate(config):
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"size #{i} needs a non-empty 'name'")
+        unknown = set(entry) - {"name", "display_name", "default", *SIZE_RESOURCES}
+        if unknown:
+            raise ValueError(f"size {name!r}: unknown keys {sorted(unknown)}")
+        if name in {s.name for s in sizes}:
+            raise ValueError(f"size {name!r} is listed twice")
+        resources = {k: entry[k] for k in SIZE_RESOURCES if k in entry}
+        display = str(entry.get("display_name") or name)
+        sizes.append(Size(name, display, resources, bool(entry.get("default", False))))
+    return sizes
+
+
+def resolve_size(sizes: Sequence[Size], wanted: str | None) -> Size | None:
+    """The requested size, else the default (marked, else first); None without sizes."""
+    for size in sizes:
+        if size.name == wanted:
+            return size
+    return next((s for s in sizes if s.default), sizes[0] if sizes else None)
+
+
 def options_from_form(formdata: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """JupyterHub hands the form as ``{field: [values]}``; keep only what we understand."""
-    values = formdata.get("image") or []
-    return {"image": str(values[0])} if values else {}
+    options: dict[str, Any] = {}
+    for field in ("image", "size"):
+        values = formdata.get(field) or []
+        if values:
+            options[field] = str(values[0])
+    return options
 
 
 def resolve_choice(images: Sequence[NotebookImage], wanted: str | None) -> Choice:
@@ -75,11 +119,19 @@ def resolve_choice(images: Sequence[NotebookImage], wanted: str | None) -> Choic
     )
 
 
-def render_menu(images: Sequence[NotebookImage], wanted: str | None = None) -> str:
+def render_menu(
+    images: Sequence[NotebookImage],
+    wanted: str | None = None,
+    sizes: Sequence[Size] = (),
+    wanted_size: str | None = None,
+) -> str:
     """The HTML options form; the user's last choice (or the default) is preselected."""
+    template = _templates.get_template("menu.html")
+    size = resolve_size(sizes, wanted_size)
+    common = {"sizes": sizes, "selected_size": size.name if size else None}
     if not images:
-        return _templates.get_template("menu.html").render(images=[], selected=None, note=None)
+        return template.render(images=[], selected=None, note=None, **common)
     choice = resolve_choice(images, wanted)
-    return _templates.get_template("menu.html").render(
-        images=images, selected=choice.value, note=choice.note, option_value=option_value
+    return template.render(
+        images=images, selected=choice.value, note=choice.note, option_value=option_value, **common
     )

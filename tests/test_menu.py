@@ -1,4 +1,5 @@
 import html
+import re
 
 import pytest
 
@@ -77,3 +78,39 @@ def test_render_warns_when_saved_choice_is_gone():
     page = menu.render_menu(IMAGES, "gone-notebook:latest")
     assert 'value="a-notebook:latest" checked' in page
     assert "no longer available" in page
+
+
+SIZES = menu.parse_sizes(
+    [
+        {"name": "small", "display_name": "Small", "cpu_limit": 1, "mem_limit": "2G"},
+        {"name": "large", "cpu_guarantee": 2, "mem_guarantee": "8G", "default": True},
+    ]
+)
+
+
+def test_sizes_parse_resolve_and_render():
+    assert SIZES[0] == menu.Size("small", "Small", {"cpu_limit": 1, "mem_limit": "2G"})
+    assert menu.resolve_size(SIZES, "small").name == "small"
+    assert menu.resolve_size(SIZES, None).name == "large"
+    assert menu.resolve_size(SIZES, "gone").name == "large"
+    assert menu.resolve_size([], "small") is None
+    page = menu.render_menu(IMAGES, None, SIZES, "small")
+    assert '<option value="small" selected>Small (cpu limit 1, mem limit 2G)</option>' in page
+    assert menu.options_from_form({"image": ["a-notebook:latest"], "size": ["large"]}) == {
+        "image": "a-notebook:latest",
+        "size": "large",
+    }
+    assert "Container size" not in menu.render_menu(IMAGES)
+
+
+@pytest.mark.parametrize(
+    "config, problem",
+    [
+        ([{"display_name": "x"}], "size #0 needs a non-empty 'name'"),
+        ([{"name": "a", "cpu": 1}], "size 'a': unknown keys ['cpu']"),
+        ([{"name": "a"}, {"name": "a"}], "size 'a' is listed twice"),
+    ],
+)
+def test_bad_sizes_are_refused(config, problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        menu.parse_sizes(config)
