@@ -73,12 +73,25 @@ class Hub:
             time.sleep(0.2)
 
 
-def write_config(path: Path, token: str, hub_port: int, api_port: int, extra: str) -> None:
+SHIPPED_CONFIG = REPO / "jupyterhub_config.py"
+
+
+def write_config(
+    path: Path,
+    token: str,
+    port: int,
+    hub_port: int,
+    api_port: int,
+    extra: str,
+    base: Path | None,
+) -> None:
+    load = f"load_subconfig({str(base)!r})" if base else ""
     path.write_text(
         textwrap.dedent(
             f"""
             c = get_config()
-            load_subconfig({str(REPO / "jupyterhub_config.py")!r})
+            {load}
+            c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
             c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_port}"
             c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
             c.JupyterHub.services.append({{"name": "test-admin", "api_token": {token!r}}})
@@ -93,13 +106,18 @@ def write_config(path: Path, token: str, hub_port: int, api_port: int, extra: st
 
 @contextmanager
 def running_hub(
-    directory: Path, extra_config: str = "", env: dict | None = None, timeout: float = 60
+    directory: Path,
+    extra_config: str = "",
+    env: dict | None = None,
+    timeout: float = 60,
+    base_config: Path | None = SHIPPED_CONFIG,
+    ports: tuple[int, int, int] | None = None,
 ) -> Iterator[Hub]:
     """Start the hub in `directory` (its data dir is directory/data) and stop it afterwards."""
     token = secrets.token_hex(16)
-    port = free_port()
+    port, hub_port, api_port = ports or (free_port(), free_port(), free_port())
     config = directory / "test_jupyterhub_config.py"
-    write_config(config, token, free_port(), free_port(), extra_config)
+    write_config(config, token, port, hub_port, api_port, extra_config, base_config)
     hub_env = dict(os.environ)
     hub_env.update(
         JUPYTERHUB_OV_DATA_DIR=str(directory / "data"),

@@ -10,7 +10,7 @@ Secret and no pod spec carries a secret value.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 OBC_GROUP = "objectbucket.io"
@@ -64,7 +64,7 @@ def bucket_environment(
     *,
     endpoint_url: str = "",
     scheme: str = "http",
-    granted: list[Mapping[str, str]] | None = None,
+    granted: Sequence[Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """KubeSpawner ``environment`` entries (dicts become EnvVars with ``valueFrom``).
 
