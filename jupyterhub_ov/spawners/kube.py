@@ -73,6 +73,10 @@ class OVKubeSpawner(KubeSpawner):
     def _default_pvc_ensure(self) -> bool:
         return True
 
+    @default("delete_pvc")
+    def _default_delete_pvc(self) -> bool:
+        return False  # KubeSpawner deletes volumes with the user by default: data loss
+
     @default("options_form")
     def _default_options_form(self) -> Any:
         async def form(spawner: OVKubeSpawner) -> str:

@@ -49,6 +49,7 @@ c.OVKubeSpawner.sizes = [
     {{"name": "large", "display_name": "Large", "cpu_limit": 2, "mem_limit": "4G"}},
 ]
 c.OVKubeSpawner.bucket_storage_class = "openshift-storage.noobaa.io"
+c.OVKubeSpawner.bucket_grants = {{"alice": ["team-shared"]}}
 # POST /server answers 202 at once, so tests can follow the progress stream
 c.JupyterHub.tornado_settings = {{"slow_spawn_timeout": 0}}
 # servers outlive a hub restart, as in a real deployment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 
@@ -57,6 +58,13 @@ async def pod_of(kube: KubeSetup, user: str) -> dict:
 
 async def test_two_users_get_buckets_by_reference_and_their_image(kube: KubeSetup):
     counters = kube.cluster.server.counters
+    # our API calls ride out throttling and server errors
+    kube.cluster.server.faults.add(
+        verb="create", resource="objectbucketclaims", times=2, throttle_rate=1.0, retry_after=1
+    )
+    kube.cluster.server.faults.add(
+        verb="get", resource="objectbucketclaims", times=1, error_rate=1.0, error_code=503
+    )
     await kube.run(kube.hub.start_server, "alice")
     await kube.run(
         kube.hub.start_server, "bob", {"image": "default/marker:2024.1", "size": "large"}
@@ -68,7 +76,21 @@ async def test_two_users_get_buckets_by_reference_and_their_image(kube: KubeSetu
     assert alice["bucket"].startswith("jupyter-alice-") and bob["bucket"].startswith("jupyter-bob-")
     s3 = kube.cluster.s3
     assert alice["endpoint"] == f"http://{s3.host}:{s3.port}"  # $(BUCKET_HOST):$(BUCKET_PORT)
-    assert [b["name"] for b in alice["buckets"]] == [alice["bucket"]]
+    assert [b["name"] for b in alice["buckets"]] == [alice["bucket"], "team-shared"]
+    assert counters.get("create", "objectbucketclaims") >= 3  # two throttled, then created
+
+    # a bucket an admin granted (NooBaa: account permission) is usable from the notebook
+    admin = kube.cluster.buckets
+    await asyncio.to_thread(lambda: admin._clients()[0].create_bucket(Bucket="team-shared"))
+    await admin.grant("default", "jupyter-bucket-alice", "team-shared")
+    shared = await run_code(
+        kube.hub.url,
+        "alice",
+        kube.hub.token,
+        "import os, boto3; s3 = boto3.client('s3', endpoint_url=os.environ['S3_ENDPOINT_URL']);"
+        "s3.put_object(Bucket='team-shared', Key='k', Body=b'x'); print('shared ok')",
+    )
+    assert shared.strip() == "shared ok"
     denied = await run_code(
         kube.hub.url, "bob", kube.hub.token, TRESPASS.format(bucket=alice["bucket"])
     )
@@ -186,3 +208,29 @@ async def test_hub_restart_keeps_servers_and_creates_no_duplicates(kube: KubeSet
     assert [c["metadata"]["name"] for c in claims["items"]] == ["jupyter-bucket-frank"]
     pvcs = await kube.core.list_namespaced_persistent_volume_claim("default")
     assert [p.metadata.name for p in pvcs.items] == ["claim-frank"]
+
+
+async def user_storage(kube: KubeSetup) -> tuple[list[str], list[str]]:
+    claims = await kube.custom.list_namespaced_custom_object(
+        "objectbucket.io", "v1alpha1", "default", "objectbucketclaims"
+    )
+    pvcs = await kube.core.list_namespaced_persistent_volume_claim("default")
+    return [c["metadata"]["name"] for c in claims["items"]], [p.metadata.name for p in pvcs.items]
+
+
+async def test_deleting_a_user_keeps_storage_unless_the_admin_enabled_it(tmp_path):
+    async with kube_hub(tmp_path / "keep") as kube:
+        await kube.run(kube.hub.start_server, "henry")
+        await kube.run(kube.hub.stop_server, "henry")
+        r = await kube.run(kube.hub.api, "DELETE", "/users/henry")
+        assert r.status_code == 204
+        assert await user_storage(kube) == (["jupyter-bucket-henry"], ["claim-henry"])
+    extra = "c.OVKubeSpawner.delete_pvc = True\nc.OVKubeSpawner.delete_bucket_claim = True\n"
+    async with kube_hub(tmp_path / "delete", extra) as kube:
+        await kube.run(kube.hub.start_server, "ivy")
+        await kube.run(kube.hub.stop_server, "ivy")
+        await kube.run(kube.hub.api, "DELETE", "/users/ivy")
+        # the provisioner releases the claim (finalizer) before it disappears
+        async with asyncio.timeout(15):
+            while await user_storage(kube) != ([], []):  # noqa: ASYNC110 - no event to await
+                await asyncio.sleep(0.1)
