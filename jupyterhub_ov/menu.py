@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
 
 from .images.model import ImageTag, NotebookImage, default_choice
 
@@ -19,6 +20,9 @@ _templates = Environment(
     loader=PackageLoader("jupyterhub_ov", "templates"),
     autoescape=select_autoescape(default=True),
 )
+
+
+NOTE_SLOT = "<!--ov-note-->"
 
 
 class NoImageAvailable(RuntimeError):
@@ -119,6 +123,35 @@ def resolve_choice(images: Sequence[NotebookImage], wanted: str | None) -> Choic
     )
 
 
+@dataclass
+class _Rendered:
+    images: Sequence[NotebookImage]
+    sizes: Sequence[Size]
+    html: str
+
+
+_last: list[_Rendered] = []
+
+
+def _same(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _form(images: Sequence[NotebookImage], sizes: Sequence[Size]) -> str:
+    """The form without a selection, re-rendered only when the catalog changed.
+
+    Catalogs hand out the same image objects while nothing changed, so an identity check
+    decides; a render with 1,000 images × 5 tags costs hundreds of milliseconds otherwise.
+    """
+    if _last and _same(_last[0].images, images) and list(_last[0].sizes) == list(sizes):
+        return _last[0].html
+    html = _templates.get_template("menu.html").render(
+        images=images, sizes=sizes, option_value=option_value
+    )
+    _last[:] = [_Rendered(list(images), list(sizes), html)]
+    return html
+
+
 def render_menu(
     images: Sequence[NotebookImage],
     wanted: str | None = None,
@@ -126,12 +159,17 @@ def render_menu(
     wanted_size: str | None = None,
 ) -> str:
     """The HTML options form; the user's last choice (or the default) is preselected."""
-    template = _templates.get_template("menu.html")
+    html = _form(images, sizes)
     size = resolve_size(sizes, wanted_size)
-    common = {"sizes": sizes, "selected_size": size.name if size else None}
+    if size is not None:
+        marker = f'value="{escape(size.name)}" data-ov-size'
+        html = html.replace(marker, f"{marker} selected", 1)
     if not images:
-        return template.render(images=[], selected=None, note=None, **common)
+        return html
     choice = resolve_choice(images, wanted)
-    return template.render(
-        images=images, selected=choice.value, note=choice.note, option_value=option_value, **common
-    )
+    marker = f'value="{escape(choice.value)}" data-ov-choice'
+    html = html.replace(marker, f"{marker} checked", 1)
+    if choice.note:
+        note = f'<div class="alert alert-warning" role="alert">{escape(choice.note)}</div>'
+        html = html.replace(NOTE_SLOT, note, 1)
+    return html

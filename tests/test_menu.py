@@ -67,8 +67,8 @@ def test_no_images_is_a_clear_error():
 def test_render_lists_images_preselects_and_escapes():
     page = menu.render_menu(IMAGES, "b-notebook:v2")
     assert page.count('type="radio"') == 2
-    assert 'value="b-notebook:v2" checked' in page
-    assert 'value="a-notebook:latest" checked' not in page
+    assert page.count(" checked") == 1
+    assert 'value="b-notebook:v2" data-ov-choice checked' in page
     assert "numpy 2.1" in page and "Python 3.11" in page
     assert "<script>" not in page and html.escape("Beta <script>") in page
     assert "<b>bold</b>" not in page
@@ -76,7 +76,7 @@ def test_render_lists_images_preselects_and_escapes():
 
 def test_render_warns_when_saved_choice_is_gone():
     page = menu.render_menu(IMAGES, "gone-notebook:latest")
-    assert 'value="a-notebook:latest" checked' in page
+    assert 'value="a-notebook:latest" data-ov-choice checked' in page
     assert "no longer available" in page
 
 
@@ -95,7 +95,10 @@ def test_sizes_parse_resolve_and_render():
     assert menu.resolve_size(SIZES, "gone").name == "large"
     assert menu.resolve_size([], "small") is None
     page = menu.render_menu(IMAGES, None, SIZES, "small")
-    assert '<option value="small" selected>Small (cpu limit 1, mem limit 2G)</option>' in page
+    assert (
+        '<option value="small" data-ov-size selected>Small (cpu limit 1, mem limit 2G)</option>'
+        in page
+    )
     assert menu.options_from_form({"image": ["a-notebook:latest"], "size": ["large"]}) == {
         "image": "a-notebook:latest",
         "size": "large",
@@ -114,3 +117,20 @@ def test_sizes_parse_resolve_and_render():
 def test_bad_sizes_are_refused(config, problem):
     with pytest.raises(ValueError, match=re.escape(problem)):
         menu.parse_sizes(config)
+
+
+def test_cached_form_never_carries_one_users_choice_to_another():
+    first = menu.render_menu(IMAGES, "gone-notebook:latest", SIZES, "small")
+    second = menu.render_menu(IMAGES, "b-notebook:v2", SIZES, "large")
+    assert "no longer available" in first and "no longer available" not in second
+    assert (
+        second.count(" checked") == 1 and 'value="b-notebook:v2" data-ov-choice checked' in second
+    )
+    assert second.count(" selected") == 1 and 'value="large" data-ov-size selected' in second
+
+
+def test_a_changed_catalog_is_rendered_anew():
+    before = menu.render_menu(IMAGES)
+    renamed = image("a-notebook", display_name="Alpha II", default=True)
+    after = menu.render_menu([renamed, IMAGES[1]])
+    assert "Alpha II" not in before and "Alpha II" in after
