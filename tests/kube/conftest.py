@@ -22,39 +22,47 @@ from .streams import create_stream, reference
 CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 MARKER_IMAGE = reference("default", "marker", "2024.1")
 
-KUBE_CONFIG = """
+#: a hub using KubeSpawner (or a subclass) against the simulator; {cls} is the config section
+HUB_CONFIG = """
 c.JupyterHub.hub_connect_ip = "127.0.0.1"
 c.ConfigurableHTTPProxy.command = [{chp!r}]
 c.JupyterHub.authenticator_class = "shared-password"
 c.SharedPasswordAuthenticator.user_password = "kube-test-password"
 c.Authenticator.allow_all = True
-c.JupyterHub.spawner_class = "ov-kube"
-c.OVKubeSpawner.k8s_api_host = {api!r}
-c.OVKubeSpawner.namespace = "default"
-c.OVKubeSpawner.cmd = ["jupyterhub-singleuser"]
-c.OVKubeSpawner.args = ["--allow-root"]
-c.OVKubeSpawner.storage_capacity = "1Gi"
-c.OVKubeSpawner.volumes = [
+c.{cls}.k8s_api_host = {api!r}
+c.{cls}.namespace = "default"
+c.{cls}.cmd = ["jupyterhub-singleuser"]
+c.{cls}.args = ["--allow-root"]
+c.{cls}.storage_pvc_ensure = True
+c.{cls}.storage_capacity = "1Gi"
+c.{cls}.volumes = [
     {{"name": "home", "persistentVolumeClaim": {{"claimName": "{{pvc_name}}"}}}}
 ]
-c.OVKubeSpawner.volume_mounts = [{{"name": "home", "mountPath": "/opt/app-root/src"}}]
-c.OVKubeSpawner.working_dir = "/opt/app-root/src"
-c.OVKubeSpawner.environment = {{"HOME": "/opt/app-root/src"}}
-c.OVKubeSpawner.default_url = "/lab"
-c.OVKubeSpawner.start_timeout = 60
-c.OVKubeSpawner.http_timeout = 60
-c.OVKubeSpawner.sizes = [
-    {{"name": "small", "display_name": "Small", "cpu_limit": 1, "mem_limit": "1G",
-      "default": True}},
-    {{"name": "large", "display_name": "Large", "cpu_limit": 2, "mem_limit": "4G"}},
-]
-c.OVKubeSpawner.bucket_storage_class = "openshift-storage.noobaa.io"
-c.OVKubeSpawner.bucket_grants = {{"alice": ["team-shared"]}}
+c.{cls}.volume_mounts = [{{"name": "home", "mountPath": "/opt/app-root/src"}}]
+c.{cls}.working_dir = "/opt/app-root/src"
+c.{cls}.environment = {{"HOME": "/opt/app-root/src"}}
+c.{cls}.default_url = "/lab"
+c.{cls}.start_timeout = 60
+c.{cls}.http_timeout = 60
 # POST /server answers 202 at once, so tests can follow the progress stream
 c.JupyterHub.tornado_settings = {{"slow_spawn_timeout": 0}}
 # servers outlive a hub restart, as in a real deployment
 c.JupyterHub.cleanup_servers = False
 """
+
+OV_CONFIG = """
+c.JupyterHub.spawner_class = "ov-kube"
+c.OVKubeSpawner.sizes = [
+    {"name": "small", "display_name": "Small", "cpu_limit": 1, "mem_limit": "1G", "default": True},
+    {"name": "large", "display_name": "Large", "cpu_limit": 2, "mem_limit": "4G"},
+]
+c.OVKubeSpawner.bucket_storage_class = "openshift-storage.noobaa.io"
+c.OVKubeSpawner.bucket_grants = {"alice": ["team-shared"]}
+"""
+
+
+def hub_config(cls: str, api: str) -> str:
+    return HUB_CONFIG.format(cls=cls, chp=str(CHP), api=api)
 
 
 @dataclass
@@ -84,9 +92,16 @@ class KubeSetup:
 
 @asynccontextmanager
 async def kube_hub(
-    directory: Path, extra_config: str = "", **cluster: object
+    directory: Path,
+    extra_config: str = "",
+    *,
+    base: Callable[[str], str] | None = None,
+    **cluster: object,
 ) -> AsyncIterator[KubeSetup]:
-    """The simulator (with S3 and buckets) in this loop; the hub as a subprocess."""
+    """The simulator (with S3 and buckets) in this loop; the hub as a subprocess.
+
+    The hub's config is `hub_config` for OVKubeSpawner + OV_CONFIG, or ``base(api_url)``.
+    """
     options = cluster_options(
         directory / "cluster",
         s3=True,
@@ -112,7 +127,11 @@ async def kube_hub(
                 tags=("2024.1",),
                 labels={"opendatahub.io/notebook-image": "true"},
             )
-            config = KUBE_CONFIG.format(chp=str(CHP), api=sim.server.url) + extra_config
+            if base is None:
+                config = hub_config("OVKubeSpawner", sim.server.url) + OV_CONFIG
+            else:
+                config = base(sim.server.url)
+            config += extra_config
             env = {"KUBECONFIG": str(sim.kubeconfig)}
             (directory / "hub").mkdir(exist_ok=True)
             managers = []
