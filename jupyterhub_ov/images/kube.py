@@ -91,7 +91,11 @@ class KubeImageCatalog(LoggingConfigurable):
             if reflector is None:
                 # registered before the first await: a concurrent caller finds it and waits
                 # on its first list instead of starting a second watch
-                reflector = ImageStreamReflector(parent=self, namespace=namespace)
+                reflector = ImageStreamReflector(
+                    parent=self,
+                    namespace=namespace,
+                    on_failure=self._forget(spawner_class, key),
+                )
                 spawner_class.reflectors[key] = reflector
                 try:
                     await reflector.start()
@@ -99,6 +103,16 @@ class KubeImageCatalog(LoggingConfigurable):
                     spawner_class.reflectors.pop(key, None)  # the next caller tries again
                     raise
             await reflector.first_load_future
+
+    def _forget(self, spawner_class: Any, key: tuple[str, str]) -> Any:
+        """When KubeSpawner's reflector gives up (about a minute of failed retries), drop it
+        so the next menu render starts a fresh watch instead of serving a stale list."""
+
+        def on_failure() -> None:
+            self.log.error("ImageStream watch in %s gave up; restarting it on next use", key[1])
+            spawner_class.reflectors.pop(key, None)
+
+        return on_failure
 
     def images(self, spawner_class: Any, default_namespace: str) -> list[model.NotebookImage]:
         """Visible images in menu order, from the reflectors' caches only."""

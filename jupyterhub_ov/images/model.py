@@ -65,6 +65,8 @@ class NotebookImage:
     url: str | None = None
     order: int = DEFAULT_ORDER
     creator: str | None = None
+    #: label app.kubernetes.io/created-by: who made the stream (e.g. byon, a builder)
+    created_by: str | None = None
     phase: str | None = None
     messages: tuple[Mapping[str, str], ...] = ()
     #: non-fatal problems found while parsing (logged once by the catalog)
@@ -90,8 +92,7 @@ def is_notebook_stream(
     meta = stream.get("metadata") or {}
     if by_name and str(meta.get("name", "")).endswith("-notebook"):
         return True
-    labels = meta.get("labels") or {}
-    return by_label and str(labels.get(NOTEBOOK_IMAGE_LABEL, "")).lower() == "true"
+    return by_label and str(_labels(meta).get(NOTEBOOK_IMAGE_LABEL, "")).lower() == "true"
 
 
 def _truthy(value: Any) -> bool:
@@ -141,6 +142,11 @@ def _parse_tag(spec: Mapping[str, Any], ref: str, warnings: list[str]) -> ImageT
         default=_truthy(ann.get(ANN_DEFAULT)),
         imported_from=ann.get(ANN_IMPORTED_FROM),
     )
+
+
+def _labels(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    labels = meta.get("labels")
+    return labels if isinstance(labels, Mapping) else {}
 
 
 def _order(raw: Any, warnings: list[str]) -> int:
@@ -197,6 +203,7 @@ def parse_image_stream(stream: Mapping[str, Any]) -> NotebookImage:
         url=ann.get(ANN_URL) or None,
         order=_order(ann.get(ANN_ORDER), warnings),
         creator=ann.get(ANN_CREATOR) or None,
+        created_by=_labels(meta).get(LABEL_CREATED_BY) or None,
         phase=ann.get(ANN_PHASE) or None,
         messages=_messages(ann.get(ANN_MESSAGES), warnings),
         tags=tags,

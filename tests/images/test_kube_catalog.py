@@ -10,6 +10,7 @@ would; the catalog only ever sees them through KubeSpawner's shared reflectors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -486,3 +487,21 @@ async def test_concurrent_first_renders_start_one_watch(
     assert sim_server.counters.get("list", PLURAL) == 2
     assert sim_server.counters.get("watch", PLURAL) == 1
     assert all(set(offered(c)) == {"default/busy-notebook"} for c in catalogs)
+
+
+async def test_a_watch_that_gave_up_is_started_afresh(
+    start_catalog: StartCatalog, custom: client.CustomObjectsApi, sim_server: ApiServer
+) -> None:
+    await create_stream(custom, "first-notebook")
+    catalog = await start_catalog()
+    gave_up = KubeSpawner.reflectors[("imagestreams", "default")]
+    gave_up.watch_task.cancel()  # its watch loop has ended ...
+    with contextlib.suppress(asyncio.CancelledError):
+        await gave_up.watch_task
+    gave_up.on_failure()  # what KubeSpawner's reflector calls when it stops retrying
+    assert ("imagestreams", "default") not in KubeSpawner.reflectors
+
+    await create_stream(custom, "later-notebook")  # missed by the dead watch
+    await catalog.start(KubeSpawner, "default")  # the next menu render
+    assert KubeSpawner.reflectors[("imagestreams", "default")] is not gave_up
+    assert set(offered(catalog)) == {"default/first-notebook", "default/later-notebook"}

@@ -69,6 +69,7 @@ def test_full_annotations_are_parsed():
                 model.ANN_PHASE: "Succeeded",
                 model.ANN_MESSAGES: json.dumps(messages),
             },
+            labels={model.LABEL_CREATED_BY: "byon"},
             tags=[tag],
         )
     )
@@ -80,6 +81,7 @@ def test_full_annotations_are_parsed():
         url="https://example.org/sci",
         order=7,
         creator="ada",
+        created_by="byon",
         phase="Succeeded",
         messages=tuple(messages),
         tags=(
