@@ -179,3 +179,8 @@ def test_ip_pool_skips_used_and_odd_addresses() -> None:
     pool.release("127.0.0.254")
     assert "127.0.0.254" not in pool.in_use
     assert pool.allocate() == "127.0.1.2"  # no quick reuse
+
+
+def test_pools_start_apart() -> None:
+    starts = {IPPool().allocate() for _ in range(20)}
+    assert len(starts) > 1 and all(a.startswith("127.") and a.endswith(".2") for a in starts)
