@@ -102,12 +102,9 @@ async def kube_hub(
 
     The hub's config is `hub_config` for OVKubeSpawner + OV_CONFIG, or ``base(api_url)``.
     """
-    options = cluster_options(
-        directory / "cluster",
-        s3=True,
-        entrypoints={MARKER_IMAGE: ["env", "OV_MARKER=marker-notebook"]},
-        **cluster,
-    )
+    entrypoints = {MARKER_IMAGE: ["env", "OV_MARKER=marker-notebook"]}
+    entrypoints.update(cluster.pop("entrypoints", {}))  # type: ignore[call-overload]
+    options = cluster_options(directory / "cluster", s3=True, entrypoints=entrypoints, **cluster)
     async with SimulatedCluster(options) as sim:
         async with client.ApiClient(client.Configuration(host=sim.server.url)) as api:
             custom = client.CustomObjectsApi(api)
