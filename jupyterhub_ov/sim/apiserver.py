@@ -14,7 +14,6 @@ authentication (any token is accepted), no persistence, no admission and no Open
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -27,26 +26,16 @@ from tornado.web import Application, RequestHandler
 from . import discovery, openapi
 from .errors import ApiError
 from .faults import FaultInjector, RequestCounters
-from .handlers import ResourceHandler
+from .handlers import JSONHandler, ResourceHandler
 from .kinds import KindRegistry
 from .store import ObjectStore
 
 log = logging.getLogger(__name__)
 
 
-class _JSONHandler(RequestHandler):
+class _JSONHandler(JSONHandler):
     def initialize(self, server: ApiServer) -> None:
         self.server = server
-
-    def send_json(self, body: Any, code: int = 200) -> None:
-        self.set_status(code)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body))
-
-    def send_error_status(self, error: ApiError) -> None:
-        for header, value in error.headers.items():
-            self.set_header(header, value)
-        self.send_json(error.status(), error.code)
 
     def count(self) -> None:
         self.server.counters.record("get", self.request.path)

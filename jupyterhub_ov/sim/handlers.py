@@ -52,17 +52,8 @@ def _initial_events_end(target: Target, rv: int) -> WatchEvent:
     return WatchEvent(rv, "BOOKMARK", marker)
 
 
-class ResourceHandler(RequestHandler):
-    """Serves ``/api/v1/...`` and ``/apis/<group>/<version>/...`` for every registered kind."""
-
-    def initialize(self, server: ApiServer) -> None:
-        self.server = server
-        self.target: Target | None = None
-        self.verb = ""
-        self.fault = Fault()
-        self.subscription: Subscription | None = None
-
-    # -- plumbing --------------------------------------------------------------------------
+class JSONHandler(RequestHandler):
+    """JSON answers and Kubernetes Status errors, for every handler of the API server."""
 
     def send_json(self, body: Any, code: int = 200) -> None:
         self.set_status(code)
@@ -73,6 +64,19 @@ class ResourceHandler(RequestHandler):
         for header, value in error.headers.items():
             self.set_header(header, value)
         self.send_json(error.status(), error.code)
+
+
+class ResourceHandler(JSONHandler):
+    """Serves ``/api/v1/...`` and ``/apis/<group>/<version>/...`` for every registered kind."""
+
+    def initialize(self, server: ApiServer) -> None:
+        self.server = server
+        self.target: Target | None = None
+        self.verb = ""
+        self.fault = Fault()
+        self.subscription: Subscription | None = None
+
+    # -- plumbing --------------------------------------------------------------------------
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None))[1]

@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,22 +25,14 @@ from kubernetes_asyncio import client
 from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
 
 from ..browser import ARGS, CHROMIUM
-from ..util import ARTIFACTS
+from ..util import ARTIFACTS, REPO, free_port
 from .conftest import Cluster
 from .helpers import eventually, watch_until
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
 TOKEN = "sim-e2e-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def hub_config(tmp: Path, api_url: str, ports: dict[str, int]) -> str:
