@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,6 +71,7 @@ class BucketProvisioner(Controller):
         self._busy: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
         self.grants: dict[tuple[str, str], set[str]] = {}
+        self._executor: ThreadPoolExecutor | None = None
 
     async def start(self) -> None:
         for name, policy in self.storage_classes.items():
@@ -85,6 +87,19 @@ class BucketProvisioner(Controller):
                 if error.code != 409:
                     raise
         await super().start()
+
+    async def _in_thread(self, func: Callable[..., Any], *args: Any) -> Any:
+        """boto3 calls run on the provisioner's own threads: hundreds of claims at once must
+        not queue the kubelet's and volume binder's small file operations behind them."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(4, thread_name_prefix="sim-buckets")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def _clients(self) -> tuple[Any, Any]:
         return s3calls.admin_clients(self.admin, self.timeout)
@@ -145,7 +160,7 @@ class BucketProvisioner(Controller):
         if self.provision_delay:
             await asyncio.sleep(self.provision_delay)  # the configured provisioning time
         try:
-            key, secret = await asyncio.to_thread(self._create_bucket_and_identity, bucket, user)
+            key, secret = await self._in_thread(self._create_bucket_and_identity, bucket, user)
         except Exception as error:  # the S3 server's refusal, reported on the claim
             self.record_event(claim, "ProvisioningFailed", str(error), "Warning")
             self.merge_status(self.claims, claim, {"phase": "Failed"})
@@ -265,7 +280,7 @@ class BucketProvisioner(Controller):
             except ApiError:
                 pass
         user = identity_name(namespace, name)
-        await asyncio.to_thread(self._delete_identity, user, bucket if policy == "Delete" else None)
+        await self._in_thread(self._delete_identity, user, bucket if policy == "Delete" else None)
         self.grants.pop((namespace, name), None)
         try:
             current = self.store.get(self.claims, namespace, name)
@@ -298,7 +313,7 @@ class BucketProvisioner(Controller):
         granted = self.grants.setdefault((namespace, claim), set())
         granted.add(bucket)
         buckets = [own, *sorted(granted)]
-        await asyncio.to_thread(self._put_policy, identity_name(namespace, claim), buckets)
+        await self._in_thread(self._put_policy, identity_name(namespace, claim), buckets)
 
     def _put_policy(self, user: str, buckets: list[str]) -> None:
         _, iam = self._clients()
