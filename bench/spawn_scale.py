@@ -32,6 +32,7 @@ TINY = [sys.executable, str(REPO / "bench" / "tiny_singleuser.py")]
 SCALE_CONFIG = """
 c.JupyterHub.concurrent_spawn_limit = 0
 c.JupyterHub.active_server_limit = 0
+c.JupyterHub.api_page_max_limit = 5000  # count every ready server in one answer
 c.OVKubeSpawner.start_timeout = 900
 c.OVKubeSpawner.http_timeout = 900
 c.OVKubeSpawner.bucket_bind_timeout = 900
