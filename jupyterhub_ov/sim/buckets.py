@@ -81,11 +81,7 @@ class BucketProvisioner(Controller):
                 "reclaimPolicy": policy,
                 "parameters": {"bucketclass": "noobaa-default-bucket-class"},
             }
-            try:
-                self.store.create(self.classes, "", body)
-            except ApiError as error:
-                if error.code != 409:
-                    raise
+            self.get_or_create(self.classes, "", body)
         await super().start()
 
     async def _in_thread(self, func: Callable[..., Any], *args: Any) -> Any:

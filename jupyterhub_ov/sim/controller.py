@@ -53,6 +53,17 @@ class Controller:
             raise LookupError(f"{plural}.{group}/{version} is not registered")
         return found
 
+    def get_or_create(
+        self, kind: ResourceKind, namespace: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The object named in ``body``: created, or the one that already exists."""
+        try:
+            return self.store.create(kind, namespace, body)
+        except ApiError as error:
+            if error.code != 409:
+                raise
+            return self.store.get(kind, namespace, body["metadata"]["name"])
+
     async def start(self) -> None:
         for group, version, plural in self.watched:
             kind = self.kind(group, version, plural)

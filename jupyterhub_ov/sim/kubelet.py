@@ -127,12 +127,7 @@ class Kubelet(Controller):
                 "labels": {"kubernetes.io/hostname": self.node_name},
             }
         }
-        try:
-            node = self.store.create(nodes, "", body)
-        except ApiError as error:
-            if error.code != 409:
-                raise
-            node = self.store.get(nodes, "", self.node_name)
+        node = self.get_or_create(nodes, "", body)
         self.merge_status(nodes, node, podstatus.node_status(self.node_name))
 
     async def read_log(self, pod: dict[str, Any]) -> str | None:

@@ -64,11 +64,7 @@ class VolumeBinder(Controller):
                 "reclaimPolicy": policy,
                 "volumeBindingMode": "Immediate",
             }
-            try:
-                self.store.create(self.classes, "", body)
-            except ApiError as error:
-                if error.code != 409:
-                    raise
+            self.get_or_create(self.classes, "", body)
         await super().start()
 
     def on_event(self, kind: ResourceKind, event: WatchEvent) -> None:
