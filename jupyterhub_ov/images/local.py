@@ -89,16 +89,18 @@ class LocalImageCatalog(LoggingConfigurable):
         help="Seconds during which menu renders reuse the last scan of catalog_dir.",
     )
 
-    _shared: ClassVar[dict[tuple, LocalImageCatalog]] = {}
+    #: id(config) → (that config, its catalog); the config is kept so an id is never reused
+    _shared: ClassVar[dict[int, tuple[object, LocalImageCatalog]]] = {}
 
     @classmethod
-    def shared(cls, **kwargs) -> LocalImageCatalog:
-        """One catalog per configuration, shared by all spawners of the hub."""
-        parent = kwargs.get("parent")
+    def shared(cls, parent: object) -> LocalImageCatalog:
+        """One catalog per hub configuration, shared by all its spawners (built once, not
+        on every menu render)."""
         config = getattr(parent, "config", None)
-        catalog = cls(**kwargs)
-        key = (catalog.catalog_dir, catalog.include_hub_environment, id(config))
-        return cls._shared.setdefault(key, catalog)
+        found = cls._shared.get(id(config))
+        if found is None or found[0] is not config:
+            found = cls._shared[id(config)] = (config, cls(parent=parent))
+        return found[1]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
