@@ -1,0 +1,1 @@
+"""The image build service: build requests, the phase machine, backends, store and REST API."""

@@ -1,0 +1,1 @@
+"""Build backends: one interface (`base.BuildBackend`), a local and an OpenShift implementation."""

@@ -1,0 +1,151 @@
+"""Resolving: pin a package list with uv, a git ref to its commit (async, streamed to the log).
+
+Shared by every backend, so both modes lock the same way: ``uv pip compile`` for the target
+Python version, optionally constrained to a base environment's versions, and ``git
+ls-remote`` restricted to the allowed protocols (``GIT_ALLOW_PROTOCOL``) with prompts off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .backends.base import BuildFailed
+from .process import CommandFailed, LineSink, run
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def uv_binary() -> str:
+    """The uv executable shipped with the `uv` package in this environment."""
+    from uv import find_uv_bin
+
+    return str(find_uv_bin())
+
+
+@dataclass(frozen=True)
+class PackageIndex:
+    """Where packages come from (the admin's configuration)."""
+
+    index_url: str = ""
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    offline: bool = False
+
+    def uv_args(self) -> list[str]:
+        args: list[str] = []
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for link in self.find_links:
+            args += ["--find-links", link]
+        if self.no_index:
+            args.append("--no-index")
+        if self.offline:
+            args.append("--offline")
+        return args
+
+
+def lock_lines(text: str) -> tuple[str, ...]:
+    """The pins of a compiled requirements file, without comments and blank lines."""
+    pins = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            pins.append(line)
+    return tuple(pins)
+
+
+async def compile_lock(
+    requirements: Sequence[str],
+    *,
+    python_version: str,
+    index: PackageIndex,
+    on_line: LineSink,
+    constraints: Sequence[str] = (),
+    uv: str | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[str, ...]:
+    """The locked set (``name==version`` lines) for ``requirements`` on ``python_version``."""
+    tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="jupyterhub-ov-resolve-")
+    try:
+        source, constraint_file, output = (
+            Path(tmp, "requirements.in"),
+            Path(tmp, "constraints.txt"),
+            Path(tmp, "requirements.txt"),
+        )
+        await asyncio.to_thread(source.write_text, "\n".join(requirements) + "\n")
+        cmd = [
+            uv or uv_binary(),
+            "pip",
+            "compile",
+            str(source),
+            "--output-file",
+            str(output),
+            "--python-version",
+            python_version,
+            "--no-header",
+            "--no-annotate",
+            *index.uv_args(),
+        ]
+        if constraints:
+            await asyncio.to_thread(constraint_file.write_text, "\n".join(constraints) + "\n")
+            cmd += ["--constraint", str(constraint_file)]
+        try:
+            await run(cmd, on_line=on_line, env=env)
+        except CommandFailed as e:
+            raise BuildFailed(f"The packages could not be resolved: {e}") from None
+        return lock_lines(await asyncio.to_thread(output.read_text))
+    finally:
+        await asyncio.to_thread(shutil.rmtree, tmp, True)
+
+
+def git_env(schemes: Sequence[str]) -> dict[str, str]:
+    """Git never prompts and speaks only the allowed protocols (no ``ext::`` tricks)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ALLOW_PROTOCOL=":".join(schemes),
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    return env
+
+
+async def resolve_commit(
+    url: str, ref: str, *, schemes: Sequence[str], on_line: LineSink, git: str = "git"
+) -> str:
+    """The commit ``ref`` (branch, tag, or empty for HEAD) points to in ``url``."""
+    if _COMMIT.match(ref):
+        return ref
+    wanted = ref or "HEAD"
+    try:
+        completed = await run(
+            [git, "ls-remote", "--", url, wanted],
+            on_line=on_line,
+            env=git_env(schemes),
+            capture=True,
+        )
+    except CommandFailed as e:
+        raise BuildFailed(f"The repository {url} could not be read: {e}") from None
+    refs: dict[str, str] = {}
+    for line in completed.output.splitlines():
+        sha, _, name = line.partition("\t")
+        if _COMMIT.match(sha):
+            refs[name.strip()] = sha
+    for candidate in (
+        wanted,
+        f"refs/heads/{wanted}",
+        f"refs/tags/{wanted}^{{}}",  # an annotated tag's commit
+        f"refs/tags/{wanted}",
+    ):
+        if candidate in refs:
+            return refs[candidate]
+    raise BuildFailed(f"The repository {url} has no branch or tag {wanted!r}")
