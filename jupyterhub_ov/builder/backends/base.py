@@ -13,7 +13,11 @@ The build manager (``builder.manager``) drives a backend through a build:
 
 Cancelling is asyncio cancellation of the task running ``build``: the backend stops all of
 its work (kills processes, cancels cluster builds), removes what it half-made, and lets
-``CancelledError`` propagate. `BuildFailed` carries a message meant for the admin.
+``CancelledError`` propagate. A cancellation whose message is `DETACH` is the service
+stopping, not a cancel: a backend that can reattach leaves its cluster work running (the
+next service start follows it again); others stop as for a cancel. `BuildFailed` carries a
+message meant for the admin. After a restart, a build that cannot be followed again is
+ended with Failure and ``discard`` removes what it left behind.
 
 The manager owns the phase machine, the store, the concurrency limit and the timeout; a
 backend only does the work. Success and Failure are the manager's to report.
@@ -21,6 +25,7 @@ backend only does the work. Success and Failure are the manager's to report.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
@@ -29,6 +34,14 @@ from traitlets.config import LoggingConfigurable
 
 from ..phases import Phase
 from ..spec import BuildRequest, ResolvedBuild
+
+#: the cancellation message of a service stop (see the module docstring)
+DETACH = "jupyterhub-ov build service stopping"
+
+
+def detaching(error: asyncio.CancelledError) -> bool:
+    """Whether this cancellation is the service stopping rather than a cancel."""
+    return DETACH in error.args
 
 
 class BuildFailed(Exception):
@@ -94,3 +107,6 @@ class BuildBackend(LoggingConfigurable):
         self, resolved: ResolvedBuild, reference: str, report: Reporter
     ) -> PublishedImage:
         raise BuildFailed(f"The {self.kind} build backend cannot resume a build after a restart.")
+
+    async def discard(self, resolved: ResolvedBuild | None, reference: str) -> None:
+        """Remove what a build interrupted by a restart left behind (default: nothing)."""
