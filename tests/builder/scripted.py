@@ -40,6 +40,8 @@ class ScriptedBackend(BuildBackend):
         self.published: dict[str, PublishedImage] = {}
         self.release = asyncio.Event()
         self.started: list[str] = []
+        #: set when a build starts building
+        self.building = asyncio.Event()
         self.cancelled: list[str] = []
         self.detached: list[str] = []
         self.discarded: list[str] = []
@@ -60,6 +62,7 @@ class ScriptedBackend(BuildBackend):
     async def build(self, resolved: ResolvedBuild, report: Reporter) -> PublishedImage:
         behaviour = self.behaviour(resolved.request)
         self.started.append(resolved.image)
+        self.building.set()
         try:
             return await self._work(resolved, report, behaviour)
         except asyncio.CancelledError as e:

@@ -153,8 +153,7 @@ async def test_cancel_stops_the_work(make: Factory) -> None:
     backend = ScriptedBackend()
     manager = await started(make(backend))
     record, _ = await manager.submit(package_list("long", "slow"), creator="ann")
-    while not backend.started:
-        await asyncio.sleep(0.01)
+    await backend.building.wait()
     done = await manager.cancel(record.id, by="admin")
     assert done.phase is Phase.FAILURE and done.message == "Cancelled by admin"
     assert backend.cancelled == backend.started and backend.published == {}
@@ -223,8 +222,7 @@ async def test_events_replay_then_follow_live_and_resume(make: Factory) -> None:
             seen.append(event)
 
     follower = asyncio.create_task(follow())
-    while not backend.started:
-        await asyncio.sleep(0.01)
+    await backend.building.wait()
     await asyncio.sleep(0.05)
     assert seen and seen[-1].kind == "log"  # live, before the build ended
     backend.release.set()
@@ -241,8 +239,7 @@ async def test_restart_fails_interrupted_builds_of_a_backend_that_cannot_reattac
     backend = NoReattachBackend()
     first = await started(make(backend))
     record, _ = await first.submit(package_list("cut", "slow"), creator="ann")
-    while not backend.started:
-        await asyncio.sleep(0.01)
+    await backend.building.wait()
     await first.stop()  # the service stops mid-build
     assert backend.detached == backend.started
     assert (await first.get(record.id)).phase is Phase.BUILDING
@@ -259,8 +256,7 @@ async def test_restart_follows_builds_a_backend_can_reattach(make: Factory) -> N
     backend = ScriptedBackend()
     first = await started(make(backend))
     record, _ = await first.submit(package_list("kept", "slow"), creator="ann")
-    while not backend.started:
-        await asyncio.sleep(0.01)
+    await backend.building.wait()
     await first.stop()
     second_backend = ScriptedBackend()
     second_backend.release.set()  # the cluster build goes on and completes
