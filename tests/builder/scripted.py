@@ -40,7 +40,7 @@ class ScriptedBackend(BuildBackend):
         self.published: dict[str, PublishedImage] = {}
         self.release = asyncio.Event()
         self.started: list[str] = []
-        #: set when a build starts building
+        #: set once a build reported Building and remembered its reference
         self.building = asyncio.Event()
         self.cancelled: list[str] = []
         self.detached: list[str] = []
@@ -62,7 +62,6 @@ class ScriptedBackend(BuildBackend):
     async def build(self, resolved: ResolvedBuild, report: Reporter) -> PublishedImage:
         behaviour = self.behaviour(resolved.request)
         self.started.append(resolved.image)
-        self.building.set()
         try:
             return await self._work(resolved, report, behaviour)
         except asyncio.CancelledError as e:
@@ -75,6 +74,7 @@ class ScriptedBackend(BuildBackend):
         if resolved.request.build_type != IMPORT_IMAGE:
             await report.phase(Phase.BUILDING, "building")
             await report.remember(f"build/{resolved.tag}")
+            self.building.set()
             for i in range(self.log_lines):
                 await report.log(f"step {i + 1}/{self.log_lines}")
             if behaviour == "slow":
