@@ -1,6 +1,6 @@
 """How long after an ObjectBucketClaim turns Bound does the spawn go on?
 
-Ours: `jupyterhub_ov.storage.claims.wait_bound` (a watch from the claim's resourceVersion).
+Ours: `jupyterhub_ov.storage.claims.wait_bound` (the shared claim watch, woken by the event).
 Baseline: what the OCS guide's pre-spawn hook does, re-reading the claim every 5 s.
 Both run against the simulator's real HTTP API in one run; the claim is bound by a status
 patch at a random moment, and the delay from that patch's answer to the waiter's return is
@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import random
 import statistics
 import time
 
 from kubernetes_asyncio import client
+from kubespawner import KubeSpawner
+from kubespawner.clients import shared_client
+from traitlets.config import LoggingConfigurable
 
+from jupyterhub_ov.kube.reflectors import shared_reflector
 from jupyterhub_ov.sim.apiserver import ApiServer
 from jupyterhub_ov.storage import claims, manifests
 
 G, V, P = manifests.OBC_GROUP, manifests.OBC_VERSION, manifests.OBC_PLURAL
-log = logging.getLogger("bench")
 
 
 async def poll_every_5s(api: client.CustomObjectsApi, claim: dict) -> dict:
@@ -40,7 +42,10 @@ async def poll_every_5s(api: client.CustomObjectsApi, claim: dict) -> dict:
 
 
 async def ours(api: client.CustomObjectsApi, claim: dict) -> dict:
-    return await claims.wait_bound(api, claim, timeout=60, log=log)
+    reflector = await shared_reflector(
+        KubeSpawner, claims.ClaimReflector, "default", parent=LoggingConfigurable()
+    )
+    return await claims.wait_bound(reflector, "default", claim["metadata"]["name"], timeout=60)
 
 
 async def trial(api: client.CustomObjectsApi, waiter, index: int) -> float:
@@ -69,6 +74,8 @@ async def trial(api: client.CustomObjectsApi, waiter, index: int) -> float:
 async def main(trials: int) -> None:
     server = ApiServer(seed=7)
     await server.start()
+    # the shared reflector's client is KubeSpawner's shared one, on the default configuration
+    client.Configuration.set_default(client.Configuration(host=server.url))
     try:
         async with client.ApiClient(client.Configuration(host=server.url)) as api_client:
             api = client.CustomObjectsApi(api_client)
@@ -76,6 +83,8 @@ async def main(trials: int) -> None:
             for waiter in (ours, poll_every_5s):
                 results[waiter.__name__] = [await trial(api, waiter, i) for i in range(trials)]
     finally:
+        await KubeSpawner._stop_all_reflectors()
+        await shared_client("CustomObjectsApi").api_client.close()
         await server.stop()
     print(f"delay from Bound to the spawn going on, {trials} trials each (seconds)")
     print(f"{'waiter':<16}{'mean':>10}{'max':>10}")

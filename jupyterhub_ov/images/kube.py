@@ -13,35 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kubespawner.reflector import NamespacedResourceReflector
 from traitlets import Bool, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from ..kube.reflectors import CustomObjectReflector, shared_reflector
 from . import model
 
 GROUP, VERSION, PLURAL = "image.openshift.io", "v1", "imagestreams"
 
 
-class _ImageStreamApi:
-    """Gives the reflector the ``list_<kind>(namespace=...)`` method it expects."""
-
-    def __init__(self, custom_objects: Any) -> None:
-        self._custom = custom_objects
-
-    async def list_imagestreams(self, namespace: str, **kwargs: Any) -> Any:
-        return await self._custom.list_namespaced_custom_object(
-            GROUP, VERSION, namespace, PLURAL, **kwargs
-        )
-
-
-class ImageStreamReflector(NamespacedResourceReflector):
-    kind = "imagestreams"
-    api_group_name = "CustomObjectsApi"
-    list_method_name = "list_imagestreams"
+class ImageStreamReflector(CustomObjectReflector):
+    group, version, plural = GROUP, VERSION, PLURAL
+    kind = PLURAL
+    list_method_name = f"list_{PLURAL}"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.api = _ImageStreamApi(self.api)  # type: ignore[has-type]
         #: "<namespace>/<name>" → what the catalog derived from it, by uid + resourceVersion.
         #: Lives and dies with this reflector's cache, so a new cluster or restart starts empty.
         self.parsed: dict[str, _Parsed] = {}
@@ -80,45 +67,16 @@ class KubeImageCatalog(LoggingConfigurable):
         help="Offer ImageStreams labelled opendatahub.io/notebook-image=true.",
     )
 
-    def _key(self, namespace: str) -> tuple[str, str]:
-        return ("imagestreams", namespace)
-
     async def start(self, spawner_class: Any, default_namespace: str) -> None:
         """Start (once per namespace, shared by all spawners) and wait for the first list."""
         for namespace in self.namespaces or [default_namespace]:
-            key = self._key(namespace)
-            reflector = spawner_class.reflectors.get(key)
-            if reflector is None:
-                # registered before the first await: a concurrent caller finds it and waits
-                # on its first list instead of starting a second watch
-                reflector = ImageStreamReflector(
-                    parent=self,
-                    namespace=namespace,
-                    on_failure=self._forget(spawner_class, key),
-                )
-                spawner_class.reflectors[key] = reflector
-                try:
-                    await reflector.start()
-                except Exception:
-                    spawner_class.reflectors.pop(key, None)  # the next caller tries again
-                    raise
-            await reflector.first_load_future
-
-    def _forget(self, spawner_class: Any, key: tuple[str, str]) -> Any:
-        """When KubeSpawner's reflector gives up (about a minute of failed retries), drop it
-        so the next menu render starts a fresh watch instead of serving a stale list."""
-
-        def on_failure() -> None:
-            self.log.error("ImageStream watch in %s gave up; restarting it on next use", key[1])
-            spawner_class.reflectors.pop(key, None)
-
-        return on_failure
+            await shared_reflector(spawner_class, ImageStreamReflector, namespace, parent=self)
 
     def images(self, spawner_class: Any, default_namespace: str) -> list[model.NotebookImage]:
         """Visible images in menu order, from the reflectors' caches only."""
         images: list[model.NotebookImage] = []
         for namespace in self.namespaces or [default_namespace]:
-            reflector = spawner_class.reflectors.get(self._key(namespace))
+            reflector = spawner_class.reflectors.get((PLURAL, namespace))
             if reflector is not None:
                 images.extend(self._usable(reflector))
         return model.sort_images(i for i in images if i.visible)

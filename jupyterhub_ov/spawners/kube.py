@@ -18,6 +18,7 @@ from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, val
 
 from .. import menu, names
 from ..images.kube import KubeImageCatalog
+from ..kube.reflectors import shared_reflector
 from ..storage import claims, manifests
 from .errors import SpawnFailure
 
@@ -186,10 +187,15 @@ class OVKubeSpawner(KubeSpawner):
             annotations=self._build_common_annotations({}),
         )
         timeout = self.k8s_api_request_retry_timeout
-        claim, created = await claims.ensure_claim(api, body, timeout=timeout, log=self.log)
+        _, created = await claims.ensure_claim(api, body, timeout=timeout, log=self.log)
         self._progress(f"Bucket claim {name} {'created' if created else 'found'}", 10)
+        reflector = await shared_reflector(
+            self.__class__, claims.ClaimReflector, self.namespace, parent=self
+        )
         try:
-            await claims.wait_bound(api, claim, timeout=self.bucket_bind_timeout, log=self.log)
+            await claims.wait_bound(
+                reflector, self.namespace, name, timeout=self.bucket_bind_timeout
+            )
         except claims.ClaimNotBound as e:
             if created:  # leave nothing half-made: a claim that never bound holds no data
                 await claims.delete_claim(api, self.namespace, name, timeout=timeout, log=self.log)

@@ -1,7 +1,8 @@
 """Async ObjectBucketClaim handling: create idempotently, wait for Bound by watch, clean up.
 
-Waiting uses a watch from the claim's resourceVersion, so the spawn goes on as soon as the
-provisioner binds the claim (no polling interval), and gives up after a timeout because
+Waiting reads a shared watch on all claims of the namespace (`ClaimReflector`), woken by the
+event that binds the claim: the spawn goes on as soon as the provisioner binds it (no
+polling interval, no watch per spawn), and gives up after a timeout because
 lib-bucket-provisioner rarely sets ``Failed``.
 """
 
@@ -11,10 +12,10 @@ import asyncio
 import logging
 from typing import Any
 
-from kubernetes_asyncio import watch
 from kubernetes_asyncio.client import CustomObjectsApi
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from ..kube.reflectors import CustomObjectReflector
 from ..kube.retry import with_retries
 from .manifests import OBC_GROUP, OBC_PLURAL, OBC_VERSION, claim_phase
 
@@ -50,49 +51,37 @@ async def ensure_claim(
     return await with_retries(get, what=f"get claim {name}", timeout=timeout, log=log), False
 
 
+class ClaimReflector(CustomObjectReflector):
+    """All ObjectBucketClaims of a namespace on one shared watch (see `kube.reflectors`)."""
+
+    group, version, plural = OBC_GROUP, OBC_VERSION, OBC_PLURAL
+    kind = OBC_PLURAL
+    list_method_name = f"list_{OBC_PLURAL}"
+
+
 async def wait_bound(
-    api: CustomObjectsApi, claim: dict[str, Any], *, timeout: float, log: Log
+    reflector: CustomObjectReflector, namespace: str, name: str, *, timeout: float
 ) -> dict[str, Any]:
-    """Return the claim once its phase is Bound; ClaimNotBound after ``timeout`` seconds."""
-    if claim_phase(claim) == "Bound":
-        return claim
-    meta = claim["metadata"]
-    namespace, name = meta["namespace"], meta["name"]
-    version = meta.get("resourceVersion")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    """Return the claim once its phase is Bound; ClaimNotBound after ``timeout`` seconds or
+    if the claim is deleted meanwhile. Woken by the shared watch's events: no request of
+    its own, no polling interval, and no watch connection held per waiting spawn."""
+    seen = False
+
+    def settled(claim: dict[str, Any] | None) -> bool:
+        nonlocal seen
+        if claim is None:
+            return seen  # it was there, and is gone
+        seen = True
+        return claim_phase(claim) == "Bound"
+
     try:
         async with asyncio.timeout(timeout):
-            while True:
-                remaining = max(1, int(deadline - loop.time()) + 1)
-                async with watch.Watch() as w:
-                    stream = w.stream(
-                        api.list_namespaced_custom_object,
-                        OBC_GROUP,
-                        OBC_VERSION,
-                        namespace,
-                        OBC_PLURAL,
-                        field_selector=f"metadata.name={name}",
-                        resource_version=version,
-                        timeout_seconds=remaining,
-                    )
-                    async for event in stream:
-                        obj = event["raw_object"]
-                        if event["type"] == "DELETED":
-                            raise ClaimNotBound(f"the bucket claim {name} was deleted")
-                        version = obj["metadata"].get("resourceVersion", version)
-                        if claim_phase(obj) == "Bound":
-                            return obj
-                log.debug("Watch of claim %s ended; watching again from %s", name, version)
+            claim = await reflector.wait_for(namespace, name, settled)
     except TimeoutError:
         raise ClaimNotBound(f"the bucket claim {name} was not bound within {timeout:g} s") from None
-    except ApiException as e:
-        if e.status == 410:  # our version is too old: start over from a fresh read
-            fresh = await api.get_namespaced_custom_object(
-                OBC_GROUP, OBC_VERSION, namespace, OBC_PLURAL, name
-            )
-            return await wait_bound(api, fresh, timeout=max(deadline - loop.time(), 0.1), log=log)
-        raise
+    if claim is None:
+        raise ClaimNotBound(f"the bucket claim {name} was deleted")
+    return claim
 
 
 async def delete_claim(

@@ -1,0 +1,142 @@
+"""Shared watches on custom resources, built on KubeSpawner's reflector machinery.
+
+`shared_reflector` starts a reflector once per (kind, namespace) in ``KubeSpawner.reflectors``
+beside KubeSpawner's own pod and event reflectors, so every spawner shares one list + watch
+and `KubeSpawner._stop_all_reflectors` stops it; a reflector that gave up is forgotten and
+restarted on next use. `CustomObjectReflector` adapts a custom resource (ImageStreams,
+ObjectBucketClaims) to the reflector's ``list_<kind>`` convention and lets callers wait for a
+cached object to reach a state: woken by the watch event itself, no polling, no API request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from kubespawner.reflector import NamespacedResourceReflector
+from traitlets import validate
+
+#: a predicate on a cached object (None: the object is not in the cache)
+Condition = Callable[[dict[str, Any] | None], bool]
+
+
+class _CustomObjectsLister:
+    """Gives the reflector the ``list_<kind>(namespace=...)`` method it expects."""
+
+    def __init__(self, custom_objects: Any, group: str, version: str, plural: str) -> None:
+        self._custom = custom_objects
+        self._where = (group, version, plural)
+        setattr(self, f"list_{plural}", self._list)
+
+    async def _list(self, namespace: str, **kwargs: Any) -> Any:
+        group, version, plural = self._where
+        return await self._custom.list_namespaced_custom_object(
+            group, version, namespace, plural, **kwargs
+        )
+
+
+class _Notifying(dict):
+    """The reflector's cache: tells its reflector about every key the watch sets or drops."""
+
+    def __init__(self, items: dict[str, Any], changed: Callable[[str], None]) -> None:
+        super().__init__(items)
+        self._changed = changed
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        value = super().pop(key, *default)
+        self._changed(key)
+        return value
+
+
+class CustomObjectReflector(NamespacedResourceReflector):
+    """A namespaced custom resource on a shared list + watch.
+
+    Subclasses set ``group``, ``version``, ``plural`` and, as KubeSpawner's reflectors want
+    them, ``kind = plural`` and ``list_method_name = "list_" + plural``.
+    """
+
+    group: ClassVar[str]
+    version: ClassVar[str]
+    plural: ClassVar[str]
+    api_group_name = "CustomObjectsApi"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        super().__init__(*args, **kwargs)
+        self.api = _CustomObjectsLister(self.api, self.group, self.version, self.plural)  # type: ignore[has-type]
+
+    @validate("resources")
+    def _wrap_cache(self, proposal: Any) -> dict[str, Any]:
+        """A relist replaces the whole cache: wake every waiter, keep notifying after."""
+        for key in list(getattr(self, "_waiters", {})):
+            self._changed(key)
+        return _Notifying(proposal.value, self._changed)
+
+    def _changed(self, key: str) -> None:
+        for event in self._waiters.get(key, ()):
+            event.set()
+
+    async def wait_for(self, namespace: str, name: str, condition: Condition) -> dict[str, Any]:
+        """The cached object once ``condition(object)`` holds (callers bound it with a
+        timeout). Woken by each watch event on that object, never by a timer."""
+        key = f"{namespace}/{name}"
+        event = asyncio.Event()
+        self._waiters.setdefault(key, set()).add(event)
+        try:
+            while True:
+                event.clear()
+                found = self.resources.get(key)
+                if condition(found):
+                    return found  # type: ignore[return-value]
+                await event.wait()
+        finally:
+            waiting = self._waiters.get(key)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._waiters[key]
+
+
+async def shared_reflector(
+    spawner_class: Any,
+    reflector_class: type[CustomObjectReflector],
+    namespace: str,
+    *,
+    parent: Any,
+) -> CustomObjectReflector:
+    """The running reflector of ``reflector_class`` in ``namespace``, started on first use
+    and shared by every spawner; waits for its first list."""
+    key = (reflector_class.plural, namespace)
+    reflector = spawner_class.reflectors.get(key)
+    if reflector is None:
+        # registered before the first await: a concurrent caller finds it and waits on its
+        # first list instead of starting a second watch
+        reflector = reflector_class(
+            parent=parent,
+            namespace=namespace,
+            on_failure=_forget(spawner_class, key, parent.log),
+        )
+        spawner_class.reflectors[key] = reflector
+        try:
+            await reflector.start()
+        except Exception:
+            spawner_class.reflectors.pop(key, None)  # the next caller tries again
+            raise
+    await reflector.first_load_future
+    return reflector
+
+
+def _forget(spawner_class: Any, key: tuple[str, str], log: Any) -> Callable[[], None]:
+    """When KubeSpawner's reflector gives up (about a minute of failed retries), drop it so
+    the next use starts a fresh watch instead of serving a stale cache."""
+
+    def on_failure() -> None:
+        log.error("The %s watch in %s gave up; restarting it on next use", *key)
+        spawner_class.reflectors.pop(key, None)
+
+    return on_failure
