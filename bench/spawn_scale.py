@@ -43,7 +43,6 @@ TINY = [sys.executable, str(REPO / "bench" / "tiny_singleuser.py")]
 SCALE_CONFIG = """
 c.JupyterHub.concurrent_spawn_limit = 0
 c.JupyterHub.active_server_limit = 0
-c.JupyterHub.api_page_max_limit = 5000  # count every ready server in one answer
 c.OVKubeSpawner.start_timeout = 900
 c.OVKubeSpawner.http_timeout = 900
 c.OVKubeSpawner.bucket_bind_timeout = 900
@@ -136,8 +135,14 @@ async def storm(users: int, latency: float) -> None:
                     last = now
 
             def ready_count() -> int:
-                r = hub.api("GET", "/users", params={"state": "ready", "limit": users + 10})
-                return len(r.json())
+                # the paginated answer's total: the hub serializes one user, not hundreds
+                r = hub.api(
+                    "GET",
+                    "/users",
+                    params={"state": "ready", "limit": 1},
+                    headers={"Accept": "application/jupyterhub-pagination+json"},
+                )
+                return int(r.json()["_pagination"]["total"])
 
             print("users created", flush=True)
             sampler = asyncio.create_task(sample())

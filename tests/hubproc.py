@@ -37,7 +37,7 @@ class Hub:
     proc: subprocess.Popen
 
     def api(self, method: str, path: str, **kw: Any) -> requests.Response:
-        headers = {"Authorization": f"token {self.token}"}
+        headers = {"Authorization": f"token {self.token}", **kw.pop("headers", {})}
         return requests.request(
             method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kw
         )
