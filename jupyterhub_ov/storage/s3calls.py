@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,12 +24,31 @@ POLICY_NAME = "jupyterhub-ov-buckets"
 IAM_PATH = "/jupyterhub-ov/"
 
 
+_creating = threading.Lock()
+
+
 def admin_clients(admin: Any, timeout: float) -> tuple[Any, Any]:
+    """S3 and IAM clients for these admin credentials, made once and reused.
+
+    Making a client loads botocore's service models (hundreds of milliseconds of CPU), so
+    many launches at once must share them; clients are thread-safe, their creation is not
+    (hence the lock). New credentials (a rotated key, another file) get new clients.
+    """
+    with _creating:
+        return _clients(
+            admin.endpoint_url, admin.region, admin.access_key_id, admin.secret_access_key, timeout
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _clients(
+    endpoint_url: str, region: str, key_id: str, secret: str, timeout: float
+) -> tuple[Any, Any]:
     """S3 and IAM clients with short timeouts and few retries: a dead endpoint fails fast."""
     session = boto3.session.Session(
-        aws_access_key_id=admin.access_key_id,
-        aws_secret_access_key=admin.secret_access_key,
-        region_name=admin.region,
+        aws_access_key_id=key_id or None,
+        aws_secret_access_key=secret or None,
+        region_name=region,
     )
     config = Config(
         connect_timeout=min(5.0, timeout),
@@ -35,8 +56,8 @@ def admin_clients(admin: Any, timeout: float) -> tuple[Any, Any]:
         retries={"max_attempts": 2, "mode": "standard"},
         s3={"addressing_style": "path"},
     )
-    s3 = session.client("s3", endpoint_url=admin.endpoint_url, config=config)
-    iam = session.client("iam", endpoint_url=admin.endpoint_url, config=config)
+    s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
+    iam = session.client("iam", endpoint_url=endpoint_url, config=config)
     return s3, iam
 
 
