@@ -37,7 +37,7 @@ def make_application(context: ServiceContext, *, version: str, **settings: Any) 
         for path, handler in API_ROUTES
     ]
     handlers += [
-        (_pattern(prefix, "/api/.*"), api.NotFoundHandler, ctx),
+        (prefix + "api/.*", api.NotFoundHandler, ctx),
         (prefix, pages.BuildsPage, ctx),
         (prefix.rstrip("/"), web.RedirectHandler, {"url": prefix}),
         (_pattern(prefix, "/builds/{id}"), pages.BuildPage, ctx),

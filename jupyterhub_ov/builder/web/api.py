@@ -13,6 +13,8 @@ from .base import ApiError, BaseHandler, domain_errors
 
 LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 500
+#: a declared body up to this size is received and discarded after its early 413
+DRAIN_LIMIT = 100 * 1024 * 1024
 
 
 def _int_argument(handler: web.RequestHandler, name: str, default: int, low: int, high: int) -> int:
@@ -45,11 +47,14 @@ def _phases_argument(handler: web.RequestHandler) -> list[Phase]:
 class BuildsHandler(BaseHandler):
     """``GET``: list builds; ``POST``: request a build (CustomNBImage-shaped JSON body).
 
-    The body is streamed: a declared length over ``max_body_size`` is refused with 413 before
-    any of it is read (tornado then closes the connection instead of reading the rest).
+    The body is streamed, never buffered beyond ``max_body_size``. A larger declared length
+    gets its 413 at once, before any of the body is read; the rest is then received and
+    thrown away, so a proxy in front (the hub's) can deliver that answer instead of its
+    own 503 for a closed connection. Beyond `DRAIN_LIMIT` the connection is simply closed.
     """
 
     _body: bytearray
+    _refused = False
 
     async def get(self) -> None:
         self.require_read()
@@ -67,26 +72,45 @@ class BuildsHandler(BaseHandler):
 
     async def prepare(self) -> None:
         if self.request.method == "POST":
-            self._check_body_headers()
             self._body = bytearray()
+            if await self._refuse_large_body():
+                return
+            self._check_content_type()
         await super().prepare()
 
-    def _check_body_headers(self) -> None:
+    async def _refuse_large_body(self) -> bool:
         limit = self.ctx.max_body_size
-        length = self.request.headers.get("Content-Length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            raise ApiError(413, f"The request body is larger than {limit} bytes.")
-        # a chunked body is cut off by tornado once it passes the limit
-        self.request.connection.set_max_body_size(limit)  # type: ignore[union-attr]
+        connection = self.request.connection
+        length = self.request.headers.get("Content-Length", "")
+        if not length or (length.isdigit() and int(length) <= limit):
+            connection.set_max_body_size(limit)  # type: ignore[union-attr]
+            return False  # a chunked body is cut off by tornado once it passes the limit
+        message = f"The request body is larger than {limit} bytes."
+        if not length.isdigit() or int(length) > DRAIN_LIMIT:
+            raise ApiError(413, message)  # answered, and the connection closed unread
+        connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
+        self._refused = True
+        body = json.dumps({"status": 413, "message": message}).encode()
+        self.set_status(413)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Content-Length", str(len(body)))
+        self.write(body)
+        await self.flush()  # the answer goes out now; `post` finishes once the body is gone
+        return True
+
+    def _check_content_type(self) -> None:
         content_type = self.request.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise ApiError(415, "Send the build request as Content-Type: application/json.")
 
     def data_received(self, chunk: bytes) -> None:
-        if self.request.method == "POST":
+        if self.request.method == "POST" and not self._refused:
             self._body.extend(chunk)
 
     async def post(self) -> None:
+        if self._refused:
+            self.finish()  # the 413 went out in `prepare`
+            return
         self.require_write()
         try:
             body = json.loads(bytes(self._body))
