@@ -42,6 +42,10 @@ BACKENDS = {
 }
 
 
+def _slashes(path: str) -> str:
+    return "/" + path.strip("/") + "/"
+
+
 class BackendClass(Type):
     """A `Type` trait of `BuildBackend` that also takes the short names of `BACKENDS`.
 
@@ -162,11 +166,11 @@ class BuilderService(Application):
 
     @default("service_prefix")
     def _prefix_default(self) -> str:
-        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/image-builder/")
+        return _slashes(os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/image-builder/"))
 
     @validate("service_prefix")
-    def _slashes(self, proposal: Any) -> str:
-        return "/" + str(proposal.value).strip("/") + "/"
+    def _prefix_slashes(self, proposal: Any) -> str:
+        return _slashes(str(proposal.value))
 
     @validate("max_body_size", "max_concurrent_builds")
     def _positive(self, proposal: Any) -> int:
