@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -25,26 +24,36 @@ SERVICE = "image-builder"
 PREFIX = f"/services/{SERVICE}/"
 
 
-def builder_config(record_dir: Path, *, keepalive: float = 0.5, step_delay: float = 0.2) -> str:
-    """Extra hub config: the shipped service entry, run with the recording backend."""
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterhub_ov.builder",
-        "--BuilderService.backend_class=tests.builder.service_backend.RecordingBackend",
+BACKEND = "tests.builder.service_backend.RecordingBackend"
+
+
+def builder_config(
+    record_dir: Path,
+    *,
+    keepalive: float = 0.5,
+    step_delay: float = 0.2,
+    log_level: str = "DEBUG",
+) -> str:
+    """Extra hub config: options of the recording backend (chosen through the environment,
+    see `builder_env`) appended to the shipped service's command."""
+    ours = [
         f"--RecordingBackend.record_dir={record_dir}",
         f"--RecordingBackend.step_delay={step_delay}",
         f"--BuilderService.keepalive_interval={keepalive}",
-        "--log-level=DEBUG",
+        f"--log-level={log_level}",
     ]
     return textwrap.dedent(
         f"""
         for _service in c.JupyterHub.services:
             if _service["name"] == {SERVICE!r}:
-                _service["command"] = {command!r}
-                _service["environment"] = {{"PYTHONPATH": {str(REPO)!r}}}
+                _service["command"] = _service["command"] + {ours!r}
         """
     )
+
+
+#: the shipped config runs the service with this backend; the hub (which checks that the
+#: backend is importable) and the service (which inherits PYTHONPATH) find the tests package
+builder_env = {"JUPYTERHUB_OV_BUILDER_BACKEND": BACKEND, "PYTHONPATH": str(REPO)}
 
 
 @dataclass
@@ -161,7 +170,7 @@ def parse_sse(lines: Iterator[str]) -> Iterator[dict]:
 def builder_hub(directory: Path, **options: Any) -> Iterator[Builder]:
     record = directory / "record"
     record.mkdir(parents=True, exist_ok=True)
-    with running_hub(directory, builder_config(record, **options)) as hub:
+    with running_hub(directory, builder_config(record, **options), env=builder_env) as hub:
         builder = Builder(hub, record)
         builder.wait_up()
         yield builder
