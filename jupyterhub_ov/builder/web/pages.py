@@ -63,7 +63,6 @@ class PageHandler(BaseHandler):
         message = self._reason
         if isinstance(error, web.HTTPError) and error.log_message:
             message = error.log_message % error.args if error.args else error.log_message
-        self.template = "error.html"
         ns = self.namespace() if hasattr(self, "ctx") else {}
         self.finish(
             _jinja.get_template("error.html").render(**ns, status=status_code, message=message)
