@@ -7,6 +7,9 @@ Runs as shipped (`make run`, or `jupyterhub -f jupyterhub_config.py`):
   "jupyterhub-ov-admin-demo-password");
 - each user gets a work directory under <data>/users, a menu of the Python environments in
   <data>/environments (plus the hub's own environment) and an S3 bucket with their own keys;
+- the image build service (Services menu → image-builder) builds new environments into
+  <data>/environments with uv: admins start, cancel, retry and delete builds, every user sees
+  them and their logs;
 - the S3 service is an embedded, in-memory moto server with IAM enforced: a throw-away for
   trying things out, emptied at every restart. Set JUPYTERHUB_OV_S3_ENDPOINT (and
   c.LocalBucketProvisioner credentials) to use a real S3 service instead.
@@ -17,7 +20,10 @@ another data directory. Environment variables read here are all optional.
 
 import os
 import sys
+from importlib.util import find_spec
 from pathlib import Path
+
+from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -50,10 +56,12 @@ c.Authenticator.admin_users = {"admin"}
 # -- the local spawner: work directories and the environment menu ------------------------
 c.JupyterHub.spawner_class = "ov-local"
 c.OVLocalSpawner.work_root = str(data / "users")
-c.LocalImageCatalog.catalog_dir = str(data / "environments")
+environments = data / "environments"
+c.LocalImageCatalog.catalog_dir = str(environments)
 c.Spawner.default_url = "/lab"
 
 # -- a bucket per user ---------------------------------------------------------------------
+services: list[dict] = []
 s3_endpoint = os.environ.get("JUPYTERHUB_OV_S3_ENDPOINT")
 if s3_endpoint:
     c.LocalBucketProvisioner.endpoint_url = s3_endpoint
@@ -61,7 +69,7 @@ else:
     s3_port = os.environ.get("JUPYTERHUB_OV_S3_PORT", "9000")
     credentials = data / "s3-admin.json"
     credentials.unlink(missing_ok=True)  # a stale file from a killed run holds dead keys
-    c.JupyterHub.services = [
+    services.append(
         {
             "name": "embedded-s3",
             "command": [
@@ -74,5 +82,57 @@ else:
                 str(credentials),
             ],
         }
-    ]
+    )
     c.LocalBucketProvisioner.credentials_file = str(credentials)
+
+# -- the image build service (Services menu), building into the environment catalog ---------
+# JUPYTERHUB_OV_BUILDER_BACKEND: "local" (uv environments) or a BuildBackend import string.
+# A hub exits when a managed service dies at start-up, so without its backend installed the
+# hub runs without the service (one warning) rather than not at all.
+builder_backend = os.environ.get("JUPYTERHUB_OV_BUILDER_BACKEND", "local")
+builder_module = {"local": "jupyterhub_ov.builder.backends.local"}.get(
+    builder_backend, builder_backend.rpartition(".")[0]
+)
+if find_spec(builder_module) is not None:
+    services.append(
+        {
+            "name": "image-builder",
+            "url": os.environ.get("JUPYTERHUB_OV_BUILDER_URL", "http://127.0.0.1:8011"),
+            "display": True,
+            "command": [
+                sys.executable,
+                "-m",
+                "jupyterhub_ov.builder",
+                f"--BuilderService.backend_class={builder_backend}",
+                f"--BuilderService.db_url=sqlite:///{data / 'builds.sqlite'}",
+                f"--BuilderService.cookie_secret_file={data / 'builder_cookie_secret'}",
+                f"--LocalBuildBackend.catalog_dir={environments}",
+                f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
+            ],
+            "cwd": str(data),
+            # without these the OAuth tokens of browser sessions never carry the build scopes
+            "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
+            "oauth_no_confirm": True,
+        }
+    )
+    c.JupyterHub.custom_scopes = CUSTOM_SCOPES
+    c.JupyterHub.load_roles = [
+        {
+            # JupyterHub's default user role is ["self"]: keep it, add seeing builds
+            "name": "user",
+            "scopes": ["self", "access:services!service=image-builder", READ_SCOPE],
+        },
+        {
+            # the hub's admins start, cancel, retry and delete builds; add users or groups here
+            "name": "image-build-admin",
+            "scopes": [WRITE_SCOPE, "access:services!service=image-builder"],
+            "users": sorted(c.Authenticator.admin_users),
+        },
+    ]
+else:
+    print(
+        f"jupyterhub_config: no image build service: its backend {builder_backend!r}"
+        f" ({builder_module}) is not installed",
+        file=sys.stderr,
+    )
+c.JupyterHub.services = services

@@ -23,5 +23,6 @@ for _var in (
     "JUPYTERHUB_OV_PASSWORD",
     "JUPYTERHUB_OV_ADMIN_PASSWORD",
     "JUPYTERHUB_OV_S3_ENDPOINT",
+    "JUPYTERHUB_OV_BUILDER_BACKEND",
 ):
     os.environ.pop(_var, None)

@@ -25,6 +25,7 @@ SCOPES = [
     "access:servers",
     "read:users",
     "list:users",
+    "tokens",
 ]
 
 
@@ -41,6 +42,13 @@ class Hub:
         return requests.request(
             method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kw
         )
+
+    def new_token(self, user: str, **body: Any) -> str:
+        """A new API token of ``user`` (created if missing), with ``body`` (e.g. scopes)."""
+        self.api("POST", f"/users/{user}")  # 201 created, or 409 exists: both fine
+        r = self.api("POST", f"/users/{user}/tokens", json={"note": "test", **body})
+        assert r.status_code == 201, r.text
+        return str(r.json()["token"])
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -95,9 +103,10 @@ def write_config(
             c.JupyterHub.hub_bind_url = "http://127.0.0.1:{hub_port}"
             c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
             c.JupyterHub.services.append({{"name": "test-admin", "api_token": {token!r}}})
-            c.JupyterHub.load_roles = [
+            # appended: the roles of the config loaded above (e.g. the user role) stay
+            c.JupyterHub.load_roles.append(
                 {{"name": "test-admin", "scopes": {SCOPES!r}, "services": ["test-admin"]}}
-            ]
+            )
             """
         )
         + textwrap.dedent(extra)
@@ -123,6 +132,7 @@ def running_hub(
         JUPYTERHUB_OV_DATA_DIR=str(directory / "data"),
         JUPYTERHUB_OV_BIND_URL=f"http://127.0.0.1:{port}",
         JUPYTERHUB_OV_S3_PORT=str(free_port()),
+        JUPYTERHUB_OV_BUILDER_URL=f"http://127.0.0.1:{free_port()}",
         **(env or {}),
     )
     log_path = directory / "jupyterhub.log"

@@ -87,6 +87,10 @@ class BuildBackend(LoggingConfigurable):
     kind: ClassVar[str] = ""
     #: whether `reattach` can follow a build that outlived a service restart
     can_reattach: ClassVar[bool] = False
+    #: what an ImportImage request's ``fromImage`` names for this backend: "image" (a
+    #: container image reference) or "path" (a local environment directory); the service's
+    #: `SpecPolicy.import_source` follows it
+    import_source: ClassVar[str] = "image"
 
     async def start(self) -> None:
         """Called once when the service starts (open clients, check tools)."""
