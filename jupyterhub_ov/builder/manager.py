@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,6 +30,10 @@ from .store import BuildEvent, BuildRecord, BuildStore
 #: log lines are written to the database in batches at most this far apart (seconds)
 FLUSH_INTERVAL = 0.25
 FLUSH_LINES = 200
+#: how far event numbers jump after a restart (more than the log lines ever held unflushed)
+SEQ_GAP = 100_000
+#: ended builds kept in memory for status reads
+ENDED_CACHE = 5000
 #: a log line longer than this is cut (one runaway line must not fill the database)
 MAX_LINE = 4000
 
@@ -100,6 +106,7 @@ class BuildManager:
         self._slots = asyncio.Semaphore(max(1, max_concurrent))
         self._runs: dict[str, _Run] = {}
         self._by_key: dict[str, str] = {}
+        self._ended: OrderedDict[str, BuildRecord] = OrderedDict()
         #: backend builds actually started (not joined, not found existing): for benchmarks
         self.builds_started = 0
 
@@ -157,9 +164,22 @@ class BuildManager:
         return record, True
 
     async def get(self, build_id: str) -> BuildRecord:
+        """A running build from memory; an ended one from the store, then from a cache (an
+        ended build never changes): status reads do not queue on the database."""
+        run = self._runs.get(build_id)
+        if run is not None and run.task is not None:
+            return replace(run.record, transitions=list(run.state.history))
+        record = self._ended.get(build_id)
+        if record is not None:
+            self._ended.move_to_end(build_id)
+            return record
         record = await self.store.get(build_id)
         if record is None:
             raise NotFound(build_id)
+        if record.terminal and build_id not in self._runs:
+            self._ended[build_id] = record
+            while len(self._ended) > ENDED_CACHE:
+                self._ended.popitem(last=False)
         return record
 
     async def list_builds(self, **filters: Any) -> tuple[list[BuildRecord], int]:
@@ -187,6 +207,7 @@ class BuildManager:
             raise Conflict(f"Build {build_id} is still running; cancel it first.")
         await self.get(build_id)
         await self.store.delete(build_id)
+        self._ended.pop(build_id, None)
 
     async def log_text(self, build_id: str) -> str:
         await self.get(build_id)
@@ -367,7 +388,9 @@ class BuildManager:
         full = await self.store.get(record.id)
         assert full is not None and full.transitions
         state = phases.BuildState(record.request.build_type, tuple(full.transitions))
-        run = _Run(full, state, seq=await self.store.last_seq(record.id))
+        # numbers given out live but lost with the process (unflushed log lines) are never
+        # reused: a client resuming from one of them must not skip what comes next
+        run = _Run(full, state, seq=await self.store.last_seq(record.id) + SEQ_GAP)
         self._runs[record.id] = run
         self._by_key[record.request.key] = record.id
         if state.phase in (Phase.PREPARING, Phase.RESOLVING) and not record.backend_ref:
