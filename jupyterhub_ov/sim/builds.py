@@ -116,6 +116,11 @@ def output_tag(build: dict[str, Any]) -> tuple[str, str] | None:
     return stream, tag
 
 
+def output_digest(build: dict[str, Any]) -> str:
+    """The (fake, deterministic) digest of the image a build pushes."""
+    return "sha256:" + hashlib.sha256(build["metadata"]["uid"].encode()).hexdigest()
+
+
 def _kind(store: ObjectStore, plural: str) -> ResourceKind:
     found = store.registry.lookup(*GROUP, plural)
     if found is None:
@@ -326,7 +331,7 @@ class BuildController(Controller):
             stream = self.store.get(self.streams, namespace, stream_name)
         except ApiError:
             return None
-        digest = "sha256:" + hashlib.sha256(build["metadata"]["uid"].encode()).hexdigest()
+        digest = output_digest(build)
         repository = internal_repository(namespace, stream_name)
         reference = f"{repository}@{digest}"
         status = dict(stream.get("status") or {})

@@ -11,6 +11,7 @@ The menu's view is the real `KubeImageCatalog` on KubeSpawner's shared reflector
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,8 +24,10 @@ from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 
 from jupyterhub_ov.builder import openshift_objects as objects
+from jupyterhub_ov.builder import openshift_status as status
 from jupyterhub_ov.builder import spec
 from jupyterhub_ov.builder.backends.openshift import OpenShiftBuildBackend
+from jupyterhub_ov.builder.kubeio import KubeIO
 from jupyterhub_ov.builder.spec import BuildRequest, ResolvedBuild
 from jupyterhub_ov.images.kube import KubeImageCatalog
 from jupyterhub_ov.sim import imagestreams
@@ -87,9 +90,15 @@ class OpenShiftCase:
     catalog: KubeImageCatalog
     api: client.ApiClient
     repositories: dict[str, str]
+    settings: dict[str, Any]
     kind: str = kind
     build_types: tuple[str, ...] = spec.BUILD_TYPES
     backends: list[OpenShiftBuildBackend] = field(default_factory=list)
+
+    @property
+    def observer(self) -> KubeIO:
+        """The test's own view of the cluster (not the backend's client)."""
+        return KubeIO(self.api, NAMESPACE, timeout=10, log=logging.getLogger(__name__))
 
     @property
     def custom(self) -> client.CustomObjectsApi:
@@ -118,9 +127,7 @@ class OpenShiftCase:
 
     def new_backend(self, **config: Any) -> OpenShiftBuildBackend:
         """A backend configured like the case's (a 'restarted service' gets another)."""
-        settings = dict(self.backend.trait_values(), **config)
-        keep = {name for name, trait in self.backend.traits(config=True).items()}
-        backend = OpenShiftBuildBackend(**{k: v for k, v in settings.items() if k in keep})
+        backend = OpenShiftBuildBackend(**{**self.settings, **config})
         self.backends.append(backend)
         return backend
 
@@ -129,11 +136,11 @@ class OpenShiftCase:
         return {f"{i.name}:{t.name}": t.reference for i in images for t in i.tags}
 
     async def stream(self, name: str) -> dict[str, Any] | None:
-        return await self.backend.steps.kube.get(objects.STREAMS, name)
+        return await self.observer.get(objects.STREAMS, name)
 
     async def cluster_builds(self, resolved: ResolvedBuild) -> list[dict[str, Any]]:
         selector = f"openshift.io/build-config.name={objects.instance_name(resolved)}"
-        return await self.backend.steps.kube.list(objects.BUILDS, selector)
+        return await self.observer.list(objects.BUILDS, selector)
 
     async def pod_exists(self, name: str) -> bool:
         pods = await self.core.list_namespaced_pod(
@@ -155,8 +162,9 @@ class OpenShiftCase:
         stream = await self.stream(resolved.request.name) or {}
         if any(t["name"] == resolved.tag for t in stream.get("spec", {}).get("tags") or []):
             found.append(f"spec tag {resolved.image}")
-        if await self.backend.find(resolved) is not None:
-            found.append(f"find() returns {resolved.image}")
+        published = await self.stream(resolved.request.name)
+        if published is not None and status.published_image(published, resolved.tag):
+            found.append(f"{resolved.image} is published")
         return found
 
     async def working(self, resolved: ResolvedBuild, reporter: RecordingReporter) -> None:
@@ -262,7 +270,7 @@ async def case(tmp_path: Path, **backend_config: Any) -> AsyncIterator[OpenShift
         catalog = KubeImageCatalog()
         await catalog.start(KubeSpawner, NAMESPACE)
         async with client.ApiClient(client.Configuration(host=cluster.server.url)) as api:
-            the_case = OpenShiftCase(cluster, backend, builds, catalog, api, repositories)
+            the_case = OpenShiftCase(cluster, backend, builds, catalog, api, repositories, settings)
             try:
                 yield the_case
             finally:
