@@ -19,7 +19,6 @@ from typing import Any
 import aiohttp
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from ..images import model
 from . import openshift_objects as objects
 from . import openshift_status as status
 from . import spec, validation
@@ -75,8 +74,8 @@ class ImageSteps:
         def refresh(current: dict[str, Any]) -> bool:
             before = json.dumps(current, sort_keys=True)
             status.set_annotations(current, objects.stream_annotations(request))
-            if not status.validated_tags(current):
-                status.set_annotations(current, {model.ANN_PHASE: objects.VALIDATING})
+            if not status.validated_tags(current):  # nothing offered: a new attempt starts
+                status.set_annotations(current, status.phase_annotations(objects.VALIDATING, []))
             return json.dumps(current, sort_keys=True) != before
 
         await self.kube.update(objects.STREAMS, request.name, refresh)

@@ -218,6 +218,11 @@ class BuildController(Controller):
             self.logs.setdefault(uid, BuildLog())
             self._running[uid] = self.spawn(self._run(obj))
 
+    async def stop(self) -> None:
+        for log in self.logs.values():  # followers of unfinished builds end with the cluster
+            log.close()
+        await super().stop()
+
     def instantiate(self, namespace: str, name: str) -> dict[str, Any]:
         """Start the next build of a BuildConfig (what ``oc start-build`` asks for)."""
         return instantiate(self.store, namespace, name)

@@ -242,8 +242,8 @@ class OpenShiftBuildBackend(BuildBackend):
     async def _after_build(self, attempt: Attempt, *, validating: bool) -> PublishedImage:
         """From a started cluster Build to the published image (`build` and `reattach`)."""
         resolved, report, name, steps = attempt.resolved, attempt.report, attempt.build, self.steps
-        if validating:  # the build completed before the restart
-            finished = await steps.kube.wait_for(objects.BUILDS, name, lambda b: True)
+        if validating:  # the build had completed before the restart
+            finished = await steps.kube.get(objects.BUILDS, name) or {}
         else:
             finished = await steps.follow_build(attempt)
             await report.phase(Phase.IMPORTING, f"Waiting for {resolved.image} in the registry")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from jupyterhub_ov.sim.buildbehaviours import FAIL_MARKER, HOLD_MARKER, Recordin
 from jupyterhub_ov.sim.cluster import SimulatedCluster
 from jupyterhub_ov.sim.testing import cluster_options
 
-from ...sim.helpers import watch_until
+from ...sim.helpers import eventually, watch_until
 from ..harness import RecordingReporter
 from ..packages import make_repository, make_wheel
 from . import FAIL, OK, SLOW
@@ -208,14 +208,12 @@ class OpenShiftCase:
         return running
 
 
-async def settled(condition: Any, timeout: float = 10) -> bool:
+async def settled(condition: Callable[[], bool], timeout: float = 10) -> bool:
     """Whether ``condition()`` holds within ``timeout``: for simulator state with no event."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.02)  # in-process simulator state: nothing to wait on
+    try:
+        await eventually(condition, timeout)
+    except TimeoutError:
+        return False
     return True
 
 
