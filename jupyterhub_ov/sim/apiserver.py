@@ -16,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
-from . import discovery, openapi
+from . import builds, discovery, openapi
 from .errors import ApiError
 from .faults import FaultInjector, RequestCounters
 from .handlers import JSONHandler, ResourceHandler
@@ -31,6 +31,8 @@ from .kinds import KindRegistry
 from .store import ObjectStore
 
 log = logging.getLogger(__name__)
+#: answers a POST to a subresource: (namespace, name, body) -> the created object
+Action = Callable[[str, str, Any], dict[str, Any]]
 
 
 class _JSONHandler(JSONHandler):
@@ -122,8 +124,25 @@ class ApiServer:
         self.host = host
         self.port = port
         self._http: HTTPServer | None = None
-        # Where ``pods/<name>/log`` and ``builds/<name>/log`` come from (controllers register).
+        # Where ``pods/<name>/log`` and ``builds/<name>/log`` come from (controllers register),
+        # and who streams them for ``?follow=true``.
         self.log_readers: list[Callable[[dict[str, Any]], Awaitable[str | None]]] = []
+        self.log_followers: list[Callable[[dict[str, Any]], AsyncGenerator[str, None] | None]] = []
+        # POST subresources the server itself answers: (group, plural, subresource) -> action
+        self.actions: dict[tuple[str, str, str], Action] = {
+            ("build.openshift.io", "buildconfigs", "instantiate"): self._instantiate,
+        }
+
+    def _instantiate(self, namespace: str, name: str, body: Any) -> dict[str, Any]:
+        return builds.instantiate(self.store, namespace, name, body)
+
+    def follow_log(self, obj: dict[str, Any]) -> AsyncGenerator[str, None] | None:
+        """A live log stream of a pod or build, if a controller offers one."""
+        for follower in self.log_followers:
+            stream = follower(obj)
+            if stream is not None:
+                return stream
+        return None
 
     async def read_log(self, obj: dict[str, Any]) -> str | None:
         """The log of a pod or build, from the first reader that has one."""

@@ -49,6 +49,16 @@ def parser() -> argparse.ArgumentParser:
         "--no-s3", action="store_true", help="no S3 server and no ObjectBucketClaim provisioner"
     )
     p.add_argument("--no-builds", action="store_true", help="do not run OpenShift builds")
+    p.add_argument(
+        "--no-imports", action="store_true", help="do not import ImageStream tags from registries"
+    )
+    p.add_argument(
+        "--import-failure",
+        action="append",
+        default=[],
+        metavar="REFERENCE=MESSAGE",
+        help="an image reference whose import fails with MESSAGE (empty: not found); repeatable",
+    )
     p.add_argument("--bind-delay", type=float, default=0.0, help="seconds before a claim binds")
     p.add_argument("--pull-delay", type=float, default=0.0, help="seconds to 'pull' an image")
     p.add_argument("--bucket-delay", type=float, default=0.0, help="seconds to provision a bucket")
@@ -84,6 +94,8 @@ def options_from(args: argparse.Namespace) -> ClusterOptions:
         kubelet=not args.no_kubelet,
         volumes=not args.no_volumes,
         builds=not args.no_builds,
+        imports=not args.no_imports,
+        import_failures=_pairs(args.import_failure, "import-failure"),
         s3=not args.no_s3,
         bind_delay=args.bind_delay,
         pull_delay=args.pull_delay,

@@ -13,6 +13,7 @@ from pathlib import Path
 from .apiserver import ApiServer
 from .buckets import DEFAULT_CLASS, BucketProvisioner
 from .builds import BuildBehaviour, BuildController
+from .imports import ImageImporter
 from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet
 from .s3 import EmbeddedS3
@@ -30,14 +31,20 @@ class ClusterOptions:
     kubelet: bool = True
     volumes: bool = True
     builds: bool = True
+    imports: bool = True  # the ImageStream import controller
     s3: bool = False  # an embedded S3 server and the ObjectBucketClaim provisioner
     bucket_delay: float = 0.0
     bucket_classes: dict[str, str] = field(default_factory=lambda: {DEFAULT_CLASS: "Delete"})
     build_behaviour: BuildBehaviour | None = None
+    #: image reference -> the registry's message for an import that fails ("" = not found)
+    import_failures: dict[str, str] = field(default_factory=dict)
+    import_delay: float = 0.0
     bind_delay: float = 0.0
     storage_classes: dict[str, str] = field(default_factory=lambda: {"standard": "Delete"})
     default_storage_class: str | None = "standard"
     entrypoints: dict[str, list[str]] = field(default_factory=dict)
+    #: image -> environment its containers start with (e.g. a PATH whose python3 differs)
+    image_env: dict[str, dict[str, str]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     retry_interval: float = 0.5
     pull_delay: float = 0.0
@@ -55,6 +62,7 @@ class SimulatedCluster:
         self.kubelet: Kubelet | None = None
         self.binder: VolumeBinder | None = None
         self.builds: BuildController | None = None
+        self.imports: ImageImporter | None = None
         self.s3: EmbeddedS3 | None = None
         self.buckets: BucketProvisioner | None = None
         self.kubeconfig = Path(options.state_dir) / "kubeconfig"
@@ -85,6 +93,12 @@ class SimulatedCluster:
             )
             await self.builds.start()
             self.server.log_readers.append(self.builds.read_log)
+            self.server.log_followers.append(self.builds.follow_log)
+        if options.imports:
+            self.imports = ImageImporter(
+                store, failures=options.import_failures, delay=options.import_delay
+            )
+            await self.imports.start()
         if options.s3:
             self.s3 = EmbeddedS3(options.state_dir / "s3")
             admin = await self.s3.start()
@@ -100,6 +114,7 @@ class SimulatedCluster:
                 store,
                 workdir=options.state_dir / "kubelet",
                 entrypoints=options.entrypoints,
+                image_env=options.image_env,
                 extra_env=options.extra_env,
                 api_url=self.server.url,
                 retry_interval=options.retry_interval,
@@ -121,6 +136,8 @@ class SimulatedCluster:
             await self.binder.stop()
         if self.builds is not None:
             await self.builds.stop()
+        if self.imports is not None:
+            await self.imports.stop()
         if self.buckets is not None:
             await self.buckets.stop()
         if self.s3 is not None:

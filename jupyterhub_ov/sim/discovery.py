@@ -10,6 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .kinds import KindRegistry, ResourceKind
+from .paths import SUBRESOURCES
+
+# what the real discovery documents name as the kind of these subresources
+SUBRESOURCE_KINDS = {("Build", "log"): "BuildLog", ("BuildConfig", "instantiate"): "BuildRequest"}
 
 KUBERNETES_VERSION = ("1", "31", "v1.31.0")
 COLLECTION_VERBS = [
@@ -71,6 +75,16 @@ def _resources(kind: ResourceKind) -> list[dict[str, Any]]:
                 "namespaced": kind.namespaced,
                 "kind": kind.kind,
                 "verbs": ["get", "patch", "update"],
+            }
+        )
+    for subresource, verb in SUBRESOURCES.get((kind.kind, kind.group), {}).items():
+        result.append(
+            {
+                "name": f"{kind.plural}/{subresource}",
+                "singularName": "",
+                "namespaced": kind.namespaced,
+                "kind": SUBRESOURCE_KINDS.get((kind.kind, subresource), kind.kind),
+                "verbs": [verb],
             }
         )
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from tornado.iostream import StreamClosedError
@@ -151,8 +152,15 @@ class ResourceHandler(JSONHandler):
             await self._watch()
 
     def post(self, *args: str) -> None:
-        target, namespace, _ = self._parts()
+        target, namespace, name = self._parts()
         body = self.body_json()
+        if target.subresource is not None:
+            kind = target.kind
+            action = self.server.actions.get((kind.group, kind.plural, target.subresource))
+            if action is None:
+                raise errors.bad_request(f"{target.resource} cannot be created")
+            self.send_json(action(namespace, name, body), 201)
+            return
         if not isinstance(body, dict):
             raise errors.bad_request("the body of a create must be an object")
         created = self.server.store.create(target.kind, namespace, body, dry_run=self.dry_run)
@@ -217,6 +225,11 @@ class ResourceHandler(JSONHandler):
             waiting += "ContainerCreating"
         else:
             waiting = f"build {name} has no logs yet"
+        if is_true(self.query("follow")):
+            stream = self.server.follow_log(obj)
+            if stream is not None:
+                await self._follow(stream)
+                return
         text = await self.server.read_log(obj)
         if text is None:
             raise errors.bad_request(waiting)
@@ -226,6 +239,19 @@ class ResourceHandler(JSONHandler):
             text = "".join(lines[-int(tail) :]) if int(tail) else ""
         self.set_header("Content-Type", "text/plain")
         self.finish(text)
+
+    async def _follow(self, stream: AsyncGenerator[str, None]) -> None:
+        """``log?follow=true``: the log so far, then each new part, until it ends."""
+        self.set_header("Content-Type", "text/plain")
+        try:
+            async for chunk in stream:
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        except StreamClosedError:
+            pass
+        finally:
+            await stream.aclose()
 
     # -- watch -----------------------------------------------------------------------------
 

@@ -153,8 +153,18 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
         returns_deleted_object=True,
     ),
     custom("image.openshift.io/v1", "ImageStream", short_names=("is",)),
-    custom("build.openshift.io/v1", "BuildConfig", short_names=("bc",), initial_status={}),
-    custom("build.openshift.io/v1", "Build", initial_status={"phase": "New"}),
+    # OpenShift's build API has no status subresource: status is written with the object
+    # (``oc cancel-build`` PUTs the Build with status.cancelled), and creation resets it
+    custom(
+        "build.openshift.io/v1",
+        "BuildConfig",
+        short_names=("bc",),
+        status_subresource=False,
+        initial_status={},
+    ),
+    custom(
+        "build.openshift.io/v1", "Build", status_subresource=False, initial_status={"phase": "New"}
+    ),
     custom("objectbucket.io/v1alpha1", "ObjectBucketClaim", short_names=("obc",)),
     custom("objectbucket.io/v1alpha1", "ObjectBucket", short_names=("ob",), namespaced=False),
     custom("route.openshift.io/v1", "Route"),

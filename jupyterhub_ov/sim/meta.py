@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from . import errors
+from . import errors, imagestreams
 from .kinds import ResourceKind
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -128,10 +128,13 @@ def initialise(
     meta["generation"] = 1
     normalise(kind, obj)
     apply_create_defaults(kind, obj)
+    if imagestreams.is_image_stream(kind.kind, kind.group):
+        imagestreams.ensure_spec_tag_generations(obj, None)
     if kind.status_subresource:
         obj.pop("status", None)
-        if kind.initial_status is not None:
-            obj["status"] = copy.deepcopy(kind.initial_status)
+    if kind.initial_status is not None:
+        # the server decides the initial status (a Build always starts New), whatever was sent
+        obj["status"] = copy.deepcopy(kind.initial_status)
     return obj
 
 
@@ -162,8 +165,13 @@ def merge_for_update(
             meta[field] = old_meta[field]
         else:
             meta.pop(field, None)
+    stream = imagestreams.is_image_stream(kind.kind, kind.group)
+    if stream:
+        imagestreams.restore_spec_tag_generations(result, old)
     if content(result) != content(old):
         meta["generation"] = int(old_meta.get("generation", 1)) + 1
+    if stream:
+        imagestreams.ensure_spec_tag_generations(result, old)
     return result
 
 

@@ -30,14 +30,27 @@ class Target:
         return f"{self.kind.plural}/{self.subresource}" if self.subresource else self.kind.plural
 
 
-# Kinds with a read-only ``log`` subresource: pods, and OpenShift builds.
-LOGGED_KINDS = frozenset({("Pod", ""), ("Build", "build.openshift.io")})
+# Subresources other than status, per (kind, group): the one verb each answers, as RBAC
+# names it. Pods and builds have a read-only log; a BuildConfig is instantiated by a POST.
+SUBRESOURCES: dict[tuple[str, str], dict[str, str]] = {
+    ("Pod", ""): {"log": "get"},
+    ("Build", "build.openshift.io"): {"log": "get"},
+    ("BuildConfig", "build.openshift.io"): {"instantiate": "create"},
+}
+_METHODS = {"get": "GET", "create": "POST"}
 
 
 def _serves(kind: ResourceKind, subresource: str) -> bool:
     if subresource == "status":
         return kind.status_subresource
-    return subresource == "log" and (kind.kind, kind.group) in LOGGED_KINDS
+    return subresource in SUBRESOURCES.get((kind.kind, kind.group), {})
+
+
+def subresource_verb(kind: ResourceKind, subresource: str | None) -> str | None:
+    """The verb of a subresource other than status (``log``: get, ``instantiate``: create)."""
+    if subresource is None:
+        return None
+    return SUBRESOURCES.get((kind.kind, kind.group), {}).get(subresource)
 
 
 def _target(kind: ResourceKind | None, namespace: str | None, rest: list[str]) -> Target:
@@ -66,8 +79,13 @@ def parse_target(registry: KindRegistry, group: str, version: str, path: str) ->
 
 def verb_for(method: str, target: Target, watch: bool) -> str:
     """The Kubernetes verb of a request (as used in RBAC, counters and fault rules)."""
-    if target.subresource == "log" and method != "GET":
-        raise ApiError(405, "MethodNotAllowed", "logs can only be read", {})
+    special = subresource_verb(target.kind, target.subresource)
+    if special is not None:
+        if method != _METHODS[special]:
+            raise ApiError(
+                405, "MethodNotAllowed", f"{target.subresource} only supports {special}", {}
+            )
+        return special
     if method == "GET":
         if target.name is not None:
             return "get"

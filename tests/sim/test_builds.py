@@ -7,12 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from kubernetes_asyncio import client
 
+from jupyterhub_ov.sim.apiserver import ApiServer
+from jupyterhub_ov.sim.buildbehaviours import (
+    FAIL_MARKER,
+    HOLD_MARKER,
+    RecordingBuilds,
+    dockerfile_instructions,
+)
 from jupyterhub_ov.sim.builds import REGISTRY, fail_after
 
 from .conftest import Cluster, WatchCollector
-from .helpers import RawHTTP, watch_until
+from .helpers import RawHTTP, eventually, watch_until
+
+MERGE = "application/merge-patch+json"
 
 BUILDS = ("build.openshift.io", "v1", "default", "builds")
 CONFIGS = ("build.openshift.io", "v1", "default", "buildconfigs")
@@ -173,3 +183,219 @@ async def test_rebuilds_are_numbered_and_newest_first(
     await custom.delete_namespaced_custom_object(*CONFIGS, "nb")
     remaining = await custom.list_namespaced_custom_object(*BUILDS)
     assert remaining["items"] == []  # builds are owned by their config
+
+
+# --- instantiate, cancel, live logs, what a build was asked ---------------------------------
+
+INSTANTIATE = "/apis/build.openshift.io/v1/namespaces/default/buildconfigs/{}/instantiate"
+
+
+def build_request(name: str, message: str = "Manually triggered") -> dict[str, Any]:
+    return {
+        "kind": "BuildRequest",
+        "apiVersion": "build.openshift.io/v1",
+        "metadata": {"name": name},
+        "triggeredBy": [{"message": message}],
+    }
+
+
+def docker_config(name: str, dockerfile: str, target: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "build.openshift.io/v1",
+        "kind": "BuildConfig",
+        "metadata": {"name": name},
+        "spec": {
+            "source": {"type": "Dockerfile", "dockerfile": dockerfile},
+            "strategy": {"type": "Docker", "dockerStrategy": {}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": target}},
+        },
+    }
+
+
+async def test_instantiate_creates_the_next_build_like_oc_start_build(
+    cluster: Cluster, custom: client.CustomObjectsApi, raw: RawHTTP
+) -> None:
+    await custom.create_namespaced_custom_object(*STREAMS, stream("nb"))
+    await custom.create_namespaced_custom_object(
+        *CONFIGS, docker_config("nb", "FROM base\n", "nb:v1")
+    )
+
+    status, first, _ = await raw.request("POST", INSTANTIATE.format("nb"), body=build_request("nb"))
+    assert status == 201
+    assert first["kind"] == "Build" and first["metadata"]["name"] == "nb-1"
+    assert first["spec"]["triggeredBy"] == [{"message": "Manually triggered"}]
+    assert first["status"] == {"phase": "New"}
+    _, second, _ = await raw.request(
+        "POST", INSTANTIATE.format("nb"), body=build_request("nb", "retry")
+    )
+    assert second["metadata"]["name"] == "nb-2"
+    assert second["spec"]["triggeredBy"] == [{"message": "retry"}]
+    assert second["spec"]["output"] == first["spec"]["output"]
+    done = await watch_until(
+        custom.list_namespaced_custom_object, *BUILDS, name="nb-2", predicate=finished
+    )
+    assert done["status"]["phase"] == "Complete"
+    assert cluster.server.counters.get("create", "buildconfigs/instantiate") == 2
+
+    status, body, _ = await raw.request("POST", INSTANTIATE.format("nb"), body=build_request("x"))
+    assert (status, body["reason"]) == (400, "BadRequest")  # the names must agree
+    status, body, _ = await raw.request(
+        "POST", INSTANTIATE.format("missing"), body=build_request("missing")
+    )
+    assert (status, body["reason"]) == (404, "NotFound")
+    status, body, _ = await raw.request("GET", INSTANTIATE.format("nb"))
+    assert (status, body["reason"]) == (405, "MethodNotAllowed")
+    resources = await custom.get_api_resources("build.openshift.io", "v1")
+    listed = {r.name: r for r in resources.resources}
+    assert listed["buildconfigs/instantiate"].verbs == ["create"]
+    assert listed["buildconfigs/instantiate"].kind == "BuildRequest"
+    assert "builds/status" not in listed and "builds/log" in listed  # as in OpenShift
+
+
+async def test_cancelling_a_running_build_stops_its_work(
+    cluster: Cluster,
+    custom: client.CustomObjectsApi,
+    core: client.CoreV1Api,
+    raw: RawHTTP,
+) -> None:
+    behaviour = RecordingBuilds()
+    cluster.builds.behaviour = behaviour
+    await custom.create_namespaced_custom_object(*STREAMS, stream("slow"))
+    dockerfile = f"FROM base\nRUN pip install {HOLD_MARKER}==1\n"
+    await custom.create_namespaced_custom_object(
+        *CONFIGS, docker_config("slow", dockerfile, "slow:v1")
+    )
+    _, build, _ = await raw.request("POST", INSTANTIATE.format("slow"), body=build_request("slow"))
+    running = await watch_until(
+        custom.list_namespaced_custom_object,
+        *BUILDS,
+        name="slow-1",
+        predicate=lambda b: b["status"].get("phase") == "Running",
+    )
+    await eventually(lambda: "slow-1" in behaviour.holding)
+
+    # what oc cancel-build does: PUT the build with status.cancelled, retrying on conflicts
+    running["status"]["cancelled"] = True
+    await custom.replace_namespaced_custom_object(*BUILDS, "slow-1", running)
+
+    done = await watch_until(
+        custom.list_namespaced_custom_object,
+        *BUILDS,
+        name="slow-1",
+        predicate=lambda b: b["status"]["phase"] not in ("New", "Pending", "Running"),
+    )
+    assert done["status"]["phase"] == "Cancelled"
+    assert done["status"]["reason"] == "CancelledBuild"
+    assert done["status"]["message"] == "The build was cancelled by the user."
+    assert done["status"]["cancelled"] is True and "completionTimestamp" in done["status"]
+    await eventually(lambda: behaviour.cancelled == ["slow-1"])
+    assert "tags" not in (await custom.get_namespaced_custom_object(*STREAMS, "slow")).get(
+        "status", {}
+    )
+    events = await core.list_namespaced_event(
+        "default", field_selector="involvedObject.name=slow-1"
+    )
+    assert ("BuildCancelled", "Build default/slow-1 has been cancelled") in [
+        (e.reason, e.message) for e in events.items
+    ]
+    # a cancel of a finished build changes nothing
+    behaviour.release()
+    await custom.create_namespaced_custom_object(
+        *CONFIGS, docker_config("quick", "FROM base\n", "slow:v2")
+    )
+    _, quick, _ = await raw.request(
+        "POST", INSTANTIATE.format("quick"), body=build_request("quick")
+    )
+    complete = await watch_until(
+        custom.list_namespaced_custom_object, *BUILDS, name="quick-1", predicate=finished
+    )
+    await custom.patch_namespaced_custom_object(
+        *BUILDS, "quick-1", {"status": {"cancelled": True}}, _content_type=MERGE
+    )
+    after = await custom.get_namespaced_custom_object(*BUILDS, "quick-1")
+    assert after["status"]["phase"] == complete["status"]["phase"] == "Complete"
+    assert build["metadata"]["name"] == "slow-1" and quick["metadata"]["name"] == "quick-1"
+
+
+async def test_a_build_log_can_be_followed_while_it_runs(
+    cluster: Cluster, custom: client.CustomObjectsApi, sim_server: ApiServer
+) -> None:
+    cluster.builds.behaviour = RecordingBuilds(step_seconds=0.2)
+    await custom.create_namespaced_custom_object(*STREAMS, stream("logged"))
+    dockerfile = "FROM base\nRUN echo one\nRUN echo two\n"
+    await custom.create_namespaced_custom_object(
+        *CONFIGS, docker_config("logged", dockerfile, "logged:v1")
+    )
+    cluster.builds.instantiate("default", "logged")
+    path = "/apis/build.openshift.io/v1/namespaces/default/builds/logged-1/log?follow=true"
+    lines: list[tuple[str, str]] = []  # (line, the build's phase when it arrived)
+    async with aiohttp.ClientSession() as http, http.get(sim_server.url + path) as response:
+        assert response.status == 200
+        async for raw_line in response.content:
+            build = await custom.get_namespaced_custom_object(*BUILDS, "logged-1")
+            lines.append((raw_line.decode().rstrip("\n"), build["status"]["phase"]))
+    assert [line for line, _ in lines] == [
+        "STEP 1/4: FROM base",
+        "STEP 2/4: RUN echo one",
+        "STEP 3/4: RUN echo two",
+        "STEP 4/4: COMMIT logged:v1",
+        "Successfully pushed logged:v1",
+        "Push successful",
+    ]
+    assert lines[0][1] == "Running"  # streamed as written, not at the end
+
+
+async def test_recorded_inputs_and_what_a_builder_refuses(
+    cluster: Cluster, custom: client.CustomObjectsApi
+) -> None:
+    behaviour = RecordingBuilds()
+    cluster.builds.behaviour = behaviour
+    await custom.create_namespaced_custom_object(*STREAMS, stream("rec"))
+    cases = {
+        "docker": docker_config(
+            "docker", "# pinned\nFROM ignored\nRUN pip \\\n  install a==1\n", ""
+        ),
+        "no-from": docker_config("no-from", "RUN true\n", ""),
+        "failing": docker_config("failing", f"FROM base\nRUN pip install {FAIL_MARKER}==1\n", ""),
+        "s2i": {
+            "apiVersion": "build.openshift.io/v1",
+            "kind": "BuildConfig",
+            "metadata": {"name": "s2i"},
+            "spec": {
+                "source": {"git": {"uri": "https://example.com/r.git", "ref": "abc123"}},
+                "strategy": {
+                    "sourceStrategy": {"from": {"kind": "DockerImage", "name": "quay.io/b:1"}}
+                },
+            },
+        },
+    }
+    cases["docker"]["spec"]["strategy"]["dockerStrategy"] = {
+        "from": {"kind": "DockerImage", "name": "quay.io/builder:3.11"}
+    }
+    phases = {}
+    for name, body in cases.items():
+        body["spec"]["output"] = {"to": {"kind": "ImageStreamTag", "name": f"rec:{name}"}}
+        await custom.create_namespaced_custom_object(*CONFIGS, body)
+        cluster.builds.instantiate("default", name)
+        done = await watch_until(
+            custom.list_namespaced_custom_object, *BUILDS, name=f"{name}-1", predicate=finished
+        )
+        phases[name] = (done["status"]["phase"], done["status"].get("reason"))
+    assert phases == {
+        "docker": ("Complete", None),
+        "no-from": ("Failed", "GenericBuildFailed"),
+        "failing": ("Failed", "DockerBuildFailed"),
+        "s2i": ("Complete", None),
+    }
+    docker = behaviour.seen("docker-1")
+    assert (docker.strategy, docker.builder) == ("Docker", "quay.io/builder:3.11")
+    assert dockerfile_instructions(docker.dockerfile) == ["FROM ignored", "RUN pip install a==1"]
+    s2i = behaviour.seen("s2i-1")
+    assert (s2i.strategy, s2i.builder, s2i.git_uri, s2i.git_ref) == (
+        "Source",
+        "quay.io/b:1",
+        "https://example.com/r.git",
+        "abc123",
+    )
+    failed = await custom.get_namespaced_custom_object(*BUILDS, "no-from-1")
+    assert failed["status"]["logSnippet"] == "error: no FROM statement found\n"

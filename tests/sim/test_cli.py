@@ -33,10 +33,19 @@ def test_options_from_arguments(tmp_path: Path) -> None:
             "slow=Delete",
             "--entrypoint",
             "quay.io/jupyter/base-notebook=tini -g -- start.sh",
+            "--import-failure",
+            "quay.io/gone:1=",
+            "--import-failure",
+            "quay.io/private:1=unauthorized: authentication required",
         ]
     )
     options = options_from(args)
     assert options.port == 8001
+    assert options.imports is True
+    assert options.import_failures == {
+        "quay.io/gone:1": "",
+        "quay.io/private:1": "unauthorized: authentication required",
+    }
     assert (options.kubelet, options.volumes) == (True, False)
     assert options.storage_classes == {"fast": "Retain", "slow": "Delete"}
     assert options.default_storage_class == "fast"

@@ -137,17 +137,17 @@ async def test_counters_match_requests(
     await core.delete_namespaced_config_map("c", "default")
     with pytest.raises(ApiException):
         await core.read_namespaced_pod("missing", "default")  # a 404 is still a request
-    body = {"apiVersion": "build.openshift.io/v1", "kind": "Build", "metadata": {"name": "b"}}
+    body = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "s"}}
     await custom.create_namespaced_custom_object(
-        "build.openshift.io", "v1", "default", "builds", body
+        "image.openshift.io", "v1", "default", "imagestreams", body
     )
     await custom.patch_namespaced_custom_object_status(
-        "build.openshift.io",
+        "image.openshift.io",
         "v1",
         "default",
-        "builds",
-        "b",
-        {"status": {"phase": "New"}},
+        "imagestreams",
+        "s",
+        {"status": {"tags": []}},
         _content_type="application/merge-patch+json",
     )
     async with watch.Watch() as stream:
@@ -160,8 +160,8 @@ async def test_counters_match_requests(
         ("patch", "configmaps"): 1,
         ("delete", "configmaps"): 2,
         ("get", "pods"): 1,
-        ("create", "builds"): 1,
-        ("patch", "builds/status"): 1,
+        ("create", "imagestreams"): 1,
+        ("patch", "imagestreams/status"): 1,
         ("watch", "configmaps"): 1,
     }
     assert sim_server.counters.total(resource="configmaps") == 8
