@@ -18,7 +18,7 @@ from kubernetes_asyncio import client, watch
 
 from jupyterhub_ov.builder import openshift_objects as objects
 from jupyterhub_ov.builder import phases, spec
-from jupyterhub_ov.builder.backends.base import BuildFailed
+from jupyterhub_ov.builder.backends.base import DETACH, BuildFailed
 from jupyterhub_ov.builder.phases import Phase
 from jupyterhub_ov.images import model
 from jupyterhub_ov.sim import imagestreams
@@ -204,16 +204,24 @@ async def test_cancel_cancels_the_cluster_build_and_a_retry_builds_again(
     assert stream is not None and stream["metadata"]["annotations"][model.ANN_PHASE] == "Succeeded"
 
 
-async def test_a_restarted_service_reattaches_to_the_running_build(oc: OpenShiftCase) -> None:
+@pytest.mark.parametrize("stopping", ["manager first", "backend first"])
+async def test_a_restarted_service_reattaches_to_the_running_build(
+    oc: OpenShiftCase, stopping: str
+) -> None:
     resolved, reporter = await resolve(oc.backend, oc.request(spec.PACKAGE_LIST, SLOW))
     first = asyncio.create_task(oc.backend.build(resolved, reporter))
     await oc.working(resolved, reporter)
     build = reporter.remembered[-1]
 
-    await oc.backend.stop()  # the service stops, then its tasks are cancelled
-    first.cancel()
+    if stopping == "manager first":  # BuildManager.stop(), then the app stops the backend
+        first.cancel(DETACH)
+    else:
+        await oc.backend.stop()
+        first.cancel()
     with pytest.raises((asyncio.CancelledError, BuildFailed)):
         await first
+    if stopping == "manager first":
+        await oc.backend.stop()
     running = await oc.observer.get(objects.BUILDS, build)
     assert running is not None and running["status"]["phase"] == "Running"
     assert "cancelled" not in running["status"]

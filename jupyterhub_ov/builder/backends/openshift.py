@@ -42,7 +42,7 @@ from ..openshift_steps import Attempt, ImageSteps, StepSettings
 from ..phases import Phase
 from ..resolve import PackageIndex, compile_lock, resolve_commit
 from ..spec import BuildRequest, ResolvedBuild, RuntimeEnvironment
-from .base import BuildBackend, BuildFailed, PublishedImage, Reporter
+from .base import BuildBackend, BuildFailed, PublishedImage, Reporter, detaching
 
 #: suffix of the remembered reference once a cluster build has completed
 VALIDATING_STAGE = "validating"
@@ -261,8 +261,10 @@ class OpenShiftBuildBackend(BuildBackend):
         tag, clean_up = attempt.resolved.tag, self.steps.clean_up
         try:
             return await work()
-        except asyncio.CancelledError:
-            if not self._detached:
+        except asyncio.CancelledError as e:
+            # the service stopping (DETACH, or after `stop`) is not the admin cancelling:
+            # the cluster build keeps running for `reattach` after the restart
+            if not (self._detached or detaching(e)):
                 await asyncio.shield(clean_up(attempt, validation.cancelled_messages(tag)))
             raise
         except BuildFailed as e:
