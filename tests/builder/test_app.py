@@ -15,6 +15,7 @@ import requests
 from traitlets import TraitError
 
 from jupyterhub_ov.builder.app import BuilderService
+from jupyterhub_ov.builder.backends.openshift import OpenShiftBuildBackend
 from jupyterhub_ov.builder.store import BuildStore
 
 from ..util import REPO, free_port
@@ -29,8 +30,10 @@ def test_backend_short_names_and_import_strings() -> None:
     app = BuilderService()
     app.backend_class = "tests.builder.scripted.ScriptedBackend"
     assert app.backend_class is ScriptedBackend
-    with pytest.raises(TraitError, match="jupyterhub_ov.builder.backends.openshift"):
-        app.backend_class = "openshift"  # not in this branch yet: imported on use, named
+    app.backend_class = "openshift"
+    assert app.backend_class is OpenShiftBuildBackend
+    with pytest.raises(TraitError, match="jupyterhub_ov.builder.backends.nope.Nope"):
+        app.backend_class = "jupyterhub_ov.builder.backends.nope.Nope"  # named when missing
     with pytest.raises(TraitError):
         app.backend_class = "builtins.dict"  # not a BuildBackend
 
