@@ -1,0 +1,200 @@
+"""Layered Python environments: the local analogue of container image layers.
+
+A layer is a uv venv made with its base environment's interpreter. A ``.pth`` file adds the
+base's site directories after the layer's own (``site.addsitedir``, so the base's own
+``.pth`` files — editable installs, namespace packages, a base that is itself a layer — work
+too): JupyterHub and JupyterLab come from the base, only the user's packages are installed
+into the layer. Jupyter's data and config (``share/jupyter``: JupyterLab's assets and
+kernels; ``etc/jupyter``: the config that enables its server extension) are found under
+``sys.prefix``, so the base's entries are linked into the layer where it has none of its
+own: real directories holding symlinks to the base's files, so a later ``pip install`` in
+the layer adds files to the layer and never writes through a symlink into the base.
+
+The file work here is synchronous (callers run it with ``asyncio.to_thread``); the
+interpreters and uv run through `builder.process.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..images.local import python_of
+from .backends.base import BuildFailed
+from .process import CommandFailed, LineSink, run
+
+BASE_PTH = "jupyterhub-ov-base.pth"
+JUPYTER_DIRS = ("share/jupyter", "etc/jupyter")
+#: a line the inspection script prints before its JSON answer
+_ANSWER = "JUPYTERHUB-OV-INSPECT "
+
+# Runs in the inspected interpreter: standard library only, old syntax kept simple.
+INSPECT = (
+    f"ANSWER = {_ANSWER!r}\n"
+    + r"""
+import importlib.metadata, importlib.util, json, os, re, site, sys
+packages = {}
+for dist in importlib.metadata.distributions():
+    name = dist.metadata["Name"]
+    if name:
+        packages.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)
+print(ANSWER + json.dumps({
+    "prefix": os.path.realpath(sys.prefix),
+    "version": "%d.%d.%d" % sys.version_info[:3],
+    "site_dirs": [d for d in site.getsitepackages() if os.path.isdir(d)],
+    "packages": packages,
+    "missing": [m for m in ("jupyterhub", "jupyterlab") if importlib.util.find_spec(m) is None],
+}))
+"""
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """What a base environment is made of (its interpreter's own answer)."""
+
+    prefix: str
+    python: str
+    #: ``3.11.7``
+    version: str
+    site_dirs: tuple[str, ...]
+    #: canonical name → version of everything importable (first on sys.path wins)
+    packages: Mapping[str, str] = field(default_factory=dict)
+    #: of jupyterhub and jupyterlab, those not found
+    missing: tuple[str, ...] = ()
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment for uv and the inspected interpreters: nothing from the service's own
+    virtualenv or Python path leaks in, and uv never downloads an interpreter."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
+    }
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.update(extra)
+    return env
+
+
+async def inspect_environment(prefix: str) -> EnvironmentInfo:
+    """Ask ``prefix``'s interpreter for its version, site directories and packages."""
+    python = await asyncio.to_thread(python_of, prefix)
+    if python is None:
+        raise BuildFailed(f"{prefix} is not a Python environment: it has no bin/python")
+    try:
+        done = await run([python, "-I", "-c", INSPECT], env=tool_env(), capture=True)
+    except CommandFailed as e:
+        raise BuildFailed(f"The Python of {prefix} does not run: {e}") from None
+    answer = next((x for x in done.output.splitlines() if x.startswith(_ANSWER)), None)
+    if answer is None:
+        raise BuildFailed(f"The Python of {prefix} gave no answer: {done.output[-500:]}")
+    data: dict[str, Any] = json.loads(answer[len(_ANSWER) :])
+    return EnvironmentInfo(
+        prefix=str(data["prefix"]),
+        python=python,
+        version=str(data["version"]),
+        site_dirs=tuple(data["site_dirs"]),
+        packages=dict(data["packages"]),
+        missing=tuple(data["missing"]),
+    )
+
+
+def base_pth(site_dirs: Sequence[str]) -> str:
+    """The ``.pth`` text that appends a base's site directories (with their .pth files)."""
+    return "".join(f"import site; site.addsitedir({d!r})\n" for d in site_dirs)
+
+
+async def create_layer(base: EnvironmentInfo, prefix: str, *, uv: str, on_line: LineSink) -> str:
+    """A venv at ``prefix`` (which may exist) on ``base``'s interpreter; its site dir."""
+    await run(
+        [uv, "venv", "--no-project", "--allow-existing", "--python", base.python, prefix],
+        on_line=on_line,
+        env=tool_env(),
+    )
+    python = os.path.join(prefix, "bin", "python")
+    done = await run(
+        [python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        env=tool_env(),
+        capture=True,
+    )
+    site_dir = done.output.strip().splitlines()[-1]
+    text = base_pth(base.site_dirs)
+    await asyncio.to_thread(Path(site_dir, BASE_PTH).write_text, text)
+    return site_dir
+
+
+def merge_links(source: Path, target: Path, _seen: set[str] | None = None) -> int:
+    """Mirror ``source`` into ``target`` where ``target`` has no entry: real directories,
+    symlinks to ``source``'s files. Returns the number of links made.
+
+    The layer's own entries always win; a ``target`` directory that is itself a symlink is
+    left alone (writing into it would write into whatever it points to).
+    """
+    seen = _seen if _seen is not None else set()
+    real = os.path.realpath(source)
+    if real in seen or not source.is_dir() or target.is_symlink():
+        return 0
+    seen.add(real)
+    target.mkdir(parents=True, exist_ok=True)
+    made = 0
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        dest = target / entry.name
+        if entry.is_dir():  # follows symlinks: a linked directory is mirrored as well
+            if not os.path.lexists(dest) or (dest.is_dir() and not dest.is_symlink()):
+                made += merge_links(Path(entry.path), dest, seen)
+        elif not os.path.lexists(dest):
+            os.symlink(entry.path, dest)
+            made += 1
+    return made
+
+
+def link_jupyter_dirs(base_prefix: str, prefix: str) -> int:
+    """The base's ``share/jupyter`` and ``etc/jupyter`` entries, linked into the layer."""
+    return sum(merge_links(Path(base_prefix, sub), Path(prefix, sub)) for sub in JUPYTER_DIRS)
+
+
+def write_manifest(directory: str, manifest: Mapping[str, Any], name: str) -> None:
+    """Write ``directory/name`` atomically: a reader sees the old or the new file, whole."""
+    path = Path(directory, name)
+    tmp = path.with_name(f".{name}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def copy_files(source: str, target: str, *, skip: Sequence[str] = (".git",)) -> list[str]:
+    """Copy the regular files and directories of ``source`` into ``target`` (created).
+
+    Symlinks are not copied (a repository's link could point anywhere on this machine);
+    their paths, relative to ``source``, are returned so the caller can say so.
+    """
+    skipped: list[str] = []
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        out = {n for n in names if directory == source and n in skip}
+        for n in names:
+            if os.path.islink(os.path.join(directory, n)):
+                out.add(n)
+                skipped.append(os.path.relpath(os.path.join(directory, n), source))
+        return out
+
+    shutil.copytree(source, target, ignore=ignore, symlinks=True)
+    return skipped
+
+
+def remove_tree(path: str) -> None:
+    """Remove ``path`` if it exists (never following a symlink out of it)."""
+    if os.path.islink(path):
+        os.unlink(path)
+    elif os.path.exists(path):
+        shutil.rmtree(path)

