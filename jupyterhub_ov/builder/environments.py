@@ -27,16 +27,16 @@ from typing import Any
 
 from ..images.local import python_of
 from .backends.base import BuildFailed
-from .process import CommandFailed, LineSink, run
+from .process import Completed, LineSink, run
 
 BASE_PTH = "jupyterhub-ov-base.pth"
 JUPYTER_DIRS = ("share/jupyter", "etc/jupyter")
-#: a line the inspection script prints before its JSON answer
-_ANSWER = "JUPYTERHUB-OV-INSPECT "
+#: scripts run by `ask_python` print this, then their answer as JSON, on one line
+ANSWER = "JUPYTERHUB-OV-ANSWER "
 
 # Runs in the inspected interpreter: standard library only, old syntax kept simple.
 INSPECT = (
-    f"ANSWER = {_ANSWER!r}\n"
+    f"ANSWER = {ANSWER!r}\n"
     + r"""
 import importlib.metadata, importlib.util, json, os, re, site, sys
 packages = {}
@@ -87,19 +87,32 @@ def tool_env(**extra: str) -> dict[str, str]:
     return env
 
 
+async def ask_python(
+    python: str, script: str, *, env: Mapping[str, str], on_line: LineSink | None = None
+) -> tuple[dict[str, Any] | None, Completed]:
+    """Run ``script`` with ``python -I``; its `ANSWER` (None if it printed none) and how it
+    ended. The other output lines go to ``on_line``."""
+
+    async def shown(line: str) -> None:
+        if on_line is not None and not line.startswith(ANSWER):
+            await on_line(line)
+
+    done = await run(
+        [python, "-I", "-c", script], env=env, on_line=shown, capture=True, check=False
+    )
+    line = next((x for x in done.output.splitlines() if x.startswith(ANSWER)), None)
+    return (json.loads(line[len(ANSWER) :]) if line else None), done
+
+
 async def inspect_environment(prefix: str) -> EnvironmentInfo:
     """Ask ``prefix``'s interpreter for its version, site directories and packages."""
     python = await asyncio.to_thread(python_of, prefix)
     if python is None:
         raise BuildFailed(f"{prefix} is not a Python environment: it has no bin/python")
-    try:
-        done = await run([python, "-I", "-c", INSPECT], env=tool_env(), capture=True)
-    except CommandFailed as e:
-        raise BuildFailed(f"The Python of {prefix} does not run: {e}") from None
-    answer = next((x for x in done.output.splitlines() if x.startswith(_ANSWER)), None)
-    if answer is None:
-        raise BuildFailed(f"The Python of {prefix} gave no answer: {done.output[-500:]}")
-    data: dict[str, Any] = json.loads(answer[len(_ANSWER) :])
+    data, done = await ask_python(python, INSPECT, env=tool_env())
+    if data is None:
+        tail = "\n".join(done.tail[-10:])
+        raise BuildFailed(f"The Python of {prefix} does not run (exit {done.returncode}):\n{tail}")
     return EnvironmentInfo(
         prefix=str(data["prefix"]),
         python=python,

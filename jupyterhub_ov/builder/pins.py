@@ -86,20 +86,15 @@ def pinned(line: str) -> tuple[str, str] | None:
 
 def layer_installs(lock: Sequence[str], base: Mapping[str, str]) -> tuple[str, ...]:
     """The lock lines the layer must install: all but those the base has at that version."""
-    installs = []
-    for line in lock:
+
+    def in_base(line: str) -> bool:
         pin = pinned(line)
-        if pin is not None:
-            name, version = pin
-            have = base.get(name)
-            if (
-                have is not None
-                and _version(have) is not None
-                and _version(have) == _version(version)
-            ):
-                continue
-        installs.append(line)
-    return tuple(installs)
+        if pin is None or pin[0] not in base:
+            return False
+        have = _version(base[pin[0]])
+        return have is not None and have == _version(pin[1])
+
+    return tuple(line for line in lock if not in_base(line))
 
 
 def python_mismatch(requested: str, base_version: str) -> str | None:

@@ -20,31 +20,29 @@ A failed check raises `BuildFailed` naming it.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import shutil
-import socket
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from jupyterhub.utils import random_port
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from ..images.local import python_of
 from .backends.base import BuildFailed
-from .environments import tool_env
+from .environments import ANSWER, ask_python, tool_env
 from .pins import top_level
 from .process import LineSink, run
 
-_ANSWER = "JUPYTERHUB-OV-VALIDATE "
 #: seconds between requests while the server starts
 POLL = 0.25
 
 # Runs in the validated interpreter: standard library only, no syntax newer than 3.6, so
 # that an old Python still gets as far as saying it is too old.
 CHECKS = (
-    f"ANSWER = {_ANSWER!r}\n"
+    f"ANSWER = {ANSWER!r}\n"
     + r"""
 import json, os, re, site, sys, tempfile
 checks = []
@@ -114,12 +112,6 @@ def failed_checks(checks: Sequence[Sequence[object]]) -> list[str]:
     return [f"{name} failed ({detail})" for name, ok, detail in checks if not ok]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def validation_env(prefix: str, home: str, token: str) -> dict[str, str]:
     env = {k: v for k, v in tool_env().items() if not k.startswith(("JUPYTER", "UV_", "IPYTHON"))}
     env.update(
@@ -154,18 +146,10 @@ async def validate_environment(prefix: str, *, timeout: float, on_line: LineSink
 async def _validate(
     python: str, home: str, env: Mapping[str, str], on_line: LineSink, stage: list[str]
 ) -> Validated:
-    async def shown(line: str) -> None:
-        if not line.startswith(_ANSWER):  # the machine-readable answer is not for the log
-            await on_line(line)
-
-    done = await run(
-        [python, "-I", "-c", CHECKS], env=env, on_line=shown, capture=True, check=False
-    )
-    answer = next((x for x in done.output.splitlines() if x.startswith(_ANSWER)), None)
-    if answer is None:
+    result, done = await ask_python(python, CHECKS, env=env, on_line=on_line)
+    if result is None:
         tail = "\n".join(done.tail[-10:])
         raise BuildFailed(f"Validation failed: the check script did not run:\n{tail}")
-    result = json.loads(answer[len(_ANSWER) :])
     failures = failed_checks(result["checks"])
     if failures:
         raise BuildFailed("Validation failed: " + "; ".join(failures))
@@ -179,7 +163,7 @@ async def _validate(
 
 async def _serve(python: str, home: str, env: Mapping[str, str], on_line: LineSink) -> None:
     """Start the server, wait for it to answer, stop it (always, also when cancelled)."""
-    port = _free_port()
+    port = random_port()
     cmd = [
         python,
         "-m",

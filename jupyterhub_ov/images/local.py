@@ -21,7 +21,7 @@ from traitlets import Bool, Float, Unicode
 from traitlets.config import LoggingConfigurable
 
 from . import model
-from .manifest import MANIFEST_FILE, manifest_to_stream
+from .manifest import MANIFEST_FILE, environment_of, manifest_to_stream
 
 HUB_IMAGE_NAME = "default-notebook"
 _HUB_PACKAGES = ("jupyterlab", "jupyterhub", "ipykernel", "boto3")
@@ -167,7 +167,7 @@ class LocalImageCatalog(LoggingConfigurable):
         try:
             data = json.loads(Path(manifest).read_text(encoding="utf-8"))
             stream = manifest_to_stream(data, directory)
-            reference = stream["status"]["tags"][0]["items"][0]["dockerImageReference"]
+            reference = environment_of(data, directory)
             if python_of(reference) is None:
                 raise model.InvalidImage(f"no bin/python in the environment {reference}")
             image = model.parse_image_stream(stream)

@@ -95,6 +95,11 @@ def _path_problems(manifest: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def environment_of(manifest: Mapping[str, Any], directory: str) -> str:
+    """The environment a (valid) manifest in ``directory`` offers: its own or a referenced one."""
+    return str(manifest.get("environment") or directory)
+
+
 def manifest_to_stream(manifest: Any, directory: str) -> dict[str, Any]:
     """Validate a manifest and return the equivalent ImageStream dict; InvalidImage if bad.
 
@@ -125,7 +130,7 @@ def manifest_to_stream(manifest: Any, directory: str) -> dict[str, Any]:
         annotations[model.ANN_URL] = manifest["url"]
     if manifest.get("notebooks"):
         tag_annotations[model.ANN_NOTEBOOKS] = posixpath.join(directory, manifest["notebooks"])
-    reference = manifest.get("environment") or directory
+    reference = environment_of(manifest, directory)
     return {
         "kind": "ImageStream",
         "metadata": {

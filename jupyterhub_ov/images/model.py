@@ -259,16 +259,12 @@ def merge_tags(
                 kept.append((age, image, tag))
         group.extend(kept)
     merged: list[NotebookImage] = []
-    for group in groups.values():
-        if not group:
-            continue
-        images = {id(image): image for _, image, _ in group}
-        if len(images) == 1:
-            (image,) = images.values()
-            merged.append(image if len(image.tags) == len(group) else _with_tags(image, group))
-            continue
-        newest = max(group, key=lambda entry: entry[0])[1]
-        merged.append(_with_tags(newest, group))
+    for group in (g for g in groups.values() if g):
+        first = group[0][1]
+        if all(image is first for _, image, _ in group) and len(group) == len(first.tags):
+            merged.append(first)  # one entry, nothing dropped
+        else:
+            merged.append(_with_tags(max(group, key=lambda entry: entry[0])[1], group))
     return merged, dropped
 
 

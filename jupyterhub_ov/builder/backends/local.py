@@ -23,8 +23,7 @@ from typing import Any, ClassVar
 from traitlets import Bool, Float, List, Unicode, default
 
 from ...images.local import LocalImageCatalog, python_of
-from ...images.manifest import MANIFEST_FILE, manifest_to_stream
-from ...images.model import InvalidImage
+from ...images.manifest import MANIFEST_FILE, environment_of, manifest_to_stream
 from .. import pins, spec
 from ..environments import (
     EnvironmentInfo,
@@ -177,7 +176,6 @@ class LocalBuildBackend(BuildBackend):
             commit=commit,
             base=pins.base_identity(base.prefix, base.version, base.packages),
             python_version=base.minor,
-            details={"base_environment": base.prefix},
         )
 
     async def _base(self, request: spec.BuildRequest) -> EnvironmentInfo:
@@ -368,8 +366,8 @@ def _published(directory: str, resolved: spec.ResolvedBuild) -> PublishedImage |
     """The image a finished build left in ``directory`` (blocking: run in a thread)."""
     try:
         manifest = json.loads(Path(directory, MANIFEST_FILE).read_text(encoding="utf-8"))
-        stream = manifest_to_stream(manifest, directory)
-    except (OSError, ValueError, InvalidImage):
+        manifest_to_stream(manifest, directory)  # valid, or InvalidImage
+    except (OSError, ValueError):  # InvalidImage and JSON errors are ValueErrors
         return None
     if (
         manifest["phase"] != "Succeeded"
@@ -377,7 +375,7 @@ def _published(directory: str, resolved: spec.ResolvedBuild) -> PublishedImage |
         or manifest["name"] != resolved.request.name
     ):
         return None
-    reference = stream["status"]["tags"][0]["items"][0]["dockerImageReference"]
+    reference = environment_of(manifest, directory)
     if python_of(reference) is None:
         return None
     return PublishedImage(
