@@ -6,9 +6,10 @@ base's site directories after the layer's own (``site.addsitedir``, so the base'
 too): JupyterHub and JupyterLab come from the base, only the user's packages are installed
 into the layer. Jupyter's data and config (``share/jupyter``: JupyterLab's assets and
 kernels; ``etc/jupyter``: the config that enables its server extension) are found under
-``sys.prefix``, so the base's entries are linked into the layer where it has none of its
-own: real directories holding symlinks to the base's files, so a later ``pip install`` in
-the layer adds files to the layer and never writes through a symlink into the base.
+``sys.prefix``, so the base's entries are merged into the layer where it has none of its own
+(`link_jupyter_dirs`): what packages install into (``labextensions``, ``kernels``, the
+config directories) are real directories of the layer, so a later ``pip install`` in the
+layer adds to the layer and never writes through a symlink into the base.
 
 The file work here is synchronous (callers run it with ``asyncio.to_thread``); the
 interpreters and uv run through `builder.process.run`.
@@ -30,7 +31,6 @@ from .backends.base import BuildFailed
 from .process import Completed, LineSink, run
 
 BASE_PTH = "jupyterhub-ov-base.pth"
-JUPYTER_DIRS = ("share/jupyter", "etc/jupyter")
 #: scripts run by `ask_python` print this, then their answer as JSON, on one line
 ANSWER = "JUPYTERHUB-OV-ANSWER "
 
@@ -147,12 +147,21 @@ async def create_layer(base: EnvironmentInfo, prefix: str, *, uv: str, on_line: 
     return site_dir
 
 
-def merge_links(source: Path, target: Path, _seen: set[str] | None = None) -> int:
-    """Mirror ``source`` into ``target`` where ``target`` has no entry: real directories,
-    symlinks to ``source``'s files. Returns the number of links made.
+def merge_links(
+    source: Path, target: Path, *, depth: int, copy: bool = False, _seen: set[str] | None = None
+) -> int:
+    """Give ``target`` every entry of ``source`` it has none of; returns how many were made.
 
-    The layer's own entries always win; a ``target`` directory that is itself a symlink is
-    left alone (writing into it would write into whatever it points to).
+    Directories down to ``depth`` levels below ``target``, and npm scope directories
+    (``@scope``) at any level, are real directories merged entry by entry, so that what a
+    package installs into the layer later lands in the layer; deeper entries are symlinks to
+    the base's, whole directories at a time. That keeps the layer in step with its base, and
+    JupyterLab can serve its assets: tornado serves a symlinked file only when it stays
+    inside the served directory's real path, which a symlinked directory does. With ``copy``
+    every directory is real and files are copied (config files are written in place by
+    ``jupyter ... enable``: a link would let that write into the base).
+
+    The layer's own entries always win; a ``target`` that is itself a symlink is left alone.
     """
     seen = _seen if _seen is not None else set()
     real = os.path.realpath(source)
@@ -163,18 +172,33 @@ def merge_links(source: Path, target: Path, _seen: set[str] | None = None) -> in
     made = 0
     for entry in sorted(os.scandir(source), key=lambda e: e.name):
         dest = target / entry.name
-        if entry.is_dir():  # follows symlinks: a linked directory is mirrored as well
-            if not os.path.lexists(dest) or (dest.is_dir() and not dest.is_symlink()):
-                made += merge_links(Path(entry.path), dest, seen)
-        elif not os.path.lexists(dest):
+        if entry.is_dir():  # follows symlinks: a linked directory of the base counts too
+            mirror = copy or depth > 0 or entry.name.startswith("@") or dest.is_dir()
+            if mirror and not dest.is_symlink():
+                deeper = depth if entry.name.startswith("@") else depth - 1
+                made += merge_links(Path(entry.path), dest, depth=deeper, copy=copy, _seen=seen)
+                continue
+        if os.path.lexists(dest):
+            continue
+        if copy:
+            shutil.copy2(entry.path, dest)
+        else:
             os.symlink(entry.path, dest)
-            made += 1
+        made += 1
     return made
 
 
 def link_jupyter_dirs(base_prefix: str, prefix: str) -> int:
-    """The base's ``share/jupyter`` and ``etc/jupyter`` entries, linked into the layer."""
-    return sum(merge_links(Path(base_prefix, sub), Path(prefix, sub)) for sub in JUPYTER_DIRS)
+    """The base's ``share/jupyter`` (linked) and ``etc/jupyter`` (copied) in the layer.
+
+    In ``share/jupyter`` the containers packages install into (``labextensions``,
+    ``kernels``, ``lab``…) are real, their entries linked.
+    """
+    share = merge_links(Path(base_prefix, "share/jupyter"), Path(prefix, "share/jupyter"), depth=1)
+    etc = merge_links(
+        Path(base_prefix, "etc/jupyter"), Path(prefix, "etc/jupyter"), depth=0, copy=True
+    )
+    return share + etc
 
 
 def write_manifest(directory: str, manifest: Mapping[str, Any], name: str) -> None:

@@ -8,11 +8,11 @@ output streamed to the build log:
    writable. It also reports the Python version and the packages of the environment's own
    site directories (for a layer: the layer only), of which the top-level ones are recorded;
 2. a real server: ``python -m jupyter_server`` on a free 127.0.0.1 port with a random token
-   must answer ``/api/status`` and serve ``/lab`` (so JupyterLab's server extension and its
-   assets are really found), then it is stopped. ``jupyterhub.singleuser`` itself is not
-   started: it authenticates every request against a running hub, which a build does not
-   have; it is the same jupyter_server with the same extensions plus the hub's auth, whose
-   import step 1 checks.
+   must answer ``/api/status``, serve ``/lab`` and the main script that page loads (so
+   JupyterLab's server extension and its assets are really found and served), then it is
+   stopped. ``jupyterhub.singleuser`` itself is not started: it authenticates every
+   request against a running hub, which a build does not have; it is the same
+   jupyter_server with the same extensions plus the hub's auth, whose import step 1 checks.
 
 A failed check raises `BuildFailed` naming it.
 """
@@ -20,7 +20,9 @@ A failed check raises `BuildFailed` naming it.
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -38,6 +40,8 @@ from .process import LineSink, run
 
 #: seconds between requests while the server starts
 POLL = 0.25
+#: the first script of JupyterLab's page, served from the server itself (its main bundle)
+_SCRIPT = re.compile(r'<script[^>]+src="(/[^"]+)"')
 
 # Runs in the validated interpreter: standard library only, no syntax newer than 3.6, so
 # that an old Python still gets as far as saying it is too old.
@@ -194,23 +198,33 @@ async def _wait_answering(url: str, token: str, server: asyncio.Task) -> None:
                 f" before answering:\n{tail}"
             )
         await asyncio.sleep(POLL)
-    code = await _status(f"{url}/lab", headers, timeout=30)
-    if code != 200:
+    code, page = await _get(f"{url}/lab", headers, timeout=30)
+    script = _SCRIPT.search(page)
+    if code == 200 and script:
+        code, _ = await _get(url + html.unescape(script.group(1)), headers, timeout=30)
+        what = f"its script {script.group(1)}"
+    else:
+        what = "/lab"
+    if code != 200 or not script:
         raise BuildFailed(
             "Validation failed: the notebook server started but does not serve JupyterLab"
-            f" (GET /lab answered {code or 'nothing'})"
+            f" (GET {what} answered {code or 'nothing'})"
         )
 
 
-async def _status(url: str, headers: Mapping[str, str], timeout: float = 5) -> int:
-    """The HTTP status of a GET, 0 when nothing answered."""
+async def _status(url: str, headers: Mapping[str, str]) -> int:
+    return (await _get(url, headers))[0]
+
+
+async def _get(url: str, headers: Mapping[str, str], timeout: float = 5) -> tuple[int, str]:
+    """The HTTP status and text of a GET; status 0 when nothing answered."""
     try:
         response = await AsyncHTTPClient().fetch(
             url, headers=dict(headers), raise_error=False, request_timeout=timeout
         )
     except (OSError, HTTPClientError):
-        return 0
-    return response.code
+        return 0, ""
+    return response.code, (response.body or b"").decode(errors="replace")
 
 
 async def _stop(task: asyncio.Task) -> None:

@@ -25,17 +25,20 @@ REAL_PREFIX = os.path.realpath(sys.prefix)
 
 
 def tree(root: Path) -> dict[str, str]:
-    """path → "dir", "file:<text>" or "link:<target>", for everything under root."""
+    """path → "dir", "file:<text>" or "link:<target>", for everything under root (links to
+    directories are not entered)."""
     out = {}
-    for path in sorted(root.rglob("*")):
-        key = str(path.relative_to(root))
-        if path.is_symlink():
-            out[key] = f"link:{os.readlink(path)}"
-        elif path.is_dir():
-            out[key] = "dir"
-        else:
-            out[key] = f"file:{path.read_text()}"
-    return out
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(directory, name)
+            key = str(path.relative_to(root))
+            if path.is_symlink():
+                out[key] = f"link:{os.readlink(path)}"
+            elif path.is_dir():
+                out[key] = "dir"
+            else:
+                out[key] = f"file:{path.read_text()}"
+    return dict(sorted(out.items()))
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -44,34 +47,60 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(text)
 
 
-def test_merge_links_mirrors_the_base_where_the_layer_has_nothing(tmp_path):
+def test_merge_links_keeps_containers_real_and_links_whole_entries(tmp_path):
+    """As for share/jupyter: lab, kernels, labextensions (and npm scopes) are real, so what
+    the layer installs lands in the layer; the base's entries in them are linked whole."""
     base, layer = tmp_path / "base", tmp_path / "layer"
     write(
         base,
         {
-            "lab/static/a.js": "a",
-            "lab/static/b.js": "b",
+            "lab/static/main.js": "main",
             "kernels/python3/kernel.json": "k",
             "labextensions/x/package.json": "base-x",
+            "labextensions/y/package.json": "base-y",
+            "labextensions/@scope/ext/package.json": "e",
         },
     )
-    write(layer, {"labextensions/x/package.json": "layer-x", "labextensions/y/package.json": "y"})
-    assert merge_links(base, layer) == 3
+    write(
+        layer,
+        {
+            "labextensions/y/package.json": "layer-y",
+            "labextensions/@scope/mine/package.json": "m",
+        },
+    )
+    assert merge_links(base, layer, depth=1) == 4
     assert tree(layer) == {
         "kernels": "dir",
-        "kernels/python3": "dir",
-        "kernels/python3/kernel.json": f"link:{base}/kernels/python3/kernel.json",
+        "kernels/python3": f"link:{base}/kernels/python3",
         "lab": "dir",
-        "lab/static": "dir",
-        "lab/static/a.js": f"link:{base}/lab/static/a.js",
-        "lab/static/b.js": f"link:{base}/lab/static/b.js",
+        "lab/static": f"link:{base}/lab/static",
         "labextensions": "dir",
-        "labextensions/x": "dir",
-        "labextensions/x/package.json": "file:layer-x",  # the layer's own wins
+        "labextensions/@scope": "dir",
+        "labextensions/@scope/ext": f"link:{base}/labextensions/@scope/ext",
+        "labextensions/@scope/mine": "dir",
+        "labextensions/@scope/mine/package.json": "file:m",
+        "labextensions/x": f"link:{base}/labextensions/x",
         "labextensions/y": "dir",
-        "labextensions/y/package.json": "file:y",
+        "labextensions/y/package.json": "file:layer-y",  # the layer's own wins
     }
-    assert merge_links(base, layer) == 0  # idempotent
+    assert merge_links(base, layer, depth=1) == 0  # idempotent
+
+
+def test_merge_links_can_copy_files_that_are_written_in_place(tmp_path):
+    """As for etc/jupyter: `jupyter server extension enable` rewrites a config file in place,
+    through a link it would write into the base."""
+    base, layer = tmp_path / "base", tmp_path / "layer"
+    write(base, {"server.d/lab.json": "on", "server.d/lsp.json": "on", "deep/a/b.json": "b"})
+    write(layer, {"server.d/lsp.json": "layer's own"})
+    assert merge_links(base, layer, depth=0, copy=True) == 2
+    assert tree(layer) == {
+        "deep": "dir",
+        "deep/a": "dir",
+        "deep/a/b.json": "file:b",
+        "server.d": "dir",
+        "server.d/lab.json": "file:on",
+        "server.d/lsp.json": "file:layer's own",
+    }
 
 
 def test_merge_links_never_writes_through_a_symlink(tmp_path):
@@ -80,20 +109,20 @@ def test_merge_links_never_writes_through_a_symlink(tmp_path):
     elsewhere.mkdir()
     layer.mkdir()
     (layer / "lab").symlink_to(elsewhere)  # e.g. an old environment linked whole directories
-    assert merge_links(base, layer) == 1
+    assert merge_links(base, layer, depth=5) == 1
     assert os.listdir(elsewhere) == []  # nothing written into what the link points to
     assert tree(layer)["etc/c.json"] == f"link:{base}/etc/c.json"
+    assert merge_links(base, layer / "lab", depth=5) == 0
 
 
 def test_merge_links_follows_linked_directories_of_the_base_and_survives_loops(tmp_path):
     base, real, layer = tmp_path / "base", tmp_path / "real", tmp_path / "layer"
-    write(real, {"f.txt": "f"})
+    write(real, {"sub/f.txt": "f"})
     base.mkdir()
     (base / "linked").symlink_to(real)
     (base / "loop").symlink_to(base)
-    merge_links(base, layer)
-    assert (layer / "linked").is_dir() and not (layer / "linked").is_symlink()
-    assert os.readlink(layer / "linked" / "f.txt") == f"{base}/linked/f.txt"
+    merge_links(base, layer, depth=1)
+    assert tree(layer) == {"linked": "dir", "linked/sub": f"link:{base}/linked/sub"}
 
 
 def test_link_jupyter_dirs_of_a_missing_base_does_nothing(tmp_path):

@@ -103,11 +103,18 @@ def assert_layered(env: Path, lock: tuple[str, ...], tag: str) -> None:
     assert where[2].startswith(sys.prefix) and where[3].startswith(sys.prefix)
     assert (env / LOCK_FILE).read_text().splitlines() == list(lock)
 
-    # Jupyter's data and config: real directories, symlinks to the base's files
-    for sub in ("share/jupyter/lab/static", "etc/jupyter/jupyter_server_config.d"):
+    # Jupyter's data: containers real, the base's entries linked; its config: copied
+    for sub in (
+        "share/jupyter/lab",
+        "share/jupyter/kernels",
+        "etc/jupyter/jupyter_server_config.d",
+    ):
         assert (env / sub).is_dir() and not (env / sub).is_symlink()
-    enabling = "etc/jupyter/jupyter_server_config.d/jupyterlab.json"
-    assert os.readlink(env / enabling) == f"{sys.prefix}/{enabling}"
+    static = "share/jupyter/lab/static"
+    assert os.readlink(env / static) == f"{sys.prefix}/{static}"
+    enabling = Path("etc/jupyter/jupyter_server_config.d/jupyterlab.json")
+    assert not (env / enabling).is_symlink()
+    assert (env / enabling).read_text() == (Path(sys.prefix) / enabling).read_text()
 
     manifest = json.loads((env / MANIFEST_FILE).read_text())
     assert manifest["phase"] == "Succeeded" and manifest["tag"] == tag

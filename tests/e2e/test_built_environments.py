@@ -40,15 +40,15 @@ async def build(hub: Hub, wheels: Path, request: spec.BuildRequest) -> str:
 async def test_a_built_environment_runs_the_server_with_its_packages(local_hub, wheels):
     hub = local_hub
     image = await build(hub, wheels, package_list("tiny", "ovtiny>=2"))
-    hub.start_server("frank", {"image": image})
+    hub.start_server("heidi", {"image": image})
     code = (
         "import json, os, sys, ovtiny, jupyterlab;"
         " print(json.dumps([ovtiny.VERSION, sys.prefix, os.environ['JUPYTERHUB_OV_IMAGE']]))"
     )
-    version, prefix, chosen = json.loads(await run_code(hub.url, "frank", hub.token, code))
+    version, prefix, chosen = json.loads(await run_code(hub.url, "heidi", hub.token, code))
     assert version == "2.0" and chosen == image
     assert prefix == str(hub.data / "environments" / image.replace(":", "--"))
-    hub.stop_server("frank")
+    hub.stop_server("heidi")
 
 
 async def test_a_repository_build_gives_each_user_its_notebooks_once(
