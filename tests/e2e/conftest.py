@@ -4,8 +4,11 @@ import sys
 
 import pytest
 
+from ..builder.conftest import notebook_repo, wheels
 from ..environments import MARKER, make_environment
 from ..hubproc import running_hub
+
+__all__ = ["notebook_repo", "wheels"]
 
 
 @pytest.fixture(scope="package")

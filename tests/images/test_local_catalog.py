@@ -61,11 +61,32 @@ def test_manifest_maps_onto_odh_annotations():
         ({"tag": "a:b"}, "tag"),
         ({"surprise": 1}, "unknown keys"),
         ({"description": None}, "'description'"),
+        ({"environment": "relative/env"}, "environment 'relative/env' must be an absolute path"),
+        ({"environment": "/envs/../etc"}, "without '..'"),
+        ({"environment": 3}, "environment 3"),
+        ({"notebooks": "/abs"}, "notebooks '/abs' must be a relative path inside the entry"),
+        ({"notebooks": "../up"}, "notebooks '../up'"),
+        ({"notebooks": "a/./b"}, "notebooks 'a/./b'"),
+        ({"notebooks": ""}, "notebooks ''"),
     ],
 )
 def test_bad_manifest_says_what_is_wrong(change, problem):
     with pytest.raises(model.InvalidImage, match=problem):
         manifest_to_stream(GOOD | change, "/envs/x")
+
+
+@pytest.mark.parametrize(
+    "extra, reference, notebooks",
+    [
+        ({}, "/envs/sci", None),
+        ({"environment": "/opt/conda"}, "/opt/conda", None),
+        ({"notebooks": "notebooks"}, "/envs/sci", "/envs/sci/notebooks"),
+        ({"notebooks": "nb/demo", "environment": "/e"}, "/e", "/envs/sci/nb/demo"),
+    ],
+)
+def test_local_keys_name_the_environment_and_notebooks(extra, reference, notebooks):
+    (tag,) = model.parse_image_stream(manifest_to_stream(GOOD | extra, "/envs/sci")).tags
+    assert tag.reference == reference and tag.notebooks == notebooks
 
 
 def test_missing_keys_are_all_listed():
@@ -134,3 +155,58 @@ def test_rescan_interval_bounds_directory_reads(tmp_path):
 def test_shipped_example_manifests_are_valid(path):
     image = model.parse_image_stream(manifest_to_stream(json.loads(path.read_text()), "/envs/x"))
     assert image.name == path.stem and image.visible
+
+
+def test_builds_of_one_image_are_one_menu_entry_with_all_tags(tmp_path, caplog):
+    def build(dirname, tag, mtime, **change):
+        env = tmp_path / dirname
+        if not env.exists():
+            make_env(tmp_path, dirname, None)
+        (env / MANIFEST_FILE).write_text(json.dumps(GOOD | {"tag": tag} | change))
+        os.utime(env / MANIFEST_FILE, ns=(mtime, mtime))
+
+    build("sci-notebook--aaa", "aaa", 1_000, display_name="Science, first build")
+    build("sci-notebook--bbb", "bbb", 3_000, display_name="Science, newest build")
+    build("sci-notebook--ccc", "ccc", 2_000)
+    build("sci-notebook--ddd", "ddd", 4_000, phase="Validating")  # being built: hidden
+    build("sci-notebook--zzz", "aaa", 5_000)  # the same name and tag again: skipped
+    build("zz-hub", "latest", 1, name=HUB_IMAGE_NAME)  # the hub's name is reserved
+    catalog = LocalImageCatalog(catalog_dir=str(tmp_path), rescan_interval=0)
+    with caplog.at_level(logging.WARNING):
+        first = catalog.images()
+        second = catalog.images()
+    assert [i.name for i in first] == [HUB_IMAGE_NAME, "sci-notebook"]
+    sci = first[1]
+    assert [t.name for t in sci.tags] == ["bbb", "ccc", "aaa"]  # newest first
+    assert sci.display_name == "Science, newest build"
+    assert sci.tag("aaa").reference == str(tmp_path / "sci-notebook--aaa")
+    assert second[1] is sci  # nothing changed: the same object (the menu's render cache)
+    assert sorted(r.getMessage() for r in caplog.records) == [
+        f"Skipping local environment {tmp_path / 'sci-notebook--zzz'}: sci-notebook:aaa is"
+        " already taken",
+        f"Skipping local environment {tmp_path / 'zz-hub'}: image name default-notebook is"
+        " reserved",
+    ]
+
+    build("sci-notebook--ddd", "ddd", 4_500)  # validated now
+    assert [t.name for t in catalog.images()[1].tags] == ["ddd", "bbb", "ccc", "aaa"]
+
+
+def test_an_entry_may_reference_an_environment_elsewhere(tmp_path, caplog):
+    real = make_env(tmp_path / "elsewhere", "env", None)
+    entry = tmp_path / "catalog" / "imp-notebook--t"
+    entry.mkdir(parents=True)
+    manifest = GOOD | {"name": "imp-notebook", "tag": "t", "environment": str(real)}
+    (entry / MANIFEST_FILE).write_text(json.dumps(manifest))
+    catalog = LocalImageCatalog(
+        catalog_dir=str(tmp_path / "catalog"), rescan_interval=0, include_hub_environment=False
+    )
+    (image,) = catalog.images()
+    assert image.tags[0].reference == str(real)
+    (real / "bin" / "python").unlink()  # the referenced environment lost its Python
+    with caplog.at_level(logging.WARNING):
+        assert catalog.images() == []
+        assert catalog.images() == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Skipping local environment {entry}: no bin/python in the environment {real}"
+    ]

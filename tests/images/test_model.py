@@ -181,3 +181,55 @@ def test_default_choice_prefers_default_then_recommended_then_first():
     assert model.default_choice([plain, rec]) == (rec, rec.tags[1])
     assert model.default_choice([plain]) == (plain, plain.tags[0])
     assert model.default_choice([]) is None
+
+
+def local(name, tag, display=None, namespace=None):
+    return model.NotebookImage(
+        name=name,
+        display_name=display or name,
+        namespace=namespace,
+        tags=(model.ImageTag(tag, f"/envs/{name}--{tag}"),),
+    )
+
+
+A1, A2, A3 = local("a", "t1", "A one"), local("a", "t2", "A two"), local("a", "t3", "A three")
+B1 = local("b", "t1")
+A1_DUP = local("a", "t1", "A again")
+
+
+@pytest.mark.parametrize(
+    "entries, images, dropped",
+    [
+        ([], [], []),
+        # one entry per name: returned as is
+        ([("d1", 1, A1), ("d2", 1, B1)], [("a", "A one", ["t1"]), ("b", "b", ["t1"])], []),
+        # one image, all tags, newest first; the newest entry's fields
+        ([("d1", 1, A1), ("d2", 3, A2), ("d3", 2, A3)], [("a", "A two", ["t2", "t3", "t1"])], []),
+        # equal ages keep the given order
+        ([("d1", 5, A1), ("d2", 5, A2)], [("a", "A one", ["t1", "t2"])], []),
+        # a taken name:tag is dropped, whatever its age; the first entry wins
+        (
+            [("d1", 1, A1), ("d2", 9, A1_DUP), ("d3", 2, A2)],
+            [("a", "A two", ["t2", "t1"])],
+            [("d2", "a:t1 is already taken")],
+        ),
+        # the same name in two namespaces is two images
+        (
+            [("d1", 1, A1), ("d2", 1, local("a", "t1", "other ns", namespace="ns"))],
+            [("a", "A one", ["t1"]), ("a", "other ns", ["t1"])],
+            [],
+        ),
+    ],
+)
+def test_merge_tags(entries, images, dropped):
+    merged, lost = model.merge_tags(entries)
+    assert [(i.name, i.display_name, [t.name for t in i.tags]) for i in merged] == images
+    assert [(source, reason) for source, _, reason in lost] == dropped
+    for image in merged:
+        references = {t.name: t.reference for t in image.tags}
+        assert references == {t: f"/envs/{image.name}--{t}" for t in references}
+
+
+def test_merge_tags_keeps_single_images_identical():
+    merged, _ = model.merge_tags([("d1", 1, A1), ("d2", 1, B1)])
+    assert merged[0] is A1 and merged[1] is B1

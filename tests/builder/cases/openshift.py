@@ -30,15 +30,17 @@ from jupyterhub_ov.builder.backends.openshift import OpenShiftBuildBackend
 from jupyterhub_ov.builder.kubeio import KubeIO
 from jupyterhub_ov.builder.spec import BuildRequest, ResolvedBuild
 from jupyterhub_ov.images.kube import KubeImageCatalog
+from jupyterhub_ov.images.model import NotebookImage
 from jupyterhub_ov.sim import imagestreams
 from jupyterhub_ov.sim.buildbehaviours import FAIL_MARKER, HOLD_MARKER, RecordingBuilds
 from jupyterhub_ov.sim.cluster import SimulatedCluster
 from jupyterhub_ov.sim.testing import cluster_options
 
 from ...sim.helpers import eventually, watch_until
+from ..gitrepos import make_repository
 from ..harness import RecordingReporter
-from ..packages import make_repository, make_wheel
-from . import FAIL, OK, SLOW
+from ..wheels import make_wheel
+from . import FAIL, OK, SLOW, UNRESOLVABLE, offered_by
 
 kind = "openshift"
 NAMESPACE = "default"
@@ -113,6 +115,8 @@ class OpenShiftCase:
         if build_type == spec.PACKAGE_LIST:
             packages = ["tinypkg>=1.0"]
             packages += {FAIL: [FAIL_MARKER], SLOW: [HOLD_MARKER]}.get(variant, [])
+            if variant == UNRESOLVABLE:
+                packages = ["ovdoesnotexist"]
             build = {
                 "buildType": build_type,
                 "runtimeEnvironment": {"osName": "ubi", "osVersion": "9", "pythonVersion": "3.11"},
@@ -131,9 +135,11 @@ class OpenShiftCase:
         self.backends.append(backend)
         return backend
 
+    async def catalog_images(self) -> list[NotebookImage]:
+        return self.catalog.images(KubeSpawner, NAMESPACE)
+
     async def offered(self) -> dict[str, str]:
-        images = self.catalog.images(KubeSpawner, NAMESPACE)
-        return {f"{i.name}:{t.name}": t.reference for i in images for t in i.tags}
+        return offered_by(await self.catalog_images())
 
     async def stream(self, name: str) -> dict[str, Any] | None:
         return await self.observer.get(objects.STREAMS, name)
@@ -201,9 +207,11 @@ class OpenShiftCase:
         running = []
         for build in await self.cluster_builds(resolved):
             name, phase = build["metadata"]["name"], build["status"].get("phase")
-            if phase != "Cancelled":
+            if phase in ACTIVE:
                 running.append(f"build {name} is {phase}")
-            elif not await settled(lambda n=name: n in self.builds.cancelled):  # type: ignore[misc]
+            elif phase == "Cancelled" and not await settled(
+                lambda n=name: n in self.builds.cancelled  # type: ignore[misc]
+            ):
                 running.append(f"the work of build {name} was not cancelled")
         return running
 
@@ -219,8 +227,8 @@ async def settled(condition: Callable[[], bool], timeout: float = 10) -> bool:
 
 def _wheels(directory: Path) -> None:
     make_wheel(directory, "tinydep", "2.0")
-    make_wheel(directory, "tinypkg", "1.0", ["tinydep>=2"])
-    make_wheel(directory, "tinypkg", "1.1", ["tinydep>=2"])
+    make_wheel(directory, "tinypkg", "1.0", requires=["tinydep>=2"])
+    make_wheel(directory, "tinypkg", "1.1", requires=["tinydep>=2"])
     make_wheel(directory, FAIL_MARKER, "1.0")
     make_wheel(directory, HOLD_MARKER, "1.0")
 
@@ -233,7 +241,14 @@ def _repositories(root: Path) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def case(tmp_path: Path, **backend_config: Any) -> AsyncIterator[OpenShiftCase]:
+async def case(request: Any, **backend_config: Any) -> AsyncIterator[OpenShiftCase]:
+    """The contract suite's entry (pytest's ``request``); see `case_in`."""
+    async with case_in(request.getfixturevalue("tmp_path"), **backend_config) as the_case:
+        yield the_case
+
+
+@asynccontextmanager
+async def case_in(tmp_path: Path, **backend_config: Any) -> AsyncIterator[OpenShiftCase]:
     wheels, repos = tmp_path / "wheels", tmp_path / "repos"
     await asyncio.to_thread(_wheels, wheels)
     repositories = await asyncio.to_thread(_repositories, repos)

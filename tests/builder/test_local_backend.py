@@ -1,0 +1,290 @@
+"""What only the local backend does: layers, constraints, repositories, imports, validation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from jupyterhub_ov.builder import spec
+from jupyterhub_ov.builder.backends.base import BuildFailed
+from jupyterhub_ov.builder.backends.local import LOCK_FILE, LocalBuildBackend
+from jupyterhub_ov.builder.backends.local import MARKER as BUILD_MARKER
+from jupyterhub_ov.builder.phases import PATHS, Phase
+from jupyterhub_ov.images.local import LocalImageCatalog
+from jupyterhub_ov.images.manifest import MANIFEST_FILE
+
+from ..environments import MARKER, make_environment
+from .cases.local import PYTHON, local_backend, package_list, parse
+from .gitrepos import Repo
+from .harness import RecordingReporter, drive
+
+BASE_PACKAGING = metadata.version("packaging")
+REAL_PREFIX = os.path.realpath(sys.prefix)
+
+
+@pytest.fixture
+def backend(tmp_path: Path, wheels: Path) -> LocalBuildBackend:
+    return local_backend(tmp_path / "environments", wheels)
+
+
+def run_python(env: str, code: str) -> str:
+    python = os.path.join(env, "bin", "python")
+    return subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
+
+
+def layer_distributions(env: str) -> set[str]:
+    code = (
+        "import importlib.metadata as m, site; "
+        "print(' '.join(sorted(d.metadata['Name'] for d in"
+        " m.distributions(path=site.getsitepackages()))))"
+    )
+    return set(run_python(env, code).split())
+
+
+def make_dir(path: Path, files: dict[str, str]) -> Path:
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def listing(path: str | Path) -> list[str]:
+    return sorted(os.listdir(path)) if os.path.exists(path) else []
+
+
+def bare_venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+async def test_layer_holds_only_the_users_packages_and_sees_the_base(
+    backend: LocalBuildBackend, tmp_path: Path
+) -> None:
+    request = package_list("layer", "ovtiny>=2", "ovneeds")
+    reporter = RecordingReporter(request.build_type)
+    await reporter.phase(Phase.RESOLVING)
+    resolved = await backend.resolve(request, reporter)
+    assert resolved.lock == (
+        "ovdep==1.0",
+        "ovneeds==1.0",
+        "ovtiny==2.0",
+        f"packaging=={BASE_PACKAGING}",  # the base's version, though 99.0 is offered
+    )
+    # a leftover of an unfinished build of ours is replaced, not an obstacle
+    leftover = make_dir(Path(backend.entry_dir(resolved)), {BUILD_MARKER: "", "half-made": "x"})
+    published = await backend.build(resolved, reporter)
+    assert published.reference == str(leftover)
+    assert [(p.name, p.version) for p in published.packages] == [
+        ("ovneeds", "1.0"),
+        ("ovtiny", "2.0"),
+    ]
+    assert_layered(leftover, resolved.lock, resolved.tag)
+
+
+def assert_layered(env: Path, lock: tuple[str, ...], tag: str) -> None:
+    assert not (env / "half-made").exists()
+    # only the user's packages are in the layer; packaging and jupyterlab come from the base
+    assert layer_distributions(str(env)) == {"ovdep", "ovneeds", "ovtiny"}
+    where = json.loads(
+        run_python(
+            str(env),
+            "import json, jupyterlab, ovtiny, packaging; print(json.dumps("
+            "[ovtiny.VERSION, ovtiny.__file__, jupyterlab.__file__, packaging.__file__]))",
+        )
+    )
+    assert where[0] == "2.0" and where[1].startswith(str(env))
+    assert where[2].startswith(sys.prefix) and where[3].startswith(sys.prefix)
+    assert (env / LOCK_FILE).read_text().splitlines() == list(lock)
+
+    # Jupyter's data: containers real, the base's entries linked; its config: copied
+    for sub in (
+        "share/jupyter/lab",
+        "share/jupyter/kernels",
+        "etc/jupyter/jupyter_server_config.d",
+    ):
+        assert (env / sub).is_dir() and not (env / sub).is_symlink()
+    static = "share/jupyter/lab/static"
+    assert os.readlink(env / static) == f"{sys.prefix}/{static}"
+    enabling = Path("etc/jupyter/jupyter_server_config.d/jupyterlab.json")
+    assert not (env / enabling).is_symlink()
+    assert (env / enabling).read_text() == (Path(sys.prefix) / enabling).read_text()
+
+    manifest = json.loads((env / MANIFEST_FILE).read_text())
+    assert manifest["phase"] == "Succeeded" and manifest["tag"] == tag
+    assert manifest["python_version"] == ".".join(map(str, sys.version_info[:3]))
+    assert not list(env.glob(f".{MANIFEST_FILE}*"))  # no temp file of the atomic write
+
+
+async def test_resolving_is_constrained_to_the_base(backend: LocalBuildBackend) -> None:
+    reporter = RecordingReporter(spec.PACKAGE_LIST)
+    with pytest.raises(BuildFailed, match="packages could not be resolved") as failed:
+        await backend.resolve(package_list("conflict", "ovconflict"), reporter)
+    # ovconflict wants packaging<1: 0.5 is offered, but the base has another version
+    assert f"packaging=={BASE_PACKAGING}" in str(failed.value)
+
+
+async def test_commit_and_base_are_part_of_the_tag(
+    backend: LocalBuildBackend, notebook_repo: Repo, tmp_path: Path
+) -> None:
+    reporter = RecordingReporter(spec.GIT_REPOSITORY)
+    url = notebook_repo.url
+    main = await backend.resolve(parse("demo", spec.GIT_REPOSITORY, repositoryUrl=url), reporter)
+    nxt = await backend.resolve(
+        parse("demo", spec.GIT_REPOSITORY, repositoryUrl=url, gitRef="next"), reporter
+    )
+    assert (main.commit, nxt.commit) == (
+        notebook_repo.commits["main"],
+        notebook_repo.commits["next"],
+    )
+    assert main.lock == nxt.lock == ("ovtiny==1.0",)
+    assert main.tag != nxt.tag  # same packages, another commit
+
+    # the same package list on another base (one layered on the hub's environment)
+    other_base = make_environment(tmp_path / "other-base", MARKER)
+    on_hub, on_other = [
+        await backend.resolve(
+            parse("b", spec.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=base),
+            reporter,
+        )
+        for base in (sys.prefix, str(other_base))
+    ]
+    assert on_hub.lock == on_other.lock and on_hub.tag != on_other.tag
+    assert on_other.base.startswith(f"{other_base} python=")
+
+
+async def test_python_version_must_match_the_base(backend: LocalBuildBackend) -> None:
+    minor = sys.version_info[1]
+    other = f"3.{minor - 1}"
+    with pytest.raises(BuildFailed) as failed:
+        await backend.resolve(
+            package_list("old", "ovtiny", python=other), RecordingReporter("PackageList")
+        )
+    assert str(failed.value) == (
+        f"Python {other} was requested, but the base environment runs Python {PYTHON}:"
+        f" a local build uses the base's interpreter. Ask for {PYTHON}, or choose a base"
+        f" environment with Python {other} (spec.builderImage)."
+    )
+
+
+async def test_builder_image_is_another_base(backend: LocalBuildBackend, tmp_path: Path) -> None:
+    reporter = RecordingReporter(spec.PACKAGE_LIST)
+
+    def with_builder(path: str) -> spec.BuildRequest:
+        return parse("b", spec.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=path)
+
+    with pytest.raises(BuildFailed, match=r"is not a Python environment: it has no bin/python"):
+        await backend.resolve(with_builder(str(tmp_path / "nothing")), reporter)
+    plain = bare_venv(tmp_path / "plain")
+    with pytest.raises(BuildFailed, match=f"base environment {plain} cannot serve notebooks"):
+        await backend.resolve(with_builder(str(plain)), reporter)
+    resolved = await backend.resolve(with_builder(sys.prefix), reporter)
+    assert resolved.base.startswith(f"{REAL_PREFIX} python=")
+
+
+async def test_hostile_requirements_are_refused(
+    backend: LocalBuildBackend, hostile_repo: Repo
+) -> None:
+    request = parse("hostile", spec.GIT_REPOSITORY, repositoryUrl=hostile_repo.url)
+    with pytest.raises(BuildFailed) as failed:
+        await drive(backend, request, RecordingReporter(request.build_type))
+    assert str(failed.value) == (
+        "The repository's requirements.txt cannot be used: requirements.txt line 2: package"
+        " '--index-url https://evil.example/simple': pip options are not allowed, only"
+        " requirements"
+    )
+    assert listing(backend.catalog_dir) == []
+
+
+async def test_repository_build_brings_its_notebooks(
+    backend: LocalBuildBackend, notebook_repo: Repo
+) -> None:
+    request = parse("demo", spec.GIT_REPOSITORY, repositoryUrl=notebook_repo.url)
+    reporter = RecordingReporter(request.build_type)
+    published = await drive(backend, request, reporter)
+    env = Path(published.reference)
+    notebooks = env / "notebooks"
+    files = sorted(str(p.relative_to(notebooks)) for p in notebooks.rglob("*"))
+    assert files == ["data", "data/readme.md", "demo.ipynb", "requirements.txt"]
+    assert (notebooks / "demo.ipynb").read_bytes() == (
+        notebook_repo.path / "demo.ipynb"
+    ).read_bytes()
+    assert any("outside-link (a symbolic link)" in line for line in reporter.lines)
+    assert json.loads((env / MANIFEST_FILE).read_text())["notebooks"] == "notebooks"
+    assert layer_distributions(str(env)) == {"ovtiny"}
+    (image,) = LocalImageCatalog(
+        catalog_dir=backend.catalog_dir, include_hub_environment=False
+    ).images()
+    assert image.tags[0].notebooks == str(notebooks)
+
+
+async def test_import_references_an_existing_environment(
+    backend: LocalBuildBackend, tmp_path: Path
+) -> None:
+    link = tmp_path / "hub-env-link"
+    link.symlink_to(sys.prefix)
+    request = parse("imported", spec.IMPORT_IMAGE, fromImage=str(link))
+    published = await drive(backend, request, RecordingReporter(request.build_type))
+    assert published.reference == REAL_PREFIX
+    entry = Path(backend.catalog_dir) / f"imported-notebook--{published.image.split(':')[1]}"
+    assert listing(entry) == [BUILD_MARKER, MANIFEST_FILE]
+    manifest = json.loads((entry / MANIFEST_FILE).read_text())
+    assert manifest["environment"] == published.reference
+    names = {p.name for p in published.packages}
+    assert "jupyterhub-ov" in names and "jupyterlab" not in names  # top-level only
+    (image,) = LocalImageCatalog(
+        catalog_dir=backend.catalog_dir, include_hub_environment=False
+    ).images()
+    assert image.tags[0].reference == published.reference
+
+
+async def test_validation_names_the_failed_checks(
+    backend: LocalBuildBackend, tmp_path: Path
+) -> None:
+    plain = bare_venv(tmp_path / "plain")
+    request = parse("plain", spec.IMPORT_IMAGE, fromImage=str(plain))
+    reporter = RecordingReporter(request.build_type)
+    with pytest.raises(BuildFailed) as failed:
+        await drive(backend, request, reporter)
+    message = str(failed.value)
+    assert message.startswith("Validation failed: import jupyterhub failed (ModuleNotFoundError")
+    assert "import jupyterlab failed (ModuleNotFoundError" in message
+    assert "Python 3.8" not in message and "HOME" not in message  # those passed
+    assert reporter.phases[-1] == Phase.VALIDATING
+    assert os.listdir(backend.catalog_dir) == []
+    assert any(line.startswith("FAILED: import jupyterlab") for line in reporter.lines)
+
+
+async def test_a_directory_not_made_by_the_service_is_never_touched(
+    backend: LocalBuildBackend,
+) -> None:
+    request = package_list("mine", "ovtiny")
+    reporter = RecordingReporter(request.build_type)
+    resolved = await backend.resolve(request, reporter)
+    precious = make_dir(Path(backend.entry_dir(resolved)), {"thesis.tex": "years of work"})
+    with pytest.raises(BuildFailed, match="was not made by the build service; nothing was"):
+        await backend.build(resolved, reporter)
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+async def test_concurrent_builds_of_one_image_build_once(backend: LocalBuildBackend) -> None:
+    """Requests that differ in their description only (so the manager does not join them)
+    resolve to the same directory: the second waits and takes the first's result."""
+    first = package_list("same", "ovtiny<2")
+    second = spec.BuildRequest(**{**first.__dict__, "description": "Another description"})
+    assert first.key != second.key
+    one, two = RecordingReporter(first.build_type), RecordingReporter(second.build_type)
+    a, b = await asyncio.gather(drive(backend, first, one), drive(backend, second, two))
+    assert a == b
+    assert sorted([one.phases, two.phases], key=len) == [
+        [Phase.PREPARING, Phase.RESOLVING, Phase.SUCCESS],
+        list(PATHS[spec.PACKAGE_LIST]),
+    ]
+    created = [line for line in one.lines + two.lines if "Creating virtual environment" in line]
+    assert len(created) == 1
