@@ -20,7 +20,6 @@ another data directory. Environment variables read here are all optional.
 
 import os
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
@@ -86,53 +85,42 @@ else:
     c.LocalBucketProvisioner.credentials_file = str(credentials)
 
 # -- the image build service (Services menu), building into the environment catalog ---------
-# JUPYTERHUB_OV_BUILDER_BACKEND: "local" (uv environments) or a BuildBackend import string.
-# A hub exits when a managed service dies at start-up, so without its backend installed the
-# hub runs without the service (one warning) rather than not at all.
+# JUPYTERHUB_OV_BUILDER_BACKEND: "local" (uv environments, the default) or the import string
+# of another BuildBackend.
 builder_backend = os.environ.get("JUPYTERHUB_OV_BUILDER_BACKEND", "local")
-builder_module = {"local": "jupyterhub_ov.builder.backends.local"}.get(
-    builder_backend, builder_backend.rpartition(".")[0]
+services.append(
+    {
+        "name": "image-builder",
+        "url": os.environ.get("JUPYTERHUB_OV_BUILDER_URL", "http://127.0.0.1:8011"),
+        "display": True,
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyterhub_ov.builder",
+            f"--BuilderService.backend_class={builder_backend}",
+            f"--BuilderService.db_url=sqlite:///{data / 'builds.sqlite'}",
+            f"--BuilderService.cookie_secret_file={data / 'builder_cookie_secret'}",
+            f"--LocalBuildBackend.catalog_dir={environments}",
+            f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
+        ],
+        "cwd": str(data),
+        # without these the OAuth tokens of browser sessions never carry the build scopes
+        "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
+        "oauth_no_confirm": True,
+    }
 )
-if find_spec(builder_module) is not None:
-    services.append(
-        {
-            "name": "image-builder",
-            "url": os.environ.get("JUPYTERHUB_OV_BUILDER_URL", "http://127.0.0.1:8011"),
-            "display": True,
-            "command": [
-                sys.executable,
-                "-m",
-                "jupyterhub_ov.builder",
-                f"--BuilderService.backend_class={builder_backend}",
-                f"--BuilderService.db_url=sqlite:///{data / 'builds.sqlite'}",
-                f"--BuilderService.cookie_secret_file={data / 'builder_cookie_secret'}",
-                f"--LocalBuildBackend.catalog_dir={environments}",
-                f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
-            ],
-            "cwd": str(data),
-            # without these the OAuth tokens of browser sessions never carry the build scopes
-            "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
-            "oauth_no_confirm": True,
-        }
-    )
-    c.JupyterHub.custom_scopes = CUSTOM_SCOPES
-    c.JupyterHub.load_roles = [
-        {
-            # JupyterHub's default user role is ["self"]: keep it, add seeing builds
-            "name": "user",
-            "scopes": ["self", "access:services!service=image-builder", READ_SCOPE],
-        },
-        {
-            # the hub's admins start, cancel, retry and delete builds; add users or groups here
-            "name": "image-build-admin",
-            "scopes": [WRITE_SCOPE, "access:services!service=image-builder"],
-            "users": sorted(c.Authenticator.admin_users),
-        },
-    ]
-else:
-    print(
-        f"jupyterhub_config: no image build service: its backend {builder_backend!r}"
-        f" ({builder_module}) is not installed",
-        file=sys.stderr,
-    )
+c.JupyterHub.custom_scopes = CUSTOM_SCOPES
+c.JupyterHub.load_roles = [
+    {
+        # JupyterHub's default user role is ["self"]: keep it, add seeing builds
+        "name": "user",
+        "scopes": ["self", "access:services!service=image-builder", READ_SCOPE],
+    },
+    {
+        # the hub's admins start, cancel, retry and delete builds; add users or groups here
+        "name": "image-build-admin",
+        "scopes": [WRITE_SCOPE, "access:services!service=image-builder"],
+        "users": sorted(c.Authenticator.admin_users),
+    },
+]
 c.JupyterHub.services = services
