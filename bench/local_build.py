@@ -13,6 +13,10 @@ All sides download from PyPI with warm caches (their own uv and pip cache direct
 filled by one unmeasured warm-up of each side), then run ``--runs`` times, interleaved.
 Measurement only: nothing is asserted. Target: ours ≥ 5× faster than baseline 1.
 
+Then, through the build service's `BuildManager` (SQLite store, the same backend): the
+identical spec again (target ≤ 1 s to Success: resolved, found, nothing built), and 50
+concurrent identical requests of a new image (target: 1 build).
+
     .venv/bin/python bench/local_build.py [--runs 3] [--packages pandas matplotlib ...]
 """
 
@@ -37,10 +41,12 @@ from jupyterhub_ov.builder.environments import (
     link_jupyter_dirs,
     tool_env,
 )
+from jupyterhub_ov.builder.manager import BuildManager
 from jupyterhub_ov.builder.phases import Phase
 from jupyterhub_ov.builder.pins import base_constraints
 from jupyterhub_ov.builder.process import run
 from jupyterhub_ov.builder.resolve import uv_binary
+from jupyterhub_ov.builder.store import BuildStore
 
 PACKAGES = ["pandas", "matplotlib", "requests", "tqdm"]
 Timings = dict[str, float]
@@ -117,6 +123,57 @@ async def pip_layered(work: Path, packages: list[str]) -> Timings:
     return {"layer": made - start, "pip install": end - made, "total": end - start}
 
 
+def request_body(name: str, packages: list[str]) -> dict:
+    return {
+        "metadata": {
+            "name": name,
+            "annotations": {
+                "opendatahub.io/notebook-image-name": name.title(),
+                "opendatahub.io/notebook-image-desc": "bench",
+            },
+        },
+        "spec": {"buildType": "PackageList", "packageVersions": packages},
+    }
+
+
+async def through_the_manager(root: Path, packages: list[str], storm: int) -> None:
+    """A build, the identical spec again, and ``storm`` identical requests at once."""
+    store = BuildStore(f"sqlite:///{root / 'builds.sqlite'}")
+    await store.start()
+    backend = LocalBuildBackend(catalog_dir=str(root / "service-catalog"), validation_timeout=600)
+    manager = BuildManager(store=store, backend=backend, policy=spec.SpecPolicy())
+    await manager.start()
+
+    async def to_the_end(body: dict) -> tuple[float, str]:
+        started = time.perf_counter()
+        record, _ = await manager.submit(body, creator="bench")
+        async for _event in manager.events(record.id):
+            pass
+        done = await manager.get(record.id)
+        return time.perf_counter() - started, f"{done.phase}: {done.message}"
+
+    try:
+        first = await to_the_end(request_body("cached", packages))
+        again = await to_the_end(request_body("cached", packages))
+        before = manager.builds_started
+        started = time.perf_counter()
+        results = await asyncio.gather(
+            *(to_the_end(request_body("joined", packages)) for _ in range(storm))
+        )
+        elapsed = time.perf_counter() - started
+    finally:
+        await manager.stop()
+        await store.close()
+    print("\nthrough the build manager (SQLite store, same backend)")
+    print(f"  first build                 {first[0]:6.2f} s   {first[1]}")
+    print(f"  identical spec again        {again[0]:6.2f} s   {again[1]}   (target <= 1 s)")
+    outcomes = sorted({outcome for _, outcome in results})
+    print(
+        f"  {storm} identical requests at once: {manager.builds_started - before} build(s) ran,"
+        f" all ended in {elapsed:.1f} s, outcomes {outcomes}   (target: 1 build)"
+    )
+
+
 async def _quiet(line: str) -> None:
     pass
 
@@ -151,7 +208,7 @@ def report(results: dict[str, list[Timings]]) -> None:
     print(f"  pip layered / ours without validation (uv)  {layered / ours_build:5.1f}x")
 
 
-async def main(runs: int, packages: list[str]) -> None:
+async def main(runs: int, packages: list[str], storm: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="jupyterhub-ov-bench-"))
     os.environ["UV_CACHE_DIR"] = str(root / "uv-cache")
     os.environ["PIP_CACHE_DIR"] = str(root / "pip-cache")
@@ -165,6 +222,7 @@ async def main(runs: int, packages: list[str]) -> None:
             for side in sides:
                 results[side.__name__].append(await measure(side, root, packages, f"run {i + 1}"))
         report(results)
+        await through_the_manager(root, packages, storm)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -173,5 +231,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--packages", nargs="+", default=PACKAGES)
+    parser.add_argument("--storm", type=int, default=50, help="identical requests at once")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.packages))
+    asyncio.run(main(args.runs, args.packages, args.storm))

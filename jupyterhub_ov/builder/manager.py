@@ -61,6 +61,8 @@ class _Run:
         self.listeners: set[asyncio.Queue[BuildEvent]] = set()
         self.task: asyncio.Task[None] | None = None
         self.cancelled_by: str | None = None
+        #: set once the build's record exists in the store
+        self.stored = asyncio.Event()
         self.flusher: asyncio.TimerHandle | None = None
 
     def next_seq(self) -> int:
@@ -160,6 +162,7 @@ class BuildManager:
         except BaseException:
             self._forget(run)
             raise
+        run.stored.set()
         self._start_task(run, self._build(run))
         return record, True
 
@@ -167,7 +170,7 @@ class BuildManager:
         """A running build from memory; an ended one from the store, then from a cache (an
         ended build never changes): status reads do not queue on the database."""
         run = self._runs.get(build_id)
-        if run is not None and run.task is not None:
+        if run is not None:
             return replace(run.record, transitions=list(run.state.history))
         record = self._ended.get(build_id)
         if record is not None:
@@ -225,6 +228,7 @@ class BuildManager:
         try:
             record = await self.get(build_id)
             if run is not None:
+                await run.stored.wait()  # a joiner may ask before the record is written
                 await self._flush(run)
             last = after
             for event in await self.store.events(build_id, after=after, limit=10_000_000):
@@ -391,6 +395,7 @@ class BuildManager:
         # numbers given out live but lost with the process (unflushed log lines) are never
         # reused: a client resuming from one of them must not skip what comes next
         run = _Run(full, state, seq=await self.store.last_seq(record.id) + SEQ_GAP)
+        run.stored.set()
         self._runs[record.id] = run
         self._by_key[record.request.key] = record.id
         if state.phase in (Phase.PREPARING, Phase.RESOLVING) and not record.backend_ref:

@@ -115,6 +115,25 @@ async def test_identical_requests_join_one_build(make: Factory) -> None:
     assert manager.builds_started == 1
 
 
+async def test_joiners_follow_from_the_start_even_before_the_record_is_stored(
+    make: Factory,
+) -> None:
+    """A joiner gets the running build at once, maybe before its record reaches the store:
+    reading and following it must still work, from Preparing on."""
+    manager = await started(make())
+
+    async def submit_and_follow(user: str) -> list:
+        record, _ = await manager.submit(package_list("together"), creator=user)
+        assert (await manager.get(record.id)).id == record.id
+        return [e async for e in manager.events(record.id)]
+
+    stories = await asyncio.gather(*(submit_and_follow(f"u{i}") for i in range(10)))
+    for story in stories:
+        phases = [e.phase for e in story if e.kind == "phase"]
+        assert phases == list(PATHS["PackageList"])
+        assert [e.seq for e in story] == list(range(1, len(story) + 1))
+
+
 async def test_published_image_means_no_build(make: Factory) -> None:
     backend = ScriptedBackend()
     manager = await started(make(backend))
