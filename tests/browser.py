@@ -41,3 +41,23 @@ def log_in(page, hub_url: str, username: str, password: str) -> None:
     page.fill("#username_input", username)
     page.fill("#password_input", password)
     page.click("#login_submit")
+
+
+def open_service(page, hub_url: str, name: str) -> None:
+    """From the hub's home page, through the Services menu, to the service ``name``."""
+    import re
+
+    page.goto(f"{hub_url}/hub/home")
+    page.get_by_role("button", name="Services").click()
+    page.get_by_role("link", name=name).click()
+    page.wait_for_url(re.compile(rf".*/services/{name}/$"))
+
+
+def fill_package_list_build(page, name: str, display: str, description: str, packages: str) -> None:
+    """The build panel's "New build" form for a package list, not yet submitted."""
+    page.get_by_role("button", name="New build").click()
+    page.check("#type-PackageList")
+    page.fill("#f-name", name)
+    page.fill("#f-display", display)
+    page.fill("#f-description", description)
+    page.fill("#f-packages", packages)

@@ -34,24 +34,18 @@ class Phase(str, Enum):
 
 TERMINAL = frozenset({Phase.SUCCESS, Phase.FAILURE})
 
+_BUILD = (
+    Phase.PREPARING,
+    Phase.RESOLVING,
+    Phase.BUILDING,
+    Phase.IMPORTING,
+    Phase.VALIDATING,
+    Phase.SUCCESS,
+)
 #: the path of each build type, first to last
 PATHS: dict[str, tuple[Phase, ...]] = {
-    "PackageList": (
-        Phase.PREPARING,
-        Phase.RESOLVING,
-        Phase.BUILDING,
-        Phase.IMPORTING,
-        Phase.VALIDATING,
-        Phase.SUCCESS,
-    ),
-    "GitRepository": (
-        Phase.PREPARING,
-        Phase.RESOLVING,
-        Phase.BUILDING,
-        Phase.IMPORTING,
-        Phase.VALIDATING,
-        Phase.SUCCESS,
-    ),
+    "PackageList": _BUILD,
+    "GitRepository": _BUILD,
     "ImportImage": (Phase.PREPARING, Phase.IMPORTING, Phase.VALIDATING, Phase.SUCCESS),
 }
 

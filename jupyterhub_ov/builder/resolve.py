@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from traitlets import Bool, HasTraits, List, Unicode
+
 from .backends.base import BuildFailed
 from .process import CommandFailed, LineSink, run
 
@@ -52,6 +54,34 @@ class PackageIndex:
         if self.offline:
             args.append("--offline")
         return args
+
+
+class PackageIndexOptions(HasTraits):
+    """Where packages come from, as traits every backend shares (``c.<Backend>.index_url``)."""
+
+    index_url = Unicode(
+        "", config=True, help="Package index URL for uv (empty: uv's default, PyPI)."
+    )
+    extra_index_urls = List(
+        Unicode(), config=True, help="Further package indexes packages may come from."
+    )
+    find_links = List(
+        Unicode(),
+        config=True,
+        help="Directories or URLs of wheels and source archives packages may come from.",
+    )
+    no_index = Bool(False, config=True, help="Ignore all indexes: packages only from find_links.")
+    offline = Bool(False, config=True, help="Never use the network: packages only from uv's cache.")
+
+    @property
+    def package_index(self) -> PackageIndex:
+        return PackageIndex(
+            index_url=self.index_url,
+            extra_index_urls=tuple(self.extra_index_urls),
+            find_links=tuple(self.find_links),
+            no_index=self.no_index,
+            offline=self.offline,
+        )
 
 
 def lock_lines(text: str) -> tuple[str, ...]:

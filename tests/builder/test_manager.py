@@ -13,20 +13,12 @@ from jupyterhub_ov.builder.phases import PATHS, Phase
 from jupyterhub_ov.builder.spec import InvalidBuildRequest, SpecPolicy
 from jupyterhub_ov.builder.store import BuildStore
 
+from . import svc
 from .scripted import NoReattachBackend, ScriptedBackend
 
 
 def package_list(name: str = "tiny", *packages: str) -> dict:
-    return {
-        "metadata": {
-            "name": name,
-            "annotations": {
-                "opendatahub.io/notebook-image-name": f"{name.title()} image",
-                "opendatahub.io/notebook-image-desc": "for tests",
-            },
-        },
-        "spec": {"buildType": "PackageList", "packageVersions": list(packages or ["ovtiny"])},
-    }
+    return svc.package_list(name, *(packages or ["ovtiny"]))
 
 
 def import_image(name: str = "imported", source: str = "quay.io/org/img:1") -> dict:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..browser import browser_page, log_in
+from ..browser import browser_page, fill_package_list_build, log_in, open_service
 from ..builder.wheels import tiny_index
 from ..hubproc import Hub, running_hub
 from ..kernel import run_code
@@ -48,17 +48,9 @@ def test_admin_builds_in_the_panel_and_a_user_starts_the_new_image(hub: Hub) -> 
     with browser_page(str(ARTIFACTS / "FAILED-build-to-server.png")) as page:
         log_in(page, hub.url, "admin", ADMIN_PASSWORD)
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
-        page.goto(f"{hub.url}/hub/home")
-        page.get_by_role("button", name="Services").click()
-        page.get_by_role("link", name="image-builder").click()
-        page.wait_for_url(re.compile(r".*/services/image-builder/$"))
-
-        page.get_by_role("button", name="New build").click()
-        page.check("#type-PackageList")
-        page.fill("#f-name", "tinytools")
-        page.fill("#f-display", "Tiny tools")
-        page.fill("#f-description", "ovtiny and its dependency, built in the panel")
-        page.fill("#f-packages", "ovtiny==2.0\n")
+        open_service(page, hub.url, "image-builder")
+        description = "ovtiny and its dependency, built in the panel"
+        fill_package_list_build(page, "tinytools", "Tiny tools", description, "ovtiny==2.0\n")
         page.click("#submit-build")
         page.wait_for_url(re.compile(r".*/services/image-builder/builds/[0-9a-f]{32}$"))
         # phases and log lines arrive while the build runs (uv's output, the validation)

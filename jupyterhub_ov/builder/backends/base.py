@@ -32,6 +32,7 @@ from typing import ClassVar, Protocol
 
 from traitlets.config import LoggingConfigurable
 
+from ...images.model import Software as Package  # a published image's package: name, version
 from ..phases import Phase
 from ..spec import BuildRequest, ResolvedBuild
 
@@ -59,12 +60,6 @@ class Reporter(Protocol):
 
     async def remember(self, reference: str) -> None:
         """Persist what `reattach` needs after a restart (e.g. the cluster Build's name)."""
-
-
-@dataclass(frozen=True)
-class Package:
-    name: str
-    version: str
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from ..environments import (
 from ..phases import Phase
 from ..process import CommandFailed, run
 from ..repository import checkout, read_requirements
-from ..resolve import PackageIndex, compile_lock, resolve_commit, uv_binary
+from ..resolve import PackageIndexOptions, compile_lock, resolve_commit, uv_binary
 from ..validate import validate_environment
 from .base import BuildBackend, BuildFailed, Package, PublishedImage, Reporter
 
@@ -49,7 +49,7 @@ LOCK_FILE = "jupyterhub-ov-lock.txt"
 NOTEBOOKS = "notebooks"
 
 
-class LocalBuildBackend(BuildBackend):
+class LocalBuildBackend(PackageIndexOptions, BuildBackend):
     """Builds layered environments with uv into the local image catalog."""
 
     kind: ClassVar[str] = "local"
@@ -66,19 +66,6 @@ class LocalBuildBackend(BuildBackend):
         layer is built on, when a request names no spec.builderImage. Default: the
         environment the build service runs in (sys.prefix).""",
     )
-    index_url = Unicode(
-        "", config=True, help="Package index URL for uv (empty: uv's default, PyPI)."
-    )
-    extra_index_urls = List(
-        Unicode(), config=True, help="Further package indexes uv may take packages from."
-    )
-    find_links = List(
-        Unicode(),
-        config=True,
-        help="Directories or URLs of wheels and source archives uv may take packages from.",
-    )
-    no_index = Bool(False, config=True, help="Ignore all indexes: packages only from find_links.")
-    offline = Bool(False, config=True, help="Never use the network: packages only from uv's cache.")
     git_schemes = List(
         Unicode(),
         default_value=["https"],
@@ -119,16 +106,6 @@ class LocalBuildBackend(BuildBackend):
         super().__init__(**kwargs)
         self._locks: dict[str, asyncio.Lock] = {}
 
-    @property
-    def index(self) -> PackageIndex:
-        return PackageIndex(
-            index_url=self.index_url,
-            extra_index_urls=tuple(self.extra_index_urls),
-            find_links=tuple(self.find_links),
-            no_index=self.no_index,
-            offline=self.offline,
-        )
-
     def entry_dir(self, resolved: spec.ResolvedBuild) -> str:
         """Where a build's environment (or, for an import, its manifest) lives."""
         if not self.catalog_dir:
@@ -164,7 +141,7 @@ class LocalBuildBackend(BuildBackend):
             lock = await compile_lock(
                 requirements,
                 python_version=base.minor,
-                index=self.index,
+                index=self.package_index,
                 on_line=report.log,
                 constraints=pins.base_constraints(base.packages),
                 uv=self.uv,
@@ -289,7 +266,15 @@ class LocalBuildBackend(BuildBackend):
             await report.log("Nothing to install: the base has every locked package")
             return
         python = os.path.join(directory, "bin", "python")
-        cmd = [self.uv, "pip", "install", "--python", python, "--no-deps", *self.index.uv_args()]
+        cmd = [
+            self.uv,
+            "pip",
+            "install",
+            "--python",
+            python,
+            "--no-deps",
+            *self.package_index.uv_args(),
+        ]
         await run([*cmd, *installs], on_line=report.log, env=tool_env())
 
     async def _bring_notebooks(

@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
-from traitlets import Bool, Dict, Float, List, Unicode
+from traitlets import Dict, Float, List, Unicode
 
 from .. import openshift_objects as objects
 from .. import openshift_status as status
@@ -40,7 +40,7 @@ from .. import spec, validation
 from ..kubeio import Gone, KubeIO, connect
 from ..openshift_steps import Attempt, ImageSteps, StepSettings
 from ..phases import Phase
-from ..resolve import PackageIndex, compile_lock, resolve_commit
+from ..resolve import PackageIndexOptions, compile_lock, resolve_commit
 from ..spec import BuildRequest, ResolvedBuild, RuntimeEnvironment
 from .base import BuildBackend, BuildFailed, PublishedImage, Reporter, detaching
 
@@ -53,7 +53,7 @@ DEFAULT_BUILDERS = {
 }
 
 
-class OpenShiftBuildBackend(BuildBackend):
+class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
     kind = "openshift"
     can_reattach = True
 
@@ -81,13 +81,6 @@ class OpenShiftBuildBackend(BuildBackend):
         config=True,
         help="Python version of builds that do not name one (locks and builder image).",
     )
-    index_url = Unicode("", config=True, help="Package index for resolving and installing.")
-    extra_index_urls = List(Unicode(), config=True, help="Further package indexes.")
-    find_links = List(
-        Unicode(), config=True, help="Local wheel directories or pages, for resolving only."
-    )
-    no_index = Bool(False, config=True, help="Resolve from find_links only (no index).")
-    offline = Bool(False, config=True, help="Resolve from uv's cache only (no network).")
     git_schemes = List(
         Unicode(), default_value=["https"], config=True, help="URL schemes git may use."
     )
@@ -129,16 +122,6 @@ class OpenShiftBuildBackend(BuildBackend):
         if self._steps is None:
             raise RuntimeError("OpenShiftBuildBackend.start() was not called")
         return self._steps
-
-    @property
-    def package_index(self) -> PackageIndex:
-        return PackageIndex(
-            index_url=self.index_url,
-            extra_index_urls=tuple(self.extra_index_urls),
-            find_links=tuple(self.find_links),
-            no_index=self.no_index,
-            offline=self.offline,
-        )
 
     async def start(self) -> None:
         self._api, namespace = await connect(self.kubeconfig, self.namespace)
