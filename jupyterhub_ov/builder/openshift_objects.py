@@ -63,14 +63,7 @@ def labels(resolved: ResolvedBuild, component: str) -> dict[str, str]:
 
 def stream_annotations(request: BuildRequest) -> dict[str, str]:
     """The request's metadata as ODH stream annotations (refreshed by every build)."""
-    annotations = {
-        model.ANN_NAME: request.display_name,
-        model.ANN_DESC: request.description,
-        model.ANN_CREATOR: request.creator,
-    }
-    if request.url:
-        annotations[model.ANN_URL] = request.url
-    return annotations
+    return request.annotations()
 
 
 def image_stream(request: BuildRequest, *, phase: str) -> dict[str, Any]:

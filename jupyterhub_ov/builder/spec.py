@@ -116,8 +116,8 @@ class BuildRequest:
     repository_url: str = ""
     git_ref: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        """The CustomNBImage-shaped body this request was parsed from (normalized)."""
+    def annotations(self) -> dict[str, str]:
+        """The request's ODH metadata annotations (name, description, creator, url)."""
         annotations = {
             model.ANN_NAME: self.display_name,
             model.ANN_DESC: self.description,
@@ -125,6 +125,11 @@ class BuildRequest:
         }
         if self.url:
             annotations[model.ANN_URL] = self.url
+        return annotations
+
+    def to_json(self) -> dict[str, Any]:
+        """The CustomNBImage-shaped body this request was parsed from (normalized)."""
+        annotations = self.annotations()
         spec: dict[str, Any] = {"buildType": self.build_type}
         if self.build_type == IMPORT_IMAGE:
             spec["fromImage"] = self.from_image

@@ -42,7 +42,7 @@ from ..openshift_steps import Attempt, ImageSteps, StepSettings
 from ..phases import Phase
 from ..resolve import PackageIndexOptions, compile_lock, resolve_commit
 from ..spec import BuildRequest, ResolvedBuild, RuntimeEnvironment
-from .base import BuildBackend, BuildFailed, PublishedImage, Reporter, detaching
+from .base import DETACH, BuildBackend, BuildFailed, PublishedImage, Reporter, detaching
 
 #: suffix of the remembered reference once a cluster build has completed
 VALIDATING_STAGE = "validating"
@@ -243,7 +243,14 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         """Run ``work``; on failure or cancel undo what it half-made (`ImageSteps.clean_up`)."""
         tag, clean_up = attempt.resolved.tag, self.steps.clean_up
         try:
-            return await work()
+            try:
+                return await work()
+            except Exception:
+                if self._detached:
+                    # `stop` closed the client under a build the service stopped following:
+                    # not the build's failure; the cluster build goes on for `reattach`
+                    raise asyncio.CancelledError(DETACH) from None
+                raise
         except asyncio.CancelledError as e:
             # the service stopping (DETACH, or after `stop`) is not the admin cancelling:
             # the cluster build keeps running for `reattach` after the restart
