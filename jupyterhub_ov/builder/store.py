@@ -16,8 +16,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -38,7 +37,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from .phases import TERMINAL, Phase, Transition
-from .spec import BuildRequest, ResolvedBuild, RuntimeEnvironment
+from .records import (
+    BuildEvent,
+    BuildRecord,
+    aware,
+    request_from_dict,
+    request_to_dict,
+    resolved_from_json,
+    resolved_to_json,
+)
+
+__all__ = ["BuildEvent", "BuildRecord", "BuildStore"]
 
 T = TypeVar("T")
 
@@ -81,132 +90,6 @@ class _Event(_Base):
     text: Mapped[str] = mapped_column(Text, default="")
 
 
-@dataclass(frozen=True)
-class BuildEvent:
-    """One numbered entry of a build's story: a phase transition or a log line."""
-
-    seq: int
-    at: datetime
-    kind: str
-    text: str
-    phase: Phase | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"seq": self.seq, "at": iso(self.at), "type": self.kind}
-        if self.kind == "phase":
-            body.update(phase=str(self.phase), message=self.text)
-        else:
-            body["line"] = self.text
-        return body
-
-
-@dataclass
-class BuildRecord:
-    id: str
-    request: BuildRequest
-    backend: str
-    phase: Phase
-    message: str
-    created: datetime
-    updated: datetime
-    resolved: ResolvedBuild | None = None
-    image: str = ""
-    reference: str = ""
-    python_version: str = ""
-    packages: list[dict[str, str]] = field(default_factory=list)
-    backend_ref: str = ""
-    retry_of: str = ""
-    #: filled by `BuildStore.get` (not by listings)
-    transitions: list[Transition] | None = None
-
-    @property
-    def terminal(self) -> bool:
-        return self.phase in TERMINAL
-
-    def to_json(self) -> dict[str, Any]:
-        request = self.request
-        body: dict[str, Any] = {
-            "id": self.id,
-            "name": request.name,
-            "buildType": request.build_type,
-            "displayName": request.display_name,
-            "description": request.description,
-            "creator": request.creator,
-            "backend": self.backend,
-            "phase": str(self.phase),
-            "message": self.message,
-            "created": iso(self.created),
-            "updated": iso(self.updated),
-            "request": request.to_json(),
-            "image": self.image or None,
-            "reference": self.reference or None,
-            "pythonVersion": self.python_version or None,
-            "packages": self.packages,
-            "resolved": resolved_to_json(self.resolved),
-            "retryOf": self.retry_of or None,
-        }
-        if self.transitions is not None:
-            body["transitions"] = [
-                {"phase": str(t.phase), "at": iso(t.at), "message": t.message}
-                for t in self.transitions
-            ]
-        return body
-
-
-def iso(at: datetime) -> str:
-    if at.tzinfo is None:  # SQLite hands back naive datetimes: they were stored as UTC
-        at = at.replace(tzinfo=timezone.utc)
-    return at.isoformat().replace("+00:00", "Z")
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-
-
-# -- (de)serializing what the pure modules define --------------------------------------------
-
-
-def request_to_dict(request: BuildRequest) -> dict[str, Any]:
-    return asdict(request)
-
-
-def request_from_dict(data: dict[str, Any]) -> BuildRequest:
-    data = dict(data)
-    runtime = data.pop("runtime_environment", None)
-    data["package_versions"] = tuple(data.get("package_versions") or ())
-    return BuildRequest(
-        runtime_environment=RuntimeEnvironment(**runtime) if runtime else None, **data
-    )
-
-
-def resolved_to_json(resolved: ResolvedBuild | None) -> dict[str, Any] | None:
-    if resolved is None:
-        return None
-    return {
-        "tag": resolved.tag,
-        "lock": list(resolved.lock),
-        "commit": resolved.commit or None,
-        "source": resolved.source or None,
-        "base": resolved.base or None,
-        "pythonVersion": resolved.python_version or None,
-        "details": dict(resolved.details),
-    }
-
-
-def resolved_from_json(request: BuildRequest, data: dict[str, Any] | None) -> ResolvedBuild | None:
-    if not data:
-        return None
-    return ResolvedBuild(
-        request=request,
-        lock=tuple(data.get("lock") or ()),
-        commit=data.get("commit") or "",
-        source=data.get("source") or "",
-        base=data.get("base") or "",
-        python_version=data.get("pythonVersion") or "",
-        details=data.get("details") or {},
-    )
-
-
 def _record(row: _Build) -> BuildRecord:
     request = request_from_dict(json.loads(row.request))
     return BuildRecord(
@@ -215,8 +98,8 @@ def _record(row: _Build) -> BuildRecord:
         backend=row.backend,
         phase=Phase(row.phase),
         message=row.message,
-        created=_aware(row.created),
-        updated=_aware(row.updated),
+        created=aware(row.created),
+        updated=aware(row.updated),
         resolved=resolved_from_json(request, json.loads(row.resolved) if row.resolved else None),
         image=row.image,
         reference=row.reference,
@@ -229,7 +112,7 @@ def _record(row: _Build) -> BuildRecord:
 
 def _event(row: _Event) -> BuildEvent:
     phase = Phase(row.phase) if row.phase else None
-    return BuildEvent(row.seq, _aware(row.at), row.kind, row.text, phase)
+    return BuildEvent(row.seq, aware(row.at), row.kind, row.text, phase)
 
 
 #: columns `BuildStore.update` may set, and how a value is stored
@@ -352,7 +235,7 @@ class BuildStore:
                 .order_by(_Event.seq)
             )
             record.transitions = [
-                Transition(Phase(e.phase or "Failure"), _aware(e.at), e.text) for e in phases
+                Transition(Phase(e.phase or "Failure"), aware(e.at), e.text) for e in phases
             ]
             return record
 
