@@ -30,6 +30,7 @@ from traitlets.config import Application
 from .. import __version__
 from .backends.base import BuildBackend
 from .manager import BuildManager
+from .notebooks import NotebookController
 from .spec import SpecPolicy
 from .store import BuildStore
 from .web import make_application
@@ -140,6 +141,12 @@ class BuilderService(Application):
         help="Largest request body in bytes; a larger one is refused with 413 unread.",
     ).tag(config=True)
 
+    openvino_notebooks = Bool(
+        True,
+        help="""Build and keep the OpenVINO notebook image (openvino-notebook) for Notebook
+        requests from the panel and the API (and, in OpenShift mode, Notebook resources).""",
+    ).tag(config=True)
+
     keepalive_interval = Float(
         15.0,
         help="Seconds of quiet after which a live event stream sends a keep-alive comment.",
@@ -233,10 +240,13 @@ class BuilderService(Application):
                 f.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
 
-    def make_context(self, manager: BuildManager) -> ServiceContext:
+    def make_context(
+        self, manager: BuildManager, notebooks: NotebookController | None
+    ) -> ServiceContext:
         hub_auth = HubOAuth(parent=self, base_url=self.service_prefix)
         return ServiceContext(
             manager=manager,
+            notebooks=notebooks,
             hub_auth=hub_auth,
             prefix=self.service_prefix,
             hub_prefix=hub_auth.hub_prefix,
@@ -261,7 +271,11 @@ class BuilderService(Application):
         await manager.store.start()
         await manager.backend.start()
         await manager.start()
-        context = self.make_context(manager)
+        notebooks = None
+        if self.openvino_notebooks:
+            notebooks = NotebookController(manager=manager, parent=self, log=self.log)
+            await notebooks.start()
+        context = self.make_context(manager, notebooks)
         web_app = make_application(
             context,
             version=__version__,
@@ -284,6 +298,8 @@ class BuilderService(Application):
         await stopping.wait()
         self.log.info("Stopping: builds in flight stay recorded for the next start")
         server.stop()
+        if notebooks is not None:
+            await notebooks.stop()
         await manager.stop()
         await manager.backend.stop()
         await manager.store.close()

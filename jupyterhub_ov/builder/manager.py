@@ -136,9 +136,12 @@ class BuildManager:
         Raises `spec.InvalidBuildRequest` (nothing is recorded or run) for a bad body.
         """
         request = parse_request(body, creator=creator, policy=self.policy)
-        return await self._submit(request, retry_of=retry_of)
+        return await self.submit_request(request, retry_of=retry_of)
 
-    async def _submit(self, request: BuildRequest, retry_of: str = "") -> tuple[BuildRecord, bool]:
+    async def submit_request(
+        self, request: BuildRequest, retry_of: str = ""
+    ) -> tuple[BuildRecord, bool]:
+        """`submit` for a request the service made itself (already validated)."""
         running = self._by_key.get(request.key)
         if running is not None:
             return self._runs[running].record, False
@@ -203,7 +206,10 @@ class BuildManager:
         if not record.terminal:
             raise Conflict(f"Build {build_id} is still {record.phase}; cancel it first.")
         request = parse_request(record.request.to_json(), creator=by, policy=self.policy)
-        return await self._submit(request, retry_of=build_id)
+        # what the service itself set (a fixed tag, the strategy) is kept
+        return await self.submit_request(
+            replace(request, **record.request.internal), retry_of=build_id
+        )
 
     async def delete(self, build_id: str) -> None:
         if build_id in self._runs:

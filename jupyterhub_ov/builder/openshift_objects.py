@@ -157,17 +157,18 @@ def _source_and_strategy(resolved: ResolvedBuild, index: PackageIndex) -> dict[s
             },
             "strategy": {"type": "Docker", "dockerStrategy": {"from": builder}},
         }
-    return {
-        "source": {
-            "type": "Git",
-            "git": {"uri": resolved.request.repository_url, "ref": resolved.commit},
-        },
-        "strategy": {"type": "Source", "sourceStrategy": {"from": builder}},
+    source = {
+        "type": "Git",
+        "git": {"uri": resolved.request.repository_url, "ref": resolved.commit},
     }
+    if resolved.request.strategy == spec.DOCKERFILE:  # the repository's own Dockerfile
+        return {"source": source, "strategy": {"type": "Docker", "dockerStrategy": {}}}
+    return {"source": source, "strategy": {"type": "Source", "sourceStrategy": {"from": builder}}}
 
 
 def build_config(resolved: ResolvedBuild, *, index: PackageIndex) -> dict[str, Any]:
-    """The recipe of a package list (Docker, inline Dockerfile) or a repository (s2i)."""
+    """The recipe of a package list (Docker, inline Dockerfile) or a repository (s2i, or
+    Docker with the repository's Dockerfile)."""
     return {
         "apiVersion": f"{BUILD_GROUP}/{VERSION}",
         "kind": "BuildConfig",

@@ -153,9 +153,25 @@ def needs_rebuild(last_built_commit: str | None, head_commit: str) -> bool:
     return last_built_commit != head_commit
 
 
-def check_due(last_check: datetime | None, now: datetime, params: NotebookParams) -> bool:
-    """Whether the branch head should be compared again (every ``period``)."""
-    return last_check is None or now - last_check >= params.period
+def next_check(
+    last_check: datetime | None,
+    now: datetime,
+    period: timedelta,
+    *,
+    built: bool,
+    auto_update: bool,
+    building: bool,
+) -> datetime | None:
+    """When a Notebook's branch head is compared next; None when nothing is to be done.
+
+    A Notebook without an image is checked at once, and again a ``period`` after a failed
+    attempt; one with an image only with auto-update, every ``period``; none while building.
+    """
+    if building or (built and not auto_update):
+        return None
+    if last_check is None:
+        return now
+    return last_check + period
 
 
 def condition(kind: str, ok: bool, reason: str, message: str, at: datetime) -> dict[str, str]:

@@ -36,6 +36,8 @@ from packaging.utils import canonicalize_name
 from ..images import model
 
 PACKAGE_LIST = "PackageList"
+#: `BuildRequest.strategy` of a repository built from its own Dockerfile
+DOCKERFILE = "Dockerfile"
 GIT_REPOSITORY = "GitRepository"
 IMPORT_IMAGE = "ImportImage"
 BUILD_TYPES = (PACKAGE_LIST, GIT_REPOSITORY, IMPORT_IMAGE)
@@ -115,6 +117,24 @@ class BuildRequest:
     package_versions: tuple[str, ...] = ()
     repository_url: str = ""
     git_ref: str = ""
+    #: set by the service itself, never by a request body (the OpenVINO notebook images):
+    #: a fixed image tag instead of the content hash; ``DOCKERFILE`` to build a repository
+    #: from its own Dockerfile; for a repository, ``package_versions`` are added to its
+    #: requirements (backends that build environments)
+    tag: str = ""
+    strategy: str = ""
+
+    @property
+    def internal(self) -> dict[str, Any]:
+        """What the service set beyond the CustomNBImage body (see above)."""
+        found: dict[str, Any] = {}
+        if self.tag:
+            found["tag"] = self.tag
+        if self.strategy:
+            found["strategy"] = self.strategy
+        if self.build_type == GIT_REPOSITORY and self.package_versions:
+            found["package_versions"] = self.package_versions
+        return found
 
     def annotations(self) -> dict[str, str]:
         """The request's ODH metadata annotations (name, description, creator, url)."""
@@ -159,6 +179,8 @@ class BuildRequest:
         """Identical requests (whoever sends them) have the same key."""
         body = self.to_json()
         body["metadata"]["annotations"].pop(model.ANN_CREATOR)
+        if self.internal:
+            body["internal"] = self.internal
         return _digest(body)
 
 
@@ -182,7 +204,10 @@ class ResolvedBuild:
 
     @property
     def tag(self) -> str:
-        """The image tag: a hash of the resolved content (not of names or descriptions)."""
+        """The image tag: a hash of the resolved content (not of names or descriptions),
+        unless the request fixes it."""
+        if self.request.tag:
+            return self.request.tag
         content = {
             "type": self.request.build_type,
             "lock": list(self.lock),

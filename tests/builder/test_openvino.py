@@ -112,9 +112,20 @@ def test_auto_update_decisions() -> None:
     assert openvino.needs_rebuild(None, "a" * 40)
     assert openvino.needs_rebuild("a" * 40, "b" * 40)
     assert not openvino.needs_rebuild("a" * 40, "a" * 40)
-    assert openvino.check_due(None, AT, params)
-    assert not openvino.check_due(AT, AT + timedelta(minutes=9, seconds=59), params)
-    assert openvino.check_due(AT, AT + timedelta(minutes=10), params)
+    period = params.period
+    assert period == timedelta(minutes=10)
+
+    def when(last: datetime | None, **state: bool) -> datetime | None:
+        flags = {"built": False, "auto_update": False, "building": False, **state}
+        return openvino.next_check(last, AT, period, **flags)
+
+    assert when(None) == AT  # a first image: at once
+    assert when(AT - period / 2) == AT + period / 2  # a failed first build: a period later
+    assert when(None, built=True) is None  # built, no auto-update: never again
+    assert when(AT, built=True, auto_update=True) == AT + period
+    assert when(None, built=True, auto_update=True) == AT
+    assert when(None, building=True) is None
+    assert when(AT, built=True, auto_update=True, building=True) is None
 
 
 def test_conditions() -> None:

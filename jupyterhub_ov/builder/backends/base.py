@@ -86,6 +86,9 @@ class BuildBackend(LoggingConfigurable):
     #: container image reference) or "path" (a local environment directory); the service's
     #: `SpecPolicy.import_source` follows it
     import_source: ClassVar[str] = "image"
+    #: whether a repository can be built from its own Dockerfile (`spec.DOCKERFILE`);
+    #: backends that cannot build environments and take extra packages instead
+    builds_dockerfiles: ClassVar[bool] = False
 
     async def start(self) -> None:
         """Called once when the service starts (open clients, check tools)."""

@@ -124,6 +124,8 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             source = await asyncio.to_thread(os.path.realpath, request.from_image)
             info = await inspect_environment(source)
             return spec.ResolvedBuild(request, source=source, python_version=info.minor)
+        if request.strategy == spec.DOCKERFILE:
+            raise BuildFailed("The local build backend cannot build a Dockerfile")
         base = await self._base(request)
         commit = ""
         if request.build_type == spec.GIT_REPOSITORY:
@@ -175,16 +177,17 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
         )
         await report.log(f"{url} {request.git_ref or 'HEAD'} is commit {commit}")
         text = await read_requirements(url, commit, schemes=self.git_schemes, on_line=report.log)
+        extra = request.package_versions  # what the service adds (the OpenVINO image)
         if text is None:
             await report.log("The repository has no requirements.txt: no packages to add")
-            return commit, ()
+            return commit, extra
         policy = spec.SpecPolicy(allow_urls=self.allow_urls)
         requirements, problems = pins.requirements_from_file(text, policy)
         if problems:
             raise BuildFailed(
                 f"The repository's requirements.txt cannot be used: {'; '.join(problems)}"
             )
-        return commit, requirements
+        return commit, (*extra, *requirements)
 
     # -- finding -------------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ DEFAULT_BUILDERS = {
 class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
     kind = "openshift"
     can_reattach = True
+    builds_dockerfiles = True
 
     namespace = Unicode(
         "",
@@ -175,12 +176,16 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         problem = spec.git_url_problem(request.repository_url, policy)
         if problem:
             raise BuildFailed(problem)
+        if request.package_versions:
+            raise BuildFailed("Packages cannot be added to a repository build in the cluster")
         commit = await resolve_commit(
             request.repository_url, request.git_ref, schemes=schemes, on_line=report.log
         )
+        await report.log(f"{request.repository_url} {request.git_ref or 'HEAD'} is {commit}")
+        if request.strategy == spec.DOCKERFILE:  # the Dockerfile names its own base
+            return ResolvedBuild(request, commit=commit)
         python = "" if request.builder_image else self.default_python_version
         base = request.builder_image or self.builder_for(None, python)
-        await report.log(f"{request.repository_url} {request.git_ref or 'HEAD'} is {commit}")
         return ResolvedBuild(request, commit=commit, base=base, python_version=python)
 
     async def find(self, resolved: ResolvedBuild) -> PublishedImage | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from tornado import web
 
-from . import api, events, pages
+from . import api, events, notebooks, pages
 from .base import ServiceContext
 from .openapi import document
 
@@ -19,6 +19,9 @@ API_ROUTES: list[tuple[str, type[web.RequestHandler]]] = [
     ("/api/builds/{id}/events", events.EventsHandler),
     ("/api/builds/{id}/cancel", api.CancelHandler),
     ("/api/builds/{id}/retry", api.RetryHandler),
+    ("/api/notebooks", notebooks.NotebooksHandler),
+    ("/api/notebooks/{id}", notebooks.NotebookHandler),
+    ("/api/notebooks/{id}/check", notebooks.CheckHandler),
     ("/api/openapi.json", api.OpenAPIHandler),
 ]
 

@@ -24,6 +24,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, check_scopes
 from tornado import web
 
 from ..manager import BuildManager, Conflict, NotFound
+from ..notebooks import NotebookController
 from ..scopes import READ_SCOPE, WRITE_SCOPE
 from ..spec import InvalidBuildRequest
 
@@ -33,6 +34,8 @@ class ServiceContext:
     """The dependencies handlers receive through tornado's ``initialize``."""
 
     manager: BuildManager
+    #: the OpenVINO notebook images; None where the service does not build them
+    notebooks: NotebookController | None
     hub_auth: HubOAuth
     #: the service's URL prefix, ``/services/<name>/``
     prefix: str

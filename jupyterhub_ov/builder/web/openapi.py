@@ -9,7 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..scopes import READ_SCOPE, WRITE_SCOPE
-from .schemas import BUILD, BUILD_LIST, ERROR, EVENT, REQUEST, TRANSITION, ref
+from .schemas import (
+    BUILD,
+    BUILD_LIST,
+    ERROR,
+    EVENT,
+    NOTEBOOK,
+    NOTEBOOK_LIST,
+    NOTEBOOK_REQUEST,
+    NOTEBOOK_SPEC,
+    REQUEST,
+    TRANSITION,
+    ref,
+)
 
 
 def _json(schema: str, description: str) -> dict[str, Any]:
@@ -20,8 +32,8 @@ def _errors(*codes: int) -> dict[str, Any]:
     meaning = {
         400: "Malformed request (bad JSON, bad query argument)",
         403: "Not authenticated, or the scope is missing",
-        404: "No such build",
-        409: "The build's state does not allow this",
+        404: "No such build (or notebook)",
+        409: "The build's state does not allow this (a notebook of that name exists)",
         413: "The body is larger than max_body_size (not read)",
         415: "The body is not application/json",
         422: "The build request is invalid; problems lists every reason",
@@ -160,6 +172,52 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        "/api/notebooks": {
+            "get": {
+                "summary": "List the OpenVINO notebook images kept built",
+                "security": READ,
+                "responses": {
+                    "200": _json("NotebookList", "Every notebook"),
+                    **_errors(403, 404),
+                },
+            },
+            "post": {
+                "summary": "Build the OpenVINO notebook image (openvino-notebook) and keep it",
+                "security": WRITE,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("NotebookRequest")}},
+                },
+                "responses": {
+                    "201": _json("Notebook", "Created; its first build has started"),
+                    **_errors(400, 403, 404, 409, 413, 415, 422),
+                },
+            },
+        },
+        "/api/notebooks/{id}": {
+            "parameters": [ID],
+            "get": {
+                "summary": "One notebook: parameters, commit, dates, tags, last outcome",
+                "security": READ,
+                "responses": {"200": _json("Notebook", "The notebook"), **_errors(403, 404)},
+            },
+            "delete": {
+                "summary": "Stop keeping the image built (its images and builds stay)",
+                "security": WRITE,
+                "responses": {"204": {"description": "Forgotten"}, **_errors(403, 404)},
+            },
+        },
+        "/api/notebooks/{id}/check": {
+            "parameters": [ID],
+            "post": {
+                "summary": "Compare the branch head now; build if it moved",
+                "security": WRITE,
+                "responses": {
+                    "200": _json("Notebook", "The notebook after the check"),
+                    **_errors(403, 404),
+                },
+            },
+        },
         "/api/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -180,7 +238,8 @@ def document(*, prefix: str, hub_prefix: str, version: str) -> dict[str, Any]:
         "info": {
             "title": "jupyterhub-ov image build service",
             "version": version,
-            "description": "Builds notebook images from CustomNBImage-shaped requests.",
+            "description": "Builds notebook images from CustomNBImage-shaped requests,"
+            " and keeps the OpenVINO notebook image built.",
         },
         "servers": [{"url": prefix.rstrip("/")}],
         "paths": _paths(),
@@ -192,6 +251,10 @@ def document(*, prefix: str, hub_prefix: str, version: str) -> dict[str, Any]:
                 "Transition": TRANSITION,
                 "Error": ERROR,
                 "Event": EVENT,
+                "NotebookSpec": NOTEBOOK_SPEC,
+                "NotebookRequest": NOTEBOOK_REQUEST,
+                "Notebook": NOTEBOOK,
+                "NotebookList": NOTEBOOK_LIST,
             },
             "securitySchemes": {
                 "hub_token": {
