@@ -61,7 +61,10 @@ class NotebookController(LoggingConfigurable):
         self._records: dict[str, NotebookRecord] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: woken by every change: the poller computes the next check again
         self._wake = asyncio.Event()
+        #: names whose check is under way (the poller starts one at a time per name)
+        self._checking: set[str] = set()
         self._poller: asyncio.Task[None] | None = None
         #: reconciliations done (checks of a branch head): for tests and benchmarks
         self.checks = 0
@@ -166,7 +169,8 @@ class NotebookController(LoggingConfigurable):
             now = utcnow()
             dues = {n: self.due(r, now) for n, r in self._records.items()}
             for name, at in dues.items():
-                if at is not None and at <= now:
+                if at is not None and at <= now and name not in self._checking:
+                    self._checking.add(name)
                     self._spawn(self._reconcile(name))
             upcoming = [at for at in dues.values() if at is not None and at > now]
             wait = (min(upcoming) - now).total_seconds() if upcoming else None
@@ -174,6 +178,13 @@ class NotebookController(LoggingConfigurable):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _reconcile(self, name: str, *, forced: bool = False) -> None:
+        try:
+            await self._check(name, forced=forced)
+        finally:
+            self._checking.discard(name)
+            self._wake.set()
+
+    async def _check(self, name: str, *, forced: bool) -> None:
         async with self._lock(name):
             record = self._records.get(name)
             if record is None or record.state == BUILDING:
@@ -285,6 +296,7 @@ class NotebookController(LoggingConfigurable):
     async def _save(self, record: NotebookRecord) -> None:
         await self.store.save(record)
         self._records[record.name] = record
+        self._wake.set()
         for listener in self.listeners:
             try:
                 await listener(record)

@@ -68,6 +68,11 @@ def _commit(repo: Path, files: Mapping[str, str | None], message: str) -> str:
     return _git(repo, "rev-parse", "HEAD")
 
 
+def commit_files(repo: Path, files: Mapping[str, str | None], message: str) -> str:
+    """Commit ``files`` (None: remove) on the checked-out branch of ``repo``; the new sha."""
+    return _commit(repo, files, message)
+
+
 def make_repo(path: Path, requirements: str | None) -> Repo:
     """A repository with a notebook, a data file, a symlink and ``requirements`` (if any) on
     ``main``, and a branch ``next`` that changes only the notebook."""

@@ -26,13 +26,14 @@ MAX_BODY = 64 * 1024
 def notebook_errors(name: str = "") -> Iterator[None]:
     try:
         with domain_errors():
-            yield
+            try:
+                yield
+            except NotFound:
+                raise ApiError(404, f"No notebook {name!r}.") from None
     except ApiError as e:
-        if e.status_code == 422:
+        if e.status_code == 422 and e.problems is not None:
             raise ApiError(422, "The notebook request is invalid.", e.problems) from None
         raise
-    except NotFound:
-        raise ApiError(404, f"No notebook {name!r}.") from None
 
 
 class NotebookBase(BaseHandler):
