@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -145,6 +146,12 @@ async def test_commit_and_base_are_part_of_the_tag(
     )
     assert main.lock == nxt.lock == ("ovtiny==1.0",)
     assert main.tag != nxt.tag  # same packages, another commit
+    # packages the service adds (openvino for the OpenVINO image) join the repository's
+    plain = parse("demo", spec.GIT_REPOSITORY, repositoryUrl=url)
+    added = await backend.resolve(replace(plain, package_versions=("ovdep",)), reporter)
+    assert added.lock == ("ovdep==1.0", "ovtiny==1.0") and added.tag != main.tag
+    with pytest.raises(BuildFailed, match="cannot build a Dockerfile"):
+        await backend.resolve(replace(plain, strategy=spec.DOCKERFILE), reporter)
 
     # the same package list on another base (one layered on the hub's environment)
     other_base = make_environment(tmp_path / "other-base", MARKER)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from jupyterhub_ov.builder.manager import BuildManager, Conflict, NotFound
 from jupyterhub_ov.builder.phases import PATHS, Phase
-from jupyterhub_ov.builder.spec import InvalidBuildRequest, SpecPolicy
+from jupyterhub_ov.builder.spec import InvalidBuildRequest, SpecPolicy, parse_request
 from jupyterhub_ov.builder.store import BuildStore
 
 from . import svc
@@ -208,6 +209,17 @@ async def test_retry_delete_and_not_found(make: Factory) -> None:
         await manager.get(record.id)
     with pytest.raises(NotFound):
         await manager.delete("nope")
+
+
+async def test_a_retry_keeps_what_the_service_set_itself(make: Factory) -> None:
+    manager = await started(make())
+    parsed = parse_request(package_list("fixed", "fail"), creator="ann", policy=SpecPolicy())
+    record, _ = await manager.submit_request(replace(parsed, tag="v2024"))
+    failed = await finished(manager, record.id)
+    assert failed.phase is Phase.FAILURE and failed.image == "fixed-notebook:v2024"
+    retried, _ = await manager.retry(record.id, by="bob")
+    assert retried.request.tag == "v2024" and retried.request.creator == "bob"
+    assert (await finished(manager, retried.id)).image == "fixed-notebook:v2024"
 
 
 async def test_delete_and_retry_refuse_running_builds(make: Factory) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jupyterhub_ov.builder.spec import (
+    DOCKERFILE,
     NAME_MAX,
     BuildRequest,
     InvalidBuildRequest,
@@ -250,6 +252,23 @@ def test_tag_hashes_the_resolved_content_only() -> None:
     assert ResolvedBuild(a, lock=lock).tag != ResolvedBuild(a, lock=lock, base="py3.12").tag
     resolved = ResolvedBuild(a, lock=lock)
     assert len(resolved.tag) == 12 and resolved.image == f"pandas-notebook:{resolved.tag}"
+
+
+def test_what_the_service_sets_itself_is_kept_apart_from_the_body() -> None:
+    git = {"buildType": "GitRepository", "repositoryUrl": "https://github.com/org/nb"}
+    plain = parse(body(git, name="openvino"))
+    fixed = replace(plain, tag="v2024", strategy=DOCKERFILE)
+    extra = replace(plain, package_versions=("openvino",))
+    assert plain.internal == {} and fixed.internal == {"tag": "v2024", "strategy": DOCKERFILE}
+    assert extra.internal == {"package_versions": ("openvino",)}
+    # the CustomNBImage body never shows them, and a body cannot ask for them
+    assert fixed.to_json() == plain.to_json() == extra.to_json()
+    assert len({plain.key, fixed.key, extra.key}) == 3  # but they are different builds
+    assert "packageVersions" in problems(body(dict(git, packageVersions=["x"])))
+    # a fixed tag replaces the content hash
+    assert ResolvedBuild(fixed, commit="a" * 40).tag == "v2024"
+    assert ResolvedBuild(fixed, commit="a" * 40).image == "openvino-notebook:v2024"
+    assert ResolvedBuild(plain, commit="a" * 40).tag != ResolvedBuild(plain, commit="b" * 40).tag
 
 
 @given(st.text(max_size=80))
