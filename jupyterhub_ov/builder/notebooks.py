@@ -118,16 +118,21 @@ class NotebookController(LoggingConfigurable):
         params = openvino.parse_params(name, spec, policy=self.policy)
         async with self._lock(params.name):
             record = self._records.get(params.name)
+            moved = False
             if record is None:
                 now = utcnow()
                 record = NotebookRecord(params, creator, now, now, namespace=namespace)
             elif record.params == params and record.namespace == namespace:
                 return record
-            else:  # another repository or branch is compared at once
+            else:
+                moved = (params.git_uri, params.git_ref) != (
+                    record.params.git_uri,
+                    record.params.git_ref,
+                )
                 record = changed(record, utcnow(), params=params, namespace=namespace)
-                record = changed(record, record.updated, last_check=None)
             await self._save(record)
-        self._wake.set()
+        if moved:  # another repository or branch: compared at once, auto-update or not
+            self._spawn(self._reconcile(params.name, forced=True))
         return record
 
     async def delete(self, name: str) -> None:

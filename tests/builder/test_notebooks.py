@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,8 +103,6 @@ async def periods(s: Service, count: int) -> None:
 
 
 def head(path: Path) -> str:
-    import subprocess
-
     return subprocess.run(
         ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -196,6 +195,20 @@ async def test_check_now_builds_a_moved_branch_without_auto_update(service, repo
     assert checked.state == BUILDING
     done = await until(s, "v1", lambda r: r.state == READY)
     assert done.commit == new and len(done.tags) == 2
+
+
+async def test_applying_another_branch_builds_it_at_once(service, repo) -> None:
+    s = await service()
+    await s.controller.apply("v1", {"git_uri": repo.as_uri()}, creator="cluster")
+    first = await until(s, "v1", lambda r: r.state == READY)
+    same = await s.controller.apply("v1", {"git_uri": repo.as_uri()}, creator="cluster")
+    assert same == first  # nothing changed: nothing saved, nothing checked
+    branch = ["git", "-C", str(repo), "checkout", "-q", "-b", "next"]
+    await asyncio.to_thread(subprocess.run, branch, check=True)
+    nxt = commit_files(repo, {"README.md": "next"}, "on another branch")
+    await s.controller.apply("v1", {"git_uri": repo.as_uri(), "git_ref": "next"}, creator="c")
+    second = await until(s, "v1", lambda r: r.state == READY and r.commit == nxt)
+    assert second.params.git_ref == "next" and len(second.tags) == 2
 
 
 async def test_bad_parameters_and_names_change_nothing(service, repo) -> None:
