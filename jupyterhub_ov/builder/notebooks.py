@@ -18,7 +18,6 @@ with the `packages` (``openvino``) added to the repository's requirements (local
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,7 +104,6 @@ class NotebookController(LoggingConfigurable):
             now = utcnow()
             record = NotebookRecord(params, creator, now, now, namespace=namespace)
             await self._save(record)
-        self._wake.set()
         return record
 
     async def apply(
@@ -124,7 +122,6 @@ class NotebookController(LoggingConfigurable):
                 record = changed(record, utcnow(), params=params, namespace=namespace)
                 record = changed(record, record.updated, last_check=None)
             await self._save(record)
-        self._wake.set()
         return record
 
     async def delete(self, name: str) -> None:
@@ -169,9 +166,17 @@ class NotebookController(LoggingConfigurable):
                 if at is not None and at <= now:
                     self._spawn(self._reconcile(name))
             upcoming = [at for at in dues.values() if at is not None and at > now]
-            wait = (min(upcoming) - now).total_seconds() if upcoming else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await self._sleep((min(upcoming) - now).total_seconds() if upcoming else None)
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until a change wakes the checks, or ``seconds`` passed. Not `asyncio.wait_for`:
+        before Python 3.12 it swallows a cancellation that meets the event being set, and
+        `stop` then waits for ever on checks that go on."""
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({woken}, timeout=seconds)
+        finally:
+            woken.cancel()
 
     async def _reconcile(self, name: str, *, forced: bool = False) -> None:
         async with self._lock(name):
@@ -265,7 +270,6 @@ class NotebookController(LoggingConfigurable):
                     latest_update_date=build.updated,
                 )
             )
-        self._wake.set()
 
     # -- records -------------------------------------------------------------------------------
 
@@ -285,6 +289,9 @@ class NotebookController(LoggingConfigurable):
     async def _save(self, record: NotebookRecord) -> None:
         await self.store.save(record)
         self._records[record.name] = record
+        # any change may move the record's next check (a check done, a build ended): the
+        # poller, which may be waiting for nothing in particular, works it out again
+        self._wake.set()
         for listener in self.listeners:
             try:
                 await listener(record)

@@ -1,0 +1,109 @@
+"""The OpenVINO notebook controller's periodic checks, with a real manager and SQLite store,
+the scripted backend and real git repositories (``file://``), on a fast clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from jupyterhub_ov.builder.manager import BuildManager
+from jupyterhub_ov.builder.notebooks import NotebookController
+from jupyterhub_ov.builder.notebookstore import READY, NotebookRecord
+from jupyterhub_ov.builder.spec import SpecPolicy
+from jupyterhub_ov.builder.store import BuildStore
+
+from .gitrepos import make_repository
+from .scripted import ScriptedBackend
+
+#: seconds in one of a Notebook's "minutes"
+UNIT = 0.1
+
+Make = Callable[..., Awaitable[NotebookController]]
+
+
+@pytest.fixture
+async def make(tmp_path: Path) -> AsyncIterator[Make]:
+    made: list[NotebookController] = []
+
+    async def factory(**options: object) -> NotebookController:
+        manager = BuildManager(
+            store=BuildStore(f"sqlite:///{tmp_path / 'builds.sqlite'}"),
+            backend=ScriptedBackend(),
+            policy=SpecPolicy(git_schemes=("file",), git_hosts=()),
+        )
+        await manager.store.start()
+        await manager.start()
+        controller = NotebookController(manager=manager, period_unit=UNIT, **options)
+        await controller.start()
+        made.append(controller)
+        return controller
+
+    yield factory
+    for controller in made:
+        await controller.stop()
+        await controller.manager.stop()
+        await controller.manager.store.close()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "openvino_notebooks"
+    make_repository(path, {"requirements.txt": "numpy\n", "notebooks/a.ipynb": "{}"})
+    return path
+
+
+async def until(
+    controller: NotebookController,
+    name: str,
+    test: Callable[[NotebookRecord], bool],
+    timeout: float = 10,
+) -> NotebookRecord:
+    """The record of ``name`` once ``test`` holds, following the controller's changes."""
+    seen = asyncio.Event()
+
+    async def changed(record: NotebookRecord) -> None:
+        seen.set()
+
+    controller.subscribe(changed)
+    async with asyncio.timeout(timeout):
+        while not test(controller.get(name)):
+            seen.clear()
+            await seen.wait()
+    return controller.get(name)
+
+
+async def test_auto_update_keeps_checking_every_period(make: Make, repo: Path) -> None:
+    controller = await make()
+    spec = {"git_uri": repo.as_uri(), "auto_update_image": True, "reconcile_duration_multiplier": 1}
+    await controller.create("nb", spec, creator="admin")
+    built = await until(controller, "nb", lambda r: r.state == READY)
+    checks = controller.checks
+    # the branch does not move: every period one more check, and no new build
+    await until(controller, "nb", lambda r: controller.checks >= checks + 3)
+    assert controller.get("nb").build_id == built.build_id
+
+
+async def test_a_failed_build_is_tried_again_a_period_later(make: Make, repo: Path) -> None:
+    controller = await make(packages=["fail"])  # the scripted backend fails such builds
+    spec = {"git_uri": repo.as_uri(), "reconcile_duration_multiplier": 1}
+    await controller.create("nb", spec, creator="admin")
+    failed = await until(controller, "nb", lambda r: r.state == "Failed")
+    assert "no matching distribution" in failed.message
+    again = await until(controller, "nb", lambda r: r.build_id != failed.build_id)
+    assert again.tags == ()
+
+
+async def test_stop_ends_the_checks_right_after_a_check(make: Make, repo: Path) -> None:
+    controller = await make()
+    spec = {"git_uri": repo.as_uri(), "auto_update_image": True, "reconcile_duration_multiplier": 5}
+    await controller.create("nb", spec, creator="admin")
+    await until(controller, "nb", lambda r: r.state == READY)
+    await controller.check("nb")  # a change that wakes the checks, as stop cancels them
+    async with asyncio.timeout(5):
+        await controller.stop()
+    checks = controller.checks
+    await asyncio.sleep(6 * UNIT)  # more than a period: none after stop
+    assert controller.checks == checks
