@@ -197,10 +197,10 @@ class NotebookController(LoggingConfigurable):
                     on_line=self._git_line,
                 )
             except BuildFailed as e:
-                minutes = params.reconcile_duration_multiplier
-                warning = f"{e} The images stay as they are; the next check is in {minutes} min."
+                checked = changed(record, now, last_check=now)
+                warning = f"{e} The images stay as they are; {self._next_check(checked, now)}."
                 self.log.warning("Notebook %s: %s", name, warning)
-                await self._save(changed(record, now, last_check=now, warning=warning))
+                await self._save(changed(checked, now, warning=warning))
                 return
             record = changed(record, now, last_check=now, warning="")
             if record.tags and not openvino.needs_rebuild(record.commit, head):
@@ -219,6 +219,11 @@ class NotebookController(LoggingConfigurable):
             )
             self.log.info("Notebook %s: %s (build %s)", name, message, build.id)
         self._spawn(self._follow(name, build.id))
+
+    def _next_check(self, record: NotebookRecord, now: datetime) -> str:
+        if self.due(record, now) is None:  # built, without auto-update
+            return "without auto-update the branch is checked again only on request"
+        return f"the next check is in {record.params.reconcile_duration_multiplier} min"
 
     async def _git_line(self, line: str) -> None:
         self.log.debug("git: %s", line)

@@ -107,3 +107,31 @@ async def test_stop_ends_the_checks_right_after_a_check(make: Make, repo: Path) 
     checks = controller.checks
     await asyncio.sleep(6 * UNIT)  # more than a period: none after stop
     assert controller.checks == checks
+
+
+@pytest.mark.parametrize(
+    "auto_update, next_words",
+    [
+        (True, "the next check is in 5 min"),
+        (False, "without auto-update the branch is checked again only on request"),
+    ],
+)
+async def test_an_unreadable_repository_warns_and_says_when_it_is_checked_again(
+    make: Make, repo: Path, auto_update: bool, next_words: str
+) -> None:
+    controller = await make()
+    spec = {
+        "git_uri": repo.as_uri(),
+        "auto_update_image": auto_update,
+        "reconcile_duration_multiplier": 5,
+    }
+    await controller.create("nb", spec, creator="admin")
+    built = await until(controller, "nb", lambda r: r.state == READY)
+    gone = repo.with_name("gone")
+    await asyncio.to_thread(repo.rename, gone)
+    record = await controller.check("nb")
+    assert record.warning.startswith(f"The repository {repo.as_uri()} could not be read")
+    assert record.warning.endswith(f"The images stay as they are; {next_words}.")
+    assert (record.state, record.tags, record.build_id) == (READY, ("nb",), built.build_id)
+    await asyncio.to_thread(gone.rename, repo)
+    assert (await controller.check("nb")).warning == ""
