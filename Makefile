@@ -47,4 +47,4 @@ lint: setup-test
 	$(BIN)/mypy jupyterhub_ov
 
 clean:
-	rm -rf $(VENV) node_modules data test-artifacts
+	rm -rf $(VENV) node_modules data test-artifacts .cache

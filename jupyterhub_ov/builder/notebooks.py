@@ -18,7 +18,6 @@ with the `packages` (``openvino``) added to the repository's requirements (local
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,7 +107,6 @@ class NotebookController(LoggingConfigurable):
             now = utcnow()
             record = NotebookRecord(params, creator, now, now, namespace=namespace)
             await self._save(record)
-        self._wake.set()
         return record
 
     async def apply(
@@ -178,9 +176,17 @@ class NotebookController(LoggingConfigurable):
                     self._checking.add(name)
                     self._spawn(self._reconcile(name))
             upcoming = [at for at in dues.values() if at is not None and at > now]
-            wait = (min(upcoming) - now).total_seconds() if upcoming else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await self._sleep((min(upcoming) - now).total_seconds() if upcoming else None)
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until a change wakes the checks, or ``seconds`` passed. Not `asyncio.wait_for`:
+        before Python 3.12 it swallows a cancellation that meets the event being set, and
+        `stop` then waits for ever on checks that go on."""
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({woken}, timeout=seconds)
+        finally:
+            woken.cancel()
 
     async def _reconcile(self, name: str, *, forced: bool = False) -> None:
         try:
@@ -208,10 +214,10 @@ class NotebookController(LoggingConfigurable):
                     on_line=self._git_line,
                 )
             except BuildFailed as e:
-                minutes = params.reconcile_duration_multiplier
-                warning = f"{e} The images stay as they are; the next check is in {minutes} min."
+                checked = changed(record, now, last_check=now)
+                warning = f"{e} The images stay as they are; {self._next_check(checked, now)}."
                 self.log.warning("Notebook %s: %s", name, warning)
-                await self._save(changed(record, now, last_check=now, warning=warning))
+                await self._save(changed(checked, now, warning=warning))
                 return
             record = changed(record, now, last_check=now, warning="")
             if record.tags and not openvino.needs_rebuild(record.commit, head):
@@ -230,6 +236,11 @@ class NotebookController(LoggingConfigurable):
             )
             self.log.info("Notebook %s: %s (build %s)", name, message, build.id)
         self._spawn(self._follow(name, build.id))
+
+    def _next_check(self, record: NotebookRecord, now: datetime) -> str:
+        if self.due(record, now) is None:  # built, without auto-update
+            return "without auto-update the branch is checked again only on request"
+        return f"the next check is in {record.params.reconcile_duration_multiplier} min"
 
     async def _git_line(self, line: str) -> None:
         self.log.debug("git: %s", line)
@@ -281,7 +292,6 @@ class NotebookController(LoggingConfigurable):
                     latest_update_date=build.updated,
                 )
             )
-        self._wake.set()
 
     # -- records -------------------------------------------------------------------------------
 
@@ -301,6 +311,8 @@ class NotebookController(LoggingConfigurable):
     async def _save(self, record: NotebookRecord) -> None:
         await self.store.save(record)
         self._records[record.name] = record
+        # any change may move the record's next check (a check done, a build ended): the
+        # poller, which may be waiting for nothing in particular, works it out again
         self._wake.set()
         for listener in self.listeners:
             try:

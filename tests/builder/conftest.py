@@ -11,6 +11,7 @@ import pytest
 
 from .cases import BACKENDS, BackendCase
 from .gitrepos import Repo, make_repo
+from .openvino_wheels import openvino_wheels as download_openvino_wheels
 from .svc import builder_hub
 from .wheels import tiny_index
 
@@ -19,6 +20,13 @@ from .wheels import tiny_index
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A find-links directory of tiny wheels (see `wheels.tiny_index`)."""
     return tiny_index(tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(scope="session")
+def openvino_wheels() -> Path:
+    """A find-links directory with the real ``openvino`` wheel and what its lock needs here,
+    downloaded at most once per run (and kept in ``.cache/wheels`` for later runs)."""
+    return download_openvino_wheels()
 
 
 @pytest.fixture(scope="session")

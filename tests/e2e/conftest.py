@@ -4,11 +4,11 @@ import sys
 
 import pytest
 
-from ..builder.conftest import notebook_repo, wheels
+from ..builder.conftest import notebook_repo, openvino_wheels, wheels
 from ..environments import MARKER, make_environment
 from ..hubproc import running_hub
 
-__all__ = ["notebook_repo", "wheels"]
+__all__ = ["notebook_repo", "openvino_wheels", "wheels"]
 
 
 @pytest.fixture(scope="package")

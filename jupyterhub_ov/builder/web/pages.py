@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
 
+from .. import openvino
 from ..scopes import READ_SCOPE
 from ..spec import BUILD_TYPES
 from .base import BaseHandler, ServiceContext
@@ -74,7 +75,11 @@ class BuildsPage(PageHandler):
 
     async def get(self) -> None:
         if self.require_page():
-            self.render_page()
+            self.render_page(
+                notebooks=self.ctx.notebooks is not None,
+                # the operator's defaults, as the "Create Notebook" form's initial values
+                notebook_defaults=openvino.NotebookParams(name=""),
+            )
 
 
 class BuildPage(PageHandler):

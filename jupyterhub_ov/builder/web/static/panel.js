@@ -131,13 +131,16 @@
     return { metadata: { name: value("name"), annotations }, spec };
   }
 
-  function showProblems(form, message, problems) {
+  // The API's problems next to the fields they name (a field's data-problem: a text the
+  // problem contains, or starts with when `prefix`), the others in `box` under `title`.
+  function showProblems(form, box, { title, message, problems, prefix }) {
     for (const field of form.querySelectorAll(".is-invalid")) field.classList.remove("is-invalid");
     for (const feedback of form.querySelectorAll(".invalid-feedback")) feedback.textContent = "";
+    const names = (problem, key) => (prefix ? problem.startsWith(key) : problem.includes(key));
     const unplaced = [];
     for (const problem of problems) {
       const field = [...form.querySelectorAll("[data-problem]")].find(
-        (f) => !f.closest("[hidden]") && problem.includes(f.dataset.problem)
+        (f) => !f.closest("[hidden]") && names(problem, f.dataset.problem)
       );
       if (field) {
         field.classList.add("is-invalid");
@@ -147,10 +150,9 @@
         unplaced.push(problem);
       }
     }
-    const box = document.getElementById("form-problems");
     box.replaceChildren();
     if (message || unplaced.length) {
-      box.append(el("strong", {}, message || "The build request is invalid."));
+      box.append(el("strong", {}, message || title));
       if (unplaced.length) box.append(el("ul", { class: "mb-0" }, ...unplaced.map((p) => el("li", {}, p))));
     }
     box.hidden = !box.childNodes.length;
@@ -168,7 +170,11 @@
         return;
       }
       const data = result.data || {};
-      showProblems(form, data.problems ? "" : data.message || "HTTP " + result.status, data.problems || []);
+      showProblems(form, document.getElementById("form-problems"), {
+        title: "The build request is invalid.",
+        message: data.problems ? "" : data.message || "HTTP " + result.status,
+        problems: data.problems || [],
+      });
     } finally {
       button.disabled = false;
     }
@@ -275,6 +281,9 @@
       }
     });
   }
+
+  // what the page's other scripts (notebooks.js) share
+  window.OVPanel = { API, PREFIX, CAN_WRITE, api, el, age, showAlert, showProblems };
 
   if (root.dataset.page === "builds") buildsPage();
   if (root.dataset.page === "build") buildPage();
