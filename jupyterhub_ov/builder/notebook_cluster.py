@@ -34,6 +34,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from jupyterhub.utils import exponential_backoff
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -63,6 +64,8 @@ class NotebookReflector(CustomObjectReflector):
 
 
 class NotebookReconciler(LoggingConfigurable):
+    """Keeps the `NotebookController` in step with the cluster's Notebooks (see the module)."""
+
     kubeconfig = Unicode(
         "",
         config=True,
@@ -197,8 +200,8 @@ class NotebookReconciler(LoggingConfigurable):
             for key in batch:
                 try:
                     await self.reconcile(key, present)
-                except asyncio.CancelledError:
-                    raise
+                except (ApiException, aiohttp.ClientError, asyncio.TimeoutError) as e:
+                    self.log.warning("Notebook %s: %s; trying again at the next resync", key, e)
                 except Exception:
                     self.log.exception("Notebook %s: reconcile failed; trying again later", key)
 
@@ -225,8 +228,10 @@ class NotebookReconciler(LoggingConfigurable):
         patch = openvino.status_patch(current, desired)
         if patch is None:
             return
-        if problem is not None:
+        if problem is not None and problem.reason == openvino.PRECONDITION_FAILED:
             self.log.warning("Notebook %s: %s", key, problem.message)
+        elif problem is not None:  # the problems quote the spec: they stay in the status
+            self.log.warning("Notebook %s: invalid parameters, nothing is built", key)
         written = await self._patch_status(namespace, name, patch)
         if written is not None:
             self._written[key] = (meta["uid"], written.get("status") or {})
