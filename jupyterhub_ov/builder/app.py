@@ -7,7 +7,9 @@ The hub starts it (``c.JupyterHub.services``) with ``JUPYTERHUB_SERVICE_URL`` (w
 listen), ``JUPYTERHUB_SERVICE_PREFIX`` (its URL path) and the OAuth settings in the
 environment. Start: store → backend → manager (which resumes or fails the builds that were in
 flight) → HTTP. On SIGTERM or SIGINT: stop listening, then the manager (running builds stay
-recorded as they are, for the next start to pick up), the backend, the store.
+recorded as they are, for the next start to pick up), the backend, the store. The OpenVINO
+notebook controller starts after the manager and stops before it; with the OpenShift backend
+the reconciler of cluster ``Notebook`` resources starts after the controller and stops first.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import secrets
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from jupyterhub.services.auth import HubOAuth
@@ -28,6 +30,7 @@ from traitlets import Bool, Float, Int, List, TraitError, Type, Unicode, default
 from traitlets.config import Application
 
 from .. import __version__
+from . import openvino
 from .backends.base import BuildBackend
 from .manager import BuildManager
 from .notebooks import NotebookController
@@ -35,6 +38,9 @@ from .spec import SpecPolicy
 from .store import BuildStore
 from .web import make_application
 from .web.base import ServiceContext
+
+if TYPE_CHECKING:
+    from .notebook_cluster import NotebookReconciler
 
 #: short names of the backends for ``backend_class``
 BACKENDS = {
@@ -147,6 +153,22 @@ class BuilderService(Application):
         requests from the panel and the API (and, in OpenShift mode, Notebook resources).""",
     ).tag(config=True)
 
+    watch_notebooks = Bool(
+        True,
+        help="""With the openshift backend and openvino_notebooks: reconcile the cluster's
+        Notebook resources (intel.com/v1alpha1, watched in all namespaces) into
+        openvino-notebook images, as the OpenVINO Toolkit Operator does, and write the outcome
+        to their status. Needs the rights of deploy/builder-notebooks-rbac.yaml (tuning:
+        c.NotebookReconciler).""",
+    ).tag(config=True)
+
+    notebook_namespace = Unicode(
+        openvino.DEFAULT_NAMESPACE,
+        help="""The namespace Notebook resources must be created in (the operator's rule);
+        a Notebook elsewhere gets the operator's message in its status and nothing is built.
+        redhat-ods-applications on Red Hat OpenShift AI; set it for other distributions.""",
+    ).tag(config=True)
+
     keepalive_interval = Float(
         15.0,
         help="Seconds of quiet after which a live event stream sends a keep-alive comment.",
@@ -240,6 +262,22 @@ class BuilderService(Application):
                 f.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
 
+    def make_reconciler(
+        self, manager: BuildManager, notebooks: NotebookController
+    ) -> NotebookReconciler:
+        """The reconciler of cluster Notebook resources (imported only when used)."""
+        from .notebook_cluster import NotebookReconciler
+
+        reconciler = NotebookReconciler(
+            controller=notebooks,
+            required_namespace=self.notebook_namespace,
+            parent=self,
+            log=self.log,
+        )
+        if not reconciler.kubeconfig:  # the backend's cluster unless configured otherwise
+            reconciler.kubeconfig = getattr(manager.backend, "kubeconfig", "")
+        return reconciler
+
     def make_context(
         self, manager: BuildManager, notebooks: NotebookController | None
     ) -> ServiceContext:
@@ -271,10 +309,13 @@ class BuilderService(Application):
         await manager.store.start()
         await manager.backend.start()
         await manager.start()
-        notebooks = None
+        notebooks = reconciler = None
         if self.openvino_notebooks:
             notebooks = NotebookController(manager=manager, parent=self, log=self.log)
             await notebooks.start()
+            if self.watch_notebooks and manager.backend.kind == "openshift":
+                reconciler = self.make_reconciler(manager, notebooks)
+                await reconciler.start()
         context = self.make_context(manager, notebooks)
         web_app = make_application(
             context,
@@ -298,6 +339,8 @@ class BuilderService(Application):
         await stopping.wait()
         self.log.info("Stopping: builds in flight stay recorded for the next start")
         server.stop()
+        if reconciler is not None:
+            await reconciler.stop()
         if notebooks is not None:
             await notebooks.stop()
         await manager.stop()

@@ -6,6 +6,9 @@ and `KubeSpawner._stop_all_reflectors` stops it; a reflector that gave up is for
 restarted on next use. `CustomObjectReflector` adapts a custom resource (ImageStreams,
 ObjectBucketClaims) to the reflector's ``list_<kind>`` convention and lets callers wait for a
 cached object to reach a state: woken by the watch event itself, no polling, no API request.
+A controller that is no spawner (the build service's Notebook reconciler) can give it its own
+``api_client``, watch all namespaces (``omit_namespace``) and hear of every key the watch or
+a relist may have changed (``on_change``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from kubernetes_asyncio import client
 from kubespawner.reflector import NamespacedResourceReflector
+from traitlets import Any as AnyTrait
 from traitlets import validate
 
 #: a predicate on a cached object (None: the object is not in the cache)
@@ -22,15 +27,18 @@ Condition = Callable[[dict[str, Any] | None], bool]
 
 
 class _CustomObjectsLister:
-    """Gives the reflector the ``list_<kind>(namespace=...)`` method it expects."""
+    """Gives the reflector the ``list_<kind>(namespace=...)`` method it expects (all
+    namespaces when it passes none)."""
 
     def __init__(self, custom_objects: Any, group: str, version: str, plural: str) -> None:
         self._custom = custom_objects
         self._where = (group, version, plural)
         setattr(self, f"list_{plural}", self._list)
 
-    async def _list(self, namespace: str, **kwargs: Any) -> Any:
+    async def _list(self, namespace: str | None = None, **kwargs: Any) -> Any:
         group, version, plural = self._where
+        if namespace is None:
+            return await self._custom.list_cluster_custom_object(group, version, plural, **kwargs)
         return await self._custom.list_namespaced_custom_object(
             group, version, namespace, plural, **kwargs
         )
@@ -57,7 +65,8 @@ class CustomObjectReflector(NamespacedResourceReflector):
     """A namespaced custom resource on a shared list + watch.
 
     Subclasses set ``group``, ``version``, ``plural`` and, as KubeSpawner's reflectors want
-    them, ``kind = plural`` and ``list_method_name = "list_" + plural``.
+    them, ``kind = plural`` and ``list_method_name = "list_" + plural``; a subclass with
+    ``omit_namespace = True`` watches all namespaces.
     """
 
     group: ClassVar[str]
@@ -65,21 +74,42 @@ class CustomObjectReflector(NamespacedResourceReflector):
     plural: ClassVar[str]
     api_group_name = "CustomObjectsApi"
 
+    api_client = AnyTrait(
+        None,
+        allow_none=True,
+        help="""A kubernetes_asyncio ApiClient to list and watch with, instead of
+        KubeSpawner's shared client on the default configuration.""",
+    )
+    on_change = AnyTrait(
+        None,
+        allow_none=True,
+        help="""Called with the key ("<namespace>/<name>") of every object the watch sets or
+        drops, and of every object a relist may have added, changed or dropped (a resync).
+        Called synchronously while the cache changes: note the key, read the cache later.""",
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         super().__init__(*args, **kwargs)
-        self.api = _CustomObjectsLister(self.api, self.group, self.version, self.plural)  # type: ignore[has-type]
+        custom = self.api if self.api_client is None else client.CustomObjectsApi(self.api_client)  # type: ignore[has-type]
+        self.api = _CustomObjectsLister(custom, self.group, self.version, self.plural)
 
     @validate("resources")
     def _wrap_cache(self, proposal: Any) -> dict[str, Any]:
-        """A relist replaces the whole cache: wake every waiter, keep notifying after."""
-        for key in list(getattr(self, "_waiters", {})):
+        """A relist replaces the whole cache: wake every waiter and tell ``on_change`` of
+        every key before or after; keep notifying after."""
+        keys = set(getattr(self, "_waiters", {}))
+        if self.on_change is not None:
+            keys |= set(self._trait_values.get("resources") or ()) | set(proposal.value)
+        for key in keys:
             self._changed(key)
         return _Notifying(proposal.value, self._changed)
 
     def _changed(self, key: str) -> None:
         for event in self._waiters.get(key, ()):
             event.set()
+        if self.on_change is not None:
+            self.on_change(key)
 
     async def wait_for(self, namespace: str, name: str, condition: Condition) -> dict[str, Any]:
         """The cached object once ``condition(object)`` holds (callers bound it with a

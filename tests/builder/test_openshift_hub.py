@@ -33,6 +33,9 @@ def spawn_page(hub_url: str, user: str) -> str:
         session.post(f"{hub_url}/hub/login", data=form, timeout=30).raise_for_status()
         page = session.get(f"{hub_url}/hub/spawn", timeout=30)
         page.raise_for_status()
+        # the hub sends text/html without a charset (requests would guess Latin-1); the page
+        # declares <meta charset="utf-8">, as browsers read it
+        page.encoding = "utf-8"
         return page.text
 
 

@@ -151,6 +151,54 @@ def test_a_repository_is_an_s2i_build_of_the_resolved_commit() -> None:
     assert other_commit.tag != resolved.tag  # the tag names the commit
 
 
+def test_the_openvino_notebook_is_a_docker_build_of_the_repositorys_own_dockerfile() -> None:
+    commit = "c0ffee" + "0" * 34
+    request = spec.BuildRequest(
+        name="openvino-notebook",
+        build_type=spec.GIT_REPOSITORY,
+        display_name="OpenVINO™ Toolkit v2024",
+        description="OpenVINO™ Toolkit notebooks",
+        creator="notebooks.intel.com/redhat-ods-applications/v2024",
+        repository_url="https://github.com/openvinotoolkit/openvino_notebooks",
+        git_ref=commit,
+        tag="v2024",
+        strategy=spec.DOCKERFILE,
+    )
+    resolved = ResolvedBuild(request, commit=commit)  # the Dockerfile names its own base
+
+    config = objects.build_config(resolved, index=PackageIndex())
+
+    assert config == {
+        "apiVersion": "build.openshift.io/v1",
+        "kind": "BuildConfig",
+        "metadata": {
+            "name": "openvino-notebook-v2024",
+            "labels": {
+                "app.kubernetes.io/created-by": "jupyterhub-ov-builder",
+                "app.kubernetes.io/part-of": "jupyterhub-ov",
+                "app.kubernetes.io/component": "image-build",
+                "app.kubernetes.io/instance": "openvino-notebook-v2024",
+            },
+            "annotations": {"opendatahub.io/notebook-image-name": "OpenVINO™ Toolkit v2024"},
+        },
+        "spec": {
+            "runPolicy": "Serial",
+            "source": {
+                "type": "Git",
+                "git": {
+                    "uri": "https://github.com/openvinotoolkit/openvino_notebooks",
+                    "ref": commit,
+                },
+            },
+            "strategy": {"type": "Docker", "dockerStrategy": {}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": "openvino-notebook:v2024"}},
+            "triggers": [],
+            "successfulBuildsHistoryLimit": 1,
+            "failedBuildsHistoryLimit": 2,
+        },
+    }
+
+
 def test_build_request_is_what_oc_start_build_sends() -> None:
     assert objects.build_request(f"pandas-notebook-{TAG}") == {
         "kind": "BuildRequest",

@@ -1,13 +1,16 @@
-"""The OpenVINO Notebook integration's pure rules: parameters, preconditions, tags, updates."""
+"""The OpenVINO Notebook integration's pure rules: parameters, preconditions, tags, updates,
+and the status of a cluster Notebook resource."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from jupyterhub_ov.builder import openvino
+from jupyterhub_ov.builder.notebookstore import BUILDING, FAILED, READY, NotebookRecord
 from jupyterhub_ov.builder.spec import InvalidBuildRequest, SpecPolicy
 
 POLICY = SpecPolicy()
@@ -136,3 +139,168 @@ def test_conditions() -> None:
         "message": "why",
         "lastTransitionTime": "2026-11-24T13:05:09Z",
     }
+
+
+# -- the status of a cluster Notebook resource ---------------------------------------------------
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+LATER = AT + timedelta(minutes=7)
+
+
+def record(**fields: Any) -> NotebookRecord:
+    params = openvino.parse_params("v2024", {}, policy=POLICY)
+    base = NotebookRecord(params, "notebooks.intel.com/ns/v2024", AT, AT, namespace="ns")
+    return dataclasses.replace(base, **fields)
+
+
+PUBLISHED = record(
+    state=READY,
+    message="Published registry/ns/openvino-notebook@sha256:1",
+    commit=COMMIT,
+    build_date=AT,
+    latest_update_date=AT + timedelta(minutes=3),
+    last_check=AT,
+    tags=("v2024",),
+    build_id="b1",
+)
+
+
+def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+    return {c["type"]: (c["status"], c["reason"], c["message"]) for c in status["conditions"]}
+
+
+def test_the_status_of_a_published_notebook() -> None:
+    status = openvino.status_for(PUBLISHED, generation=3, at=LATER)
+
+    assert status == {
+        "state": "Ready",
+        "message": "Published registry/ns/openvino-notebook@sha256:1",
+        "warning": "",
+        "commit": COMMIT,
+        "build_date": "2026-11-24T13:05:09Z",
+        "latest_update_date": "2026-11-24T13:08:09Z",
+        "last_check": "2026-11-24T13:05:09Z",
+        "image": "openvino-notebook:v2024",
+        "tags": ["v2024"],
+        "build_id": "b1",
+        "observedGeneration": 3,
+        "conditions": [
+            openvino.condition(
+                "Ready",
+                True,
+                "Published",
+                "openvino-notebook:v2024 is offered as OpenVINO™ Toolkit v2024",
+                LATER,
+            ),
+            openvino.condition("Building", False, "Idle", "", LATER),
+            openvino.condition("Degraded", False, "AsExpected", "", LATER),
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "fields,ready,building,degraded",
+    [
+        (
+            {},
+            ("False", "Pending", "Waiting for the first build"),
+            ("False", "Idle", ""),
+            ("False", "AsExpected", ""),
+        ),
+        (
+            {"state": BUILDING, "message": "Building openvino-notebook:v2024"},
+            ("False", "Building", "Building openvino-notebook:v2024"),
+            ("True", "Building", "Building openvino-notebook:v2024"),
+            ("False", "AsExpected", ""),
+        ),
+        (
+            {"state": FAILED, "message": "The build failed: boom"},
+            ("False", "BuildFailed", "The build failed: boom"),
+            ("False", "Idle", ""),
+            ("True", "BuildFailed", "The build failed: boom"),
+        ),
+        (  # a failed rebuild: the published image is still offered
+            {"state": FAILED, "message": "boom", "tags": ("v2024",)},
+            ("True", "Published", "openvino-notebook:v2024 is offered as OpenVINO™ Toolkit v2024"),
+            ("False", "Idle", ""),
+            ("True", "BuildFailed", "boom"),
+        ),
+        (
+            {"state": READY, "tags": ("v2024",), "warning": "git ls-remote failed"},
+            ("True", "Published", "openvino-notebook:v2024 is offered as OpenVINO™ Toolkit v2024"),
+            ("False", "Idle", ""),
+            ("True", "RepositoryUnreachable", "git ls-remote failed"),
+        ),
+    ],
+)
+def test_conditions_follow_the_record(
+    fields: dict[str, Any], ready: tuple, building: tuple, degraded: tuple
+) -> None:
+    status = openvino.status_for(record(**fields), at=AT)
+    assert conditions(status) == {"Ready": ready, "Building": building, "Degraded": degraded}
+    assert "commit" in status and "build_date" not in status  # unknown dates are left out
+
+
+def test_the_status_of_a_notebook_nothing_is_built_for() -> None:
+    problem = openvino.Problem(openvino.PRECONDITION_FAILED, openvino.OPERATOR_MISSING)
+
+    status = openvino.status_for(None, problem=problem, generation=1, at=AT)
+
+    assert status == {
+        "state": "Failed",
+        "message": openvino.OPERATOR_MISSING,
+        "observedGeneration": 1,
+        "conditions": [
+            openvino.condition("Ready", False, "PreconditionFailed", openvino.OPERATOR_MISSING, AT),
+            openvino.condition("Building", False, "Idle", "", AT),
+            openvino.condition(
+                "Degraded", True, "PreconditionFailed", openvino.OPERATOR_MISSING, AT
+            ),
+        ],
+    }
+    # parameters changed to invalid ones: the problem shows, the earlier image stays listed
+    invalid = openvino.Problem(openvino.INVALID_PARAMETERS, "spec.git_ref 'a..b' is bad")
+    shown = openvino.status_for(PUBLISHED, problem=invalid, at=AT)
+    assert shown["tags"] == ["v2024"] and shown["message"] == "spec.git_ref 'a..b' is bad"
+    assert conditions(shown)["Ready"] == ("False", "InvalidParameters", invalid.message)
+    with pytest.raises(ValueError):
+        openvino.status_for(None, at=AT)
+
+
+def test_an_unchanged_record_gives_no_patch_and_transitions_keep_their_time() -> None:
+    building = record(state=BUILDING, message="Building")
+    first = openvino.status_for(building, generation=1, at=AT)
+    assert openvino.status_patch({}, first) == {"status": first}
+
+    again = openvino.status_for(building, generation=1, previous=first, at=LATER)
+    assert again == first and openvino.status_patch(first, again) is None
+
+    done = openvino.status_for(PUBLISHED, generation=1, previous=first, at=LATER)
+    times = {c["type"]: c["lastTransitionTime"] for c in done["conditions"]}
+    # Ready and Building flipped now; Degraded stayed False since AT
+    assert times == {
+        "Ready": "2026-11-24T13:12:09Z",
+        "Building": "2026-11-24T13:12:09Z",
+        "Degraded": "2026-11-24T13:05:09Z",
+    }
+    patch = openvino.status_patch(first, done)
+    assert patch is not None
+    assert set(patch["status"]) == {
+        "state",
+        "message",
+        "commit",
+        "build_date",
+        "latest_update_date",
+        "last_check",
+        "image",
+        "tags",
+        "build_id",
+        "conditions",
+    }
+
+
+def test_a_status_patch_drops_what_the_new_status_lacks() -> None:
+    problem = openvino.Problem(openvino.PRECONDITION_FAILED, openvino.wrong_namespace())
+    blocked = openvino.status_for(None, problem=problem, at=AT)
+    patch = openvino.status_patch({**blocked, "stale": "x"}, blocked)
+    assert patch == {"status": {"stale": None}}
