@@ -75,7 +75,7 @@ class BuildsHandler(BaseHandler):
             self._body = bytearray()
             if await self._refuse_large_body():
                 return
-            self._check_content_type()
+            self.check_json_content_type("build request")
         await super().prepare()
 
     async def _refuse_large_body(self) -> bool:
@@ -98,11 +98,6 @@ class BuildsHandler(BaseHandler):
         await self.flush()  # the answer goes out now; `post` finishes once the body is gone
         return True
 
-    def _check_content_type(self) -> None:
-        content_type = self.request.headers.get("Content-Type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            raise ApiError(415, "Send the build request as Content-Type: application/json.")
-
     def data_received(self, chunk: bytes) -> None:
         if self.request.method == "POST" and not self._refused:
             self._body.extend(chunk)
@@ -112,10 +107,7 @@ class BuildsHandler(BaseHandler):
             self.finish()  # the 413 went out in `prepare`
             return
         self.require_write()
-        try:
-            body = json.loads(bytes(self._body))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ApiError(400, f"The request body is not valid JSON: {e}") from None
+        body = self.parse_json(bytes(self._body))
         with domain_errors():
             record, created = await self.manager.submit(body, creator=self.user_name)
         self.set_header("Location", f"{self.ctx.prefix}api/builds/{record.id}")

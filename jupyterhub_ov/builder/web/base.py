@@ -139,6 +139,20 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def log(self) -> Any:
         return self.ctx.log
 
+    def check_json_content_type(self, what: str) -> None:
+        """415 unless the body is declared ``application/json``."""
+        content_type = self.request.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise ApiError(415, f"Send the {what} as Content-Type: application/json.")
+
+    @staticmethod
+    def parse_json(raw: bytes) -> Any:
+        """The body as JSON; 400 saying why it is not."""
+        try:
+            return json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ApiError(400, f"The request body is not valid JSON: {e}") from None
+
     def write_json(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=UTF-8")

@@ -10,7 +10,6 @@ Every spec key is optional (the operator's defaults apply).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -18,8 +17,6 @@ from typing import Any
 from ..manager import NotFound
 from ..notebooks import NotebookController
 from .base import ApiError, BaseHandler, domain_errors
-
-MAX_BODY = 64 * 1024
 
 
 @contextmanager
@@ -44,15 +41,11 @@ class NotebookBase(BaseHandler):
         return self.ctx.notebooks
 
     def body(self) -> tuple[Any, Any]:
-        if len(self.request.body) > MAX_BODY:
-            raise ApiError(413, f"The request body is larger than {MAX_BODY} bytes.")
-        content_type = self.request.headers.get("Content-Type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            raise ApiError(415, "Send the notebook as Content-Type: application/json.")
-        try:
-            body = json.loads(self.request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ApiError(400, f"The request body is not valid JSON: {e}") from None
+        limit = self.ctx.max_body_size
+        if len(self.request.body) > limit:
+            raise ApiError(413, f"The request body is larger than {limit} bytes.")
+        self.check_json_content_type("notebook")
+        body = self.parse_json(self.request.body)
         if not isinstance(body, Mapping):
             raise ApiError(422, "The notebook request is invalid.", ["it must be a JSON object"])
         unknown = sorted(set(body) - {"metadata", "spec"})
