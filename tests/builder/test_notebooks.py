@@ -1,4 +1,4 @@
-"""The OpenVINO notebook controller: first build, auto-update, warnings, restarts.
+"""The OpenVINO notebook controller: first build, auto-update, warnings, restarts, stopping.
 
 A real SQLite store, the real build manager, the scripted backend (builds in milliseconds)
 and a real git repository standing in for openvino_notebooks; the period is shortened
@@ -87,8 +87,10 @@ async def stop(s: Service) -> None:
     await s.manager.store.close()
 
 
-async def until(s: Service, name: str, check: Callable[[NotebookRecord], bool]) -> NotebookRecord:
-    async with asyncio.timeout(20):
+async def until(
+    s: Service, name: str, check: Callable[[NotebookRecord], bool], timeout: float = 20
+) -> NotebookRecord:
+    async with asyncio.timeout(timeout):
         while not check(record := s.controller.get(name)):
             await s.next_change()
     return record
@@ -254,3 +256,46 @@ async def test_a_dockerfile_backend_gets_the_repository_s_dockerfile(service, re
     ready = await until(s, "v1", lambda r: r.state == READY)
     request = (await s.manager.get(ready.build_id)).request
     assert request.strategy == DOCKERFILE and request.package_versions == ()
+
+
+async def test_stop_ends_the_checks_right_after_a_check(service, repo) -> None:
+    s = await service()
+    controller = s.controller
+    spec = {"git_uri": repo.as_uri(), "auto_update_image": True, "reconcile_duration_multiplier": 5}
+    await controller.create("nb", spec, creator="admin")
+    await until(s, "nb", lambda r: r.state == READY, timeout=10)
+    await controller.check("nb")  # a change that wakes the checks, as stop cancels them
+    async with asyncio.timeout(5):
+        await controller.stop()
+    checks = controller.checks
+    await asyncio.sleep(6 * UNIT)  # more than a period: none after stop
+    assert controller.checks == checks
+
+
+@pytest.mark.parametrize(
+    "auto_update, next_words",
+    [
+        (True, "the next check is in 5 min"),
+        (False, "without auto-update the branch is checked again only on request"),
+    ],
+)
+async def test_an_unreadable_repository_warns_and_says_when_it_is_checked_again(
+    service, repo, auto_update: bool, next_words: str
+) -> None:
+    s = await service()
+    controller = s.controller
+    spec = {
+        "git_uri": repo.as_uri(),
+        "auto_update_image": auto_update,
+        "reconcile_duration_multiplier": 5,
+    }
+    await controller.create("nb", spec, creator="admin")
+    built = await until(s, "nb", lambda r: r.state == READY, timeout=10)
+    gone = repo.with_name("gone")
+    await asyncio.to_thread(repo.rename, gone)
+    record = await controller.check("nb")
+    assert record.warning.startswith(f"The repository {repo.as_uri()} could not be read")
+    assert record.warning.endswith(f"The images stay as they are; {next_words}.")
+    assert (record.state, record.tags, record.build_id) == (READY, ("nb",), built.build_id)
+    await asyncio.to_thread(gone.rename, repo)
+    assert (await controller.check("nb")).warning == ""
