@@ -154,7 +154,8 @@ class NotebookController(LoggingConfigurable):
     # -- the periodic checks -------------------------------------------------------------------
 
     def period(self, record: NotebookRecord) -> timedelta:
-        return timedelta(seconds=record.params.reconcile_duration_multiplier * self.period_unit)
+        """The Notebook's period (`NotebookParams.period`), in minutes of ``period_unit`` s."""
+        return record.params.period * (self.period_unit / 60.0)
 
     def due(self, record: NotebookRecord, now: datetime) -> datetime | None:
         return openvino.next_check(
