@@ -1,7 +1,9 @@
 # The two commands: `make run` (set up and start the hub) and `make test` (set up and test).
 # Everything is installed by these targets on a machine that has only Python, Node/npm, apt.
 
-PYTHON ?= python3
+# as root, users' servers run as accounts of their own that must be able to run this Python:
+# scripts/pick_python.py takes the system's when python3 lives in a closed directory
+PYTHON ?= $(shell python3 scripts/pick_python.py python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -42,8 +44,8 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 lint: setup-test
-	$(BIN)/ruff check jupyterhub_ov tests jupyterhub_config.py
-	$(BIN)/ruff format --check jupyterhub_ov tests jupyterhub_config.py
+	$(BIN)/ruff check jupyterhub_ov tests scripts jupyterhub_config.py
+	$(BIN)/ruff format --check jupyterhub_ov tests scripts jupyterhub_config.py
 	$(BIN)/mypy jupyterhub_ov
 
 clean:

@@ -18,44 +18,70 @@ A real deployment changes configuration only: another authenticator, a real S3 e
 another data directory. Environment variables read here are all optional.
 """
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
+from jupyterhub_ov.localdata import DataDir
+from jupyterhub_ov.spawners.local import SHARED_IDENTITY_WARNING
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+log = logging.getLogger("JupyterHub")
 
 here = Path(__file__).resolve().parent
-data = Path(os.environ.get("JUPYTERHUB_OV_DATA_DIR", here / "data")).resolve()
-data.mkdir(parents=True, exist_ok=True)
+data = DataDir(Path(os.environ.get("JUPYTERHUB_OV_DATA_DIR", here / "data")).resolve())
+for moved in data.prepare():
+    log.warning("Moved %s into %s (the hub's private state)", moved, data.state)
+state = data.state  # readable by the hub's OS user only: every secret lives here
+
+# -- who runs users' servers: an OS account per user, unless the admin chose otherwise ------
+# As root (the default): each user's server runs as a system account of its own, jupyter-<name>.
+# JUPYTERHUB_OV_SHARED_IDENTITY=1: every server runs as the hub's own OS user, with NO
+# isolation between users (the only way when the hub is not root: OpenShift, a laptop).
+shared_identity = os.environ.get("JUPYTERHUB_OV_SHARED_IDENTITY", "") == "1"
+if not shared_identity and os.geteuid() != 0:
+    sys.exit(
+        "jupyterhub-ov: the hub is not running as root, so it cannot give each user an OS"
+        " account of their own. Run it as root, or set JUPYTERHUB_OV_SHARED_IDENTITY=1 to run"
+        " every user's server as your own user with no isolation between users (fine when you"
+        " are the only user). See the README, 'Users and isolation'."
+    )
+if shared_identity:
+    log.warning(SHARED_IDENTITY_WARNING)
+c.OVLocalSpawner.shared_identity = shared_identity
+c.OVLocalSpawner.system_user_prefix = os.environ.get("JUPYTERHUB_OV_USER_PREFIX", "jupyter-")
 
 # -- the hub ---------------------------------------------------------------------------------
 c.JupyterHub.bind_url = os.environ.get("JUPYTERHUB_OV_BIND_URL", "http://127.0.0.1:8000")
-c.JupyterHub.db_url = f"sqlite:///{data / 'jupyterhub.sqlite'}"
-c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
-c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
-c.ConfigurableHTTPProxy.pid_file = str(data / "jupyterhub-proxy.pid")
+c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
 local_proxy = here / "node_modules" / ".bin" / "configurable-http-proxy"
 if local_proxy.exists():  # installed by `make` from package.json
     c.ConfigurableHTTPProxy.command = [str(local_proxy)]
 
 # -- who may log in: shared demo passwords, for a local trial only ------------------------
+# Anyone who knows the user password can log in under any name except "admin": a trial only.
+# A real deployment uses a real authenticator (see the README).
 c.JupyterHub.authenticator_class = "shared-password"
 c.SharedPasswordAuthenticator.user_password = os.environ.get(
     "JUPYTERHUB_OV_PASSWORD", "jupyterhub-ov"
 )
-# JupyterHub insists on a separate admin password of at least 32 characters
+# the admin password is never a documented default: random on first start, kept in
+# <data>/hub/admin-password (readable by the hub's OS user only)
 c.SharedPasswordAuthenticator.admin_password = os.environ.get(
-    "JUPYTERHUB_OV_ADMIN_PASSWORD", "jupyterhub-ov-admin-demo-password"
-)
+    "JUPYTERHUB_OV_ADMIN_PASSWORD"
+) or data.secret("admin-password", nbytes=30)
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = {"admin"}
 
 # -- the local spawner: work directories and the environment menu ------------------------
 c.JupyterHub.spawner_class = "ov-local"
-c.OVLocalSpawner.work_root = str(data / "users")
-environments = data / "environments"
+c.OVLocalSpawner.work_root = str(data.users)
+environments = data.environments
 c.LocalImageCatalog.catalog_dir = str(environments)
 c.Spawner.default_url = "/lab"
 
@@ -66,7 +92,7 @@ if s3_endpoint:
     c.LocalBucketProvisioner.endpoint_url = s3_endpoint
 else:
     s3_port = os.environ.get("JUPYTERHUB_OV_S3_PORT", "9000")
-    credentials = data / "s3-admin.json"
+    credentials = state / "s3-admin.json"
     credentials.unlink(missing_ok=True)  # a stale file from a killed run holds dead keys
     services.append(
         {
@@ -98,12 +124,12 @@ services.append(
             "-m",
             "jupyterhub_ov.builder",
             f"--BuilderService.backend_class={builder_backend}",
-            f"--BuilderService.db_url=sqlite:///{data / 'builds.sqlite'}",
-            f"--BuilderService.cookie_secret_file={data / 'builder_cookie_secret'}",
+            f"--BuilderService.db_url=sqlite:///{state / 'builds.sqlite'}",
+            f"--BuilderService.cookie_secret_file={state / 'builder_cookie_secret'}",
             f"--LocalBuildBackend.catalog_dir={environments}",
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
         ],
-        "cwd": str(data),
+        "cwd": str(state),
         # without these the OAuth tokens of browser sessions never carry the build scopes
         "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
         "oauth_no_confirm": True,

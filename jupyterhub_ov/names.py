@@ -1,4 +1,5 @@
-"""Pure naming: usernames → DNS-safe slugs, directory names, bucket names, IAM user names.
+"""Pure naming: usernames → DNS-safe slugs, directory names, bucket names, IAM user names,
+system account names.
 
 Everything here wraps KubeSpawner's *safe* slug scheme (`kubespawner.slugs.safe_slug`): a
 name that is already a valid DNS label is used as is; anything else (upper case, unicode,
@@ -18,10 +19,14 @@ BUCKET_NAME_MAX = 63
 IAM_USER_NAME_MAX = 64
 #: shortest budget strip_and_hash accepts (8 hash + '---' + 1 char)
 _MIN_SLUG = 12
+#: useradd (shadow-utils) refuses longer account names
+SYSTEM_USER_NAME_MAX = 32
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]*$")
+#: POSIX's portable user names, as Debian's and Red Hat's useradd accept them
+SYSTEM_USER_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _BUCKET_FORBIDDEN_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_FORBIDDEN_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
@@ -73,6 +78,27 @@ def iam_user_name(username: str, prefix: str = "jupyterhub-ov") -> str:
     """The IAM identity of a user's bucket credentials."""
     _check_prefix(prefix, IAM_USER_NAME_MAX)
     return f"{prefix}-{user_slug(username, IAM_USER_NAME_MAX - len(prefix) - 1)}"
+
+
+def system_user_name(username: str, prefix: str = "jupyter-") -> str:
+    """The system account a user's local server runs as: ``<prefix><slug>``.
+
+    The Littlest JupyterHub's convention (``jupyter-<name>``). Distinct usernames give distinct
+    slugs, so distinct accounts; the prefix keeps every account apart from the machine's own
+    (``root``, ``daemon``, the hub's), which never start with it.
+    """
+    if not (prefix.endswith("-") and _PREFIX.match(prefix) and "--" not in prefix):
+        raise ValueError(
+            f"system user prefix {prefix!r} must start with a lowercase letter, contain only"
+            " lowercase letters, digits and single hyphens, and end with a hyphen"
+        )
+    budget = SYSTEM_USER_NAME_MAX - len(prefix)
+    if budget < _MIN_SLUG:
+        raise ValueError(
+            f"system user prefix {prefix!r} is too long (at most"
+            f" {SYSTEM_USER_NAME_MAX - _MIN_SLUG} characters)"
+        )
+    return prefix + user_slug(username, budget)
 
 
 def object_name(username: str, prefix: str) -> str:

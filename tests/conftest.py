@@ -26,3 +26,16 @@ for _var in (
     "JUPYTERHUB_OV_BUILDER_BACKEND",
 ):
     os.environ.pop(_var, None)
+
+
+def pytest_configure(config) -> None:
+    """As root, hubs run users' servers as accounts of their own, which must pass through the
+    test's directories: pytest's own temp root is private (0700, and every pytest session
+    closes it again), so each session gets a root of its own that others may traverse."""
+    if os.geteuid() != 0:
+        return
+    from .accounts import sweep_stale, traversable_basetemp
+
+    sweep_stale()
+    if config.option.basetemp is None:
+        config.option.basetemp = str(traversable_basetemp())

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from . import accounts
 from .util import REPO, free_port
 
 SCOPES = [
@@ -36,6 +37,22 @@ class Hub:
     data: Path
     log_path: Path
     proc: subprocess.Popen
+    #: the prefix of its users' system accounts (``jovt-<hex>-``)
+    user_prefix: str = ""
+
+    @property
+    def state(self) -> Path:
+        """The hub's private state directory (databases, secrets)."""
+        return self.data / "hub"
+
+    @property
+    def admin_password(self) -> str:
+        """The shipped config's admin password: random, made on the first start."""
+        return (self.state / "admin-password").read_text().strip()
+
+    def system_user(self, slug: str) -> str:
+        """The account the server of the user with this slug runs as ('' if shared)."""
+        return self.user_prefix + slug if self.user_prefix else ""
 
     def api(self, method: str, path: str, **kw: Any) -> requests.Response:
         headers = {"Authorization": f"token {self.token}", **kw.pop("headers", {})}
@@ -127,8 +144,15 @@ def running_hub(
     port, hub_port, api_port = ports or (free_port(), free_port(), free_port())
     config = directory / "test_jupyterhub_config.py"
     write_config(config, token, port, hub_port, api_port, extra_config, base_config)
+    prefix = accounts.new_prefix() if accounts.isolating() else ""
+    if prefix:
+        accounts.open_for_traversal(directory)
+        accounts.open_for_traversal(Path(sys.prefix))
     hub_env = dict(os.environ)
     hub_env.update(
+        JUPYTERHUB_OV_USER_PREFIX=prefix or "jupyter-",
+        # not root: the shipped config insists that the admin choose shared identity
+        JUPYTERHUB_OV_SHARED_IDENTITY="" if prefix else "1",
         JUPYTERHUB_OV_DATA_DIR=str(directory / "data"),
         JUPYTERHUB_OV_BIND_URL=f"http://127.0.0.1:{port}",
         JUPYTERHUB_OV_S3_PORT=str(free_port()),
@@ -144,7 +168,7 @@ def running_hub(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    hub = Hub(f"http://127.0.0.1:{port}", token, directory / "data", log_path, proc)
+    hub = Hub(f"http://127.0.0.1:{port}", token, directory / "data", log_path, proc, prefix)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -166,3 +190,5 @@ def running_hub(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if prefix:
+            accounts.remove_accounts(prefix)

@@ -26,7 +26,11 @@ def test_home_is_the_slug_directory_and_random_uid_friendly(tmp_path):
     s = spawner(tmp_path)
     assert s.home_dir == str(tmp_path / "users" / "zo-x---3be53085")
     env = s.user_env({})
-    assert env["HOME"] == s.home_dir and env["USER"] == "Zoë/../x"
+    # an account of its own (created at the first start), named by the same slug
+    assert env["HOME"] == s.home_dir and env["USER"] == "jupyter-zo-x---3be53085"
+    assert s.system_user == "jupyter-zo-x---3be53085"
+    shared = spawner(tmp_path, OVLocalSpawner__shared_identity=True)
+    assert shared.user_env({})["USER"] == "Zoë/../x" and shared.system_user == ""
     assert set(PASS_THROUGH_ENV) <= set(s.env_keep)
     assert "PATH" in s.env_keep  # LocalProcessSpawner's own defaults are kept
 

@@ -127,3 +127,33 @@ def test_claim_names_valid_and_distinct(users):
         assert len(claim) <= 63 and claim == claim.lower() and "--" not in claim.split("---")[0]
     for u in users:
         assert len(names.generate_bucket_name(u)) <= 26
+
+
+@pytest.mark.parametrize(
+    "username, account",
+    [
+        ("alice", "jupyter-alice"),
+        ("admin", "jupyter-admin"),
+        ("root", "jupyter-root"),
+        ("Zoë/../x", "jupyter-zo-x---3be53085"),
+        ("a" * 40, "jupyter-aaaaaaaaaaaaa---e33cdf9c"),
+    ],
+)
+def test_system_user_name_table(username, account):
+    assert names.system_user_name(username) == account
+
+
+@settings(max_examples=500)
+@given(usernames, usernames)
+def test_system_user_names_are_posix_and_never_collide(a, b):
+    name_a = names.system_user_name(a)
+    assert names.SYSTEM_USER_NAME.match(name_a) and len(name_a) <= 32
+    assert name_a.startswith("jupyter-")  # never a machine account such as root or daemon
+    if a != b:
+        assert name_a != names.system_user_name(b)
+
+
+@pytest.mark.parametrize("prefix", ["jupyter", "Jupyter-", "-x-", "a--b-", "x" * 21 + "-", ""])
+def test_system_user_prefix_must_be_sane(prefix):
+    with pytest.raises(ValueError, match="system user prefix"):
+        names.system_user_name("alice", prefix)

@@ -1,30 +1,46 @@
 """OVLocalSpawner: the local mode's spawner (one machine, no cluster).
 
-Every user runs as the hub's own user (the OpenShift random-UID case): no setuid, no
-/etc/passwd entry needed. Each gets a work directory named by the safe slug of their name,
-used as HOME and start directory; a bucket with their own credentials; and a menu of local
-Python environments, the chosen one's interpreter running ``jupyterhub.singleuser``. An
-environment that brings notebooks (built from a git repository) gets them copied into the
-work directory on the first start, into a sub-directory named after the image.
+When the hub runs as root (the default deployment), each user's server runs under a system
+account of its own (``jupyter-<slug>``, created on the first start; see `accounts`), in a
+work directory owned by that account and closed to everyone else: users cannot read each
+other's files or processes, nor the hub's state. A hub that cannot switch users (not root, the
+OpenShift random-UID pod) runs every server as its own identity, but only when the admin chose
+that explicitly with ``shared_identity``: there users are not isolated from each other or from
+the hub.
+
+Each user gets a work directory named by the safe slug of their name, used as HOME and start
+directory; a bucket with their own credentials; and a menu of local Python environments, the
+chosen one's interpreter running ``jupyterhub.singleuser``. An environment that brings
+notebooks (built from a git repository) gets them copied into the work directory on the first
+start, into a sub-directory named after the image; the copy runs as the user.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
+from typing import Any, ClassVar
 
-from jupyterhub.spawner import LocalProcessSpawner
-from traitlets import Bool, Unicode, default
+from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
+from traitlets import Bool, List, TraitError, Unicode, default, validate
 
 from .. import menu, names
 from ..images.local import LocalImageCatalog, python_of
 from ..storage.s3local import BucketUnavailable, LocalBucketProvisioner
+from . import accounts
 from .errors import SpawnFailure
 from .workdir import provide_notebooks
 
 #: what OpenShift's random-UID images need from the hub's environment (nss_wrapper)
 PASS_THROUGH_ENV = ["NSS_WRAPPER_PASSWD", "NSS_WRAPPER_GROUP", "LD_PRELOAD", "LD_LIBRARY_PATH"]
+
+SHARED_IDENTITY_WARNING = (
+    "OVLocalSpawner.shared_identity is on: every user's server runs as the hub's own OS user."
+    " Users are NOT isolated: any user can read every other user's files and processes and the"
+    " hub's own state (its database, cookie secret, S3 admin key) and so act as any user or"
+    " admin. Use it only for a single trusted user, or where each user has a container of their"
+    " own."
+)
 
 
 class OVLocalSpawner(LocalProcessSpawner):
@@ -32,7 +48,9 @@ class OVLocalSpawner(LocalProcessSpawner):
 
     work_root = Unicode(
         config=True,
-        help="Directory holding one work directory (HOME) per user, named by the user's slug.",
+        help="""Directory holding one work directory (HOME) per user, named by the user's slug.
+        The hub keeps it at mode 0711 so users reach their own directory but cannot list
+        the others.""",
     )
     bucket_required = Bool(
         True,
@@ -40,6 +58,31 @@ class OVLocalSpawner(LocalProcessSpawner):
         help="""When the bucket cannot be set up: True fails the launch with a clear message,
         False starts the server without bucket variables and logs a warning.""",
     )
+    shared_identity = Bool(
+        False,
+        config=True,
+        help="""Run every user's server as the hub's own OS user instead of an account per
+        user. Required when the hub is not root (it cannot switch users then, e.g. OpenShift's
+        random-UID pods), refused otherwise only by your judgement: users are then NOT isolated
+        from each other or from the hub's state. The hub logs a warning at start.""",
+    )
+    system_user_prefix = Unicode(
+        "jupyter-",
+        config=True,
+        help="""Per-user system accounts are named <prefix><user slug> (The Littlest JupyterHub's
+        scheme). Lowercase letters, digits and single hyphens, ending in a hyphen; at most 20
+        characters. Accounts with this prefix not created by jupyterhub-ov are never used.""",
+    )
+    add_user_cmd = List(
+        Unicode(),
+        list(accounts.ADD_USER_CMD),
+        config=True,
+        help="""Command creating a user's system account on their first start (as
+        LocalAuthenticator.add_user_cmd). {name}, {home} and {comment} are replaced; the
+        comment marks the account as jupyterhub-ov's and must be kept.""",
+    )
+
+    _warned_shared: ClassVar[bool] = False
 
     @default("work_root")
     def _default_work_root(self) -> str:
@@ -56,6 +99,21 @@ class OVLocalSpawner(LocalProcessSpawner):
             spawner.catalog.images(), spawner.user_options.get("image")
         )
 
+    @validate("system_user_prefix")
+    def _valid_prefix(self, proposal: Any) -> str:
+        try:
+            names.system_user_name("x", proposal.value)
+        except ValueError as e:
+            raise TraitError(str(e)) from e
+        return str(proposal.value)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._account: accounts.Account | None = None
+        if self.shared_identity and not OVLocalSpawner._warned_shared:
+            OVLocalSpawner._warned_shared = True
+            self.log.warning(SHARED_IDENTITY_WARNING)
+
     @property
     def catalog(self) -> LocalImageCatalog:
         return LocalImageCatalog.shared(parent=self)
@@ -64,29 +122,42 @@ class OVLocalSpawner(LocalProcessSpawner):
     def home_dir(self) -> str:
         return os.path.join(self.work_root, names.directory_name(self.user.name))
 
+    @property
+    def system_user(self) -> str:
+        """The account this user's server runs as ('' in shared-identity mode)."""
+        if self.shared_identity:
+            return ""
+        return names.system_user_name(self.user.name, self.system_user_prefix)
+
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
         return menu.options_from_form(formdata)
 
     def make_preexec_fn(self, name: str) -> Any:
         home = self.home_dir
+        switch = set_user_setuid(self._account.name, chdir=False) if self._account else None
 
-        def preexec() -> None:  # runs in the child: no setuid, we are the hub's user
+        def preexec() -> None:  # runs in the child, before exec
+            if switch is not None:
+                switch()
             os.chdir(home)
 
         return preexec
 
     def user_env(self, env: dict[str, str]) -> dict[str, str]:
-        env["USER"] = self.user.name
+        env["USER"] = self.system_user or self.user.name
         env["HOME"] = self.home_dir
         env.setdefault("SHELL", "/bin/sh")
         return env
 
     async def move_certs(self, paths: dict[str, str]) -> dict[str, str]:
-        return paths  # same OS user as the hub: nothing to hand over
+        if self.shared_identity:
+            return paths  # same OS user as the hub: nothing to hand over
+        # the hub would have to write into the user's directory as root: never
+        raise SpawnFailure("internal_ssl is not supported by OVLocalSpawner with user accounts.")
 
     def get_args(self) -> list[str]:
         args = super().get_args()
-        if os.geteuid() == 0 and "--allow-root" not in args:
+        if self.shared_identity and os.geteuid() == 0 and "--allow-root" not in args:
             args.append("--allow-root")  # jupyter_server refuses root otherwise
         return args
 
@@ -96,7 +167,7 @@ class OVLocalSpawner(LocalProcessSpawner):
         return env
 
     async def start(self) -> Any:
-        os.makedirs(self.home_dir, mode=0o700, exist_ok=True)
+        await self._prepare_identity()
         try:
             choice = menu.resolve_choice(self.catalog.images(), self.user_options.get("image"))
         except menu.NoImageAvailable as e:
@@ -107,6 +178,7 @@ class OVLocalSpawner(LocalProcessSpawner):
         python = python_of(environment)
         if python is None:
             raise SpawnFailure(f"The environment of {choice.image.display_name} has no Python.")
+        await self._check_reachable(python, choice.image.display_name)
         if choice.tag.notebooks:
             await self._provide_notebooks(choice.tag.notebooks, choice.image.name)
         self.cmd = [python, "-m", "jupyterhub.singleuser"]
@@ -121,11 +193,54 @@ class OVLocalSpawner(LocalProcessSpawner):
         finally:
             self._launch_env = {}  # the secret lives in the child's environment only
 
-    async def _provide_notebooks(self, source: str, name: str) -> None:
-        """A convenience: a failed copy is logged, never a failed start."""
+    async def _prepare_identity(self) -> None:
+        """The account and work directory this start runs with (see the module docstring)."""
+        if self.shared_identity:
+            self._account = None
+            await asyncio.to_thread(os.makedirs, self.home_dir, mode=0o700, exist_ok=True)
+            return
+        if os.geteuid() != 0:
+            raise SpawnFailure(
+                "The hub is not running as root, so it cannot run your server under an account"
+                " of its own. An administrator must run the hub as root, or choose"
+                " c.OVLocalSpawner.shared_identity = True (no isolation between users)."
+            )
         try:
-            made = await asyncio.to_thread(provide_notebooks, source, self.home_dir, name)
-        except OSError as e:
+            account = await accounts.ensure_account(
+                self.system_user, self.home_dir, self.add_user_cmd
+            )
+            done = await asyncio.to_thread(
+                accounts.prepare_home, self.work_root, self.home_dir, account
+            )
+        except (accounts.AccountError, OSError) as e:
+            self.log.error("No account for %s: %s", self.user.name, e)
+            raise SpawnFailure(f"Your account could not be set up: {e}") from None
+        if done:
+            self.log.info("Work directory of %s: %s", self.user.name, done)
+        self._account = account
+
+    async def _check_reachable(self, python: str, display_name: str) -> None:
+        if self._account is None:
+            return
+        blocked = await asyncio.to_thread(accounts.unreachable, python, self._account)
+        if blocked:
+            raise SpawnFailure(
+                f"The environment of {display_name} ({python}) is out of reach of the account"
+                f" {self._account.name}: {blocked} is closed to it. An administrator must make"
+                " the environment's directories traversable (chmod o+x) or move it."
+            )
+
+    async def _provide_notebooks(self, source: str, name: str) -> None:
+        """A convenience: a failed copy is logged, never a failed start. Made as the user."""
+        try:
+            if self._account is None:
+                made = await asyncio.to_thread(provide_notebooks, source, self.home_dir, name)
+            else:
+                argv = accounts.python_command(
+                    "jupyterhub_ov.spawners.workdir", source, self.home_dir, name
+                )
+                made = (await accounts.run_as(self._account, argv)).strip() or None
+        except (OSError, accounts.AccountError) as e:
             self.log.warning("Notebooks of %s not copied for %s: %s", name, self.user.name, e)
             return
         if made:

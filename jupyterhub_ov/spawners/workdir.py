@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 
 
@@ -28,3 +29,15 @@ def provide_notebooks(source: str, home: str, name: str) -> str | None:
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m jupyterhub_ov.spawners.workdir SOURCE HOME NAME``: the copy, run by the hub
+    as the user's own account so it can never write where the user could not."""
+    source, home, name = (argv if argv is not None else sys.argv[1:])[:3]
+    made = provide_notebooks(source, home, name)
+    print(made or "")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,7 @@ PROBE = textwrap.dedent(
     import json, os, sys, boto3
     s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT_URL"])
     bucket = os.environ["BUCKET_NAME"]
-    s3.put_object(Bucket=bucket, Key="hello.txt", Body=os.environ["USER"].encode())
+    s3.put_object(Bucket=bucket, Key="hello.txt", Body=os.environ["JUPYTERHUB_USER"].encode())
     try:
         import ovmarker
         marker = ovmarker.ENVIRONMENT
@@ -27,7 +27,7 @@ PROBE = textwrap.dedent(
     print(json.dumps({
         "read": s3.get_object(Bucket=bucket, Key="hello.txt")["Body"].read().decode(),
         "bucket": bucket, "home": os.environ["HOME"], "cwd": os.getcwd(),
-        "prefix": sys.prefix, "marker": marker,
+        "prefix": sys.prefix, "marker": marker, "user": os.environ["USER"], "uid": os.getuid(),
         "image": os.environ["JUPYTERHUB_OV_IMAGE"],
         "buckets": json.loads(os.environ["JUPYTERHUB_OV_BUCKETS"]),
         "secret": os.environ["AWS_SECRET_ACCESS_KEY"],
@@ -68,6 +68,13 @@ async def test_two_users_get_own_directory_bucket_and_image(local_hub):
     assert bob["home"] == bob["cwd"] == str(users / "bob")
     assert (users / "alice").is_dir() and (users / "bob").is_dir()
     assert alice["nss"] == "/nss/passwd" and not alice["hub_secret_leaked"]
+    # each runs as an OS account of their own (as root), or as the hub (shared identity)
+    assert alice["user"] == (hub.system_user("alice") or "alice")
+    assert bob["user"] == (hub.system_user("bob") or "bob")
+    if hub.user_prefix:
+        assert 0 != alice["uid"] != bob["uid"] != 0
+        assert (users / "alice").stat().st_uid == alice["uid"]
+        assert (users / "alice").stat().st_mode & 0o777 == 0o700
 
     assert alice["read"] == "alice" and alice["bucket"] == "jupyter-alice"
     assert bob["read"] == "bob" and bob["bucket"] == "jupyter-bob"
@@ -85,7 +92,7 @@ async def test_two_users_get_own_directory_bucket_and_image(local_hub):
 
     # secrets: only in the servers' environments
     for secret in (alice["secret"], bob["secret"]):
-        assert secret.encode() not in (hub.data / "jupyterhub.sqlite").read_bytes()
+        assert secret.encode() not in (hub.state / "jupyterhub.sqlite").read_bytes()
         assert secret not in hub.log()
         for name in ("alice", "bob"):
             assert secret not in json.dumps(hub.user(name))  # includes server state
