@@ -18,7 +18,6 @@ from .svc import Builder, package_list
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "jupyterhub-ov-admin-demo-password"
 USER_PASSWORD = "jupyterhub-ov"
 
 
@@ -87,7 +86,7 @@ def browser_session(builder: Builder, user: str, password: str) -> tuple[request
 def test_browser_sessions_carry_the_scopes_and_writes_need_the_xsrf_token(
     builder: Builder,
 ) -> None:
-    session, xsrf = browser_session(builder, "admin", ADMIN_PASSWORD)
+    session, xsrf = browser_session(builder, "admin", builder.hub.admin_password)
     page = session.get(builder.url + "/").text
     assert 'data-can-write="true"' in page and "New build" in page
     api = builder.url + "/api/builds"

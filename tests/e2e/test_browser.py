@@ -48,6 +48,7 @@ def test_log_in_choose_image_reach_jupyterlab(local_hub):
     [
         ("mallory", "not-the-password"),
         ("admin", "jupyterhub-ov"),  # the admin needs the admin password
+        ("admin", "jupyterhub-ov-admin-demo-password"),  # no documented default any more
     ],
 )
 def test_wrong_password_is_refused(local_hub, username, password):
@@ -59,7 +60,7 @@ def test_wrong_password_is_refused(local_hub, username, password):
 
 def test_admin_logs_in_with_the_admin_password(local_hub):
     with browser_page(str(ARTIFACTS / "FAILED-local-admin.png")) as page:
-        log_in(page, local_hub.url, "admin", "jupyterhub-ov-admin-demo-password")
+        log_in(page, local_hub.url, "admin", local_hub.admin_password)
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
         page.goto(f"{local_hub.url}/hub/admin")
         page.wait_for_selector("text=Add Users")

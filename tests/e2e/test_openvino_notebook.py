@@ -38,7 +38,6 @@ from ..util import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-ADMIN_PASSWORD = "jupyterhub-ov-admin-demo-password"
 SERVICE = "/services/image-builder"
 NOTEBOOK = "v2024"
 HELLO = {
@@ -145,7 +144,7 @@ def test_admin_creates_a_notebook_and_a_user_runs_openvino(
     token = hub.new_token("admin")
     ARTIFACTS.mkdir(exist_ok=True)
     with browser_page(str(ARTIFACTS / "FAILED-openvino-admin.png")) as page:
-        log_in(page, hub.url, "admin", ADMIN_PASSWORD)
+        log_in(page, hub.url, "admin", hub.admin_password)
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
         open_service(page, hub.url, "image-builder")
         page.wait_for_selector("#no-notebooks:not([hidden])")
