@@ -3,10 +3,15 @@
 Runs as shipped (`make run`, or `jupyterhub -f jupyterhub_config.py`):
 - log in at http://127.0.0.1:8000 with any username and the demo password
   ($JUPYTERHUB_OV_PASSWORD, default "jupyterhub-ov"); the user "admin" is an admin and logs in
-  with the admin password ($JUPYTERHUB_OV_ADMIN_PASSWORD, default
-  "jupyterhub-ov-admin-demo-password");
+  with the admin password ($JUPYTERHUB_OV_ADMIN_PASSWORD, or made at random on the first start
+  and kept in <data>/hub/admin-password);
+- each user's server runs as an OS account of their own (jupyter-<name>, made on the first
+  start) when the hub runs as root; otherwise JUPYTERHUB_OV_SHARED_IDENTITY=1 must say that
+  all servers may run as the hub's own user, unisolated (README: "Users and isolation");
 - each user gets a work directory under <data>/users, a menu of the Python environments in
   <data>/environments (plus the hub's own environment) and an S3 bucket with their own keys;
+- the hub's own state (databases, cookie secrets, S3 admin key, admin password) lives in
+  <data>/hub, readable by the hub's OS user only;
 - the image build service (Services menu → image-builder) builds new environments into
   <data>/environments with uv: admins start, cancel, retry and delete builds, every user sees
   them and their logs;
@@ -25,7 +30,7 @@ from pathlib import Path
 
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
 from jupyterhub_ov.localdata import DataDir
-from jupyterhub_ov.spawners.local import SHARED_IDENTITY_WARNING
+from jupyterhub_ov.spawners.local import warn_shared_identity
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 log = logging.getLogger("JupyterHub")
@@ -49,7 +54,7 @@ if not shared_identity and os.geteuid() != 0:
         " are the only user). See the README, 'Users and isolation'."
     )
 if shared_identity:
-    log.warning(SHARED_IDENTITY_WARNING)
+    warn_shared_identity(log)
 c.OVLocalSpawner.shared_identity = shared_identity
 c.OVLocalSpawner.system_user_prefix = os.environ.get("JUPYTERHUB_OV_USER_PREFIX", "jupyter-")
 

@@ -157,8 +157,8 @@ def running_hub(
         JUPYTERHUB_OV_BIND_URL=f"http://127.0.0.1:{port}",
         JUPYTERHUB_OV_S3_PORT=str(free_port()),
         JUPYTERHUB_OV_BUILDER_URL=f"http://127.0.0.1:{free_port()}",
-        **(env or {}),
     )
+    hub_env.update(env or {})
     log_path = directory / "jupyterhub.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

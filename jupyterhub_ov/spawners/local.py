@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, ClassVar
+from typing import Any
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Bool, List, TraitError, Unicode, default, validate
@@ -41,6 +41,17 @@ SHARED_IDENTITY_WARNING = (
     " admin. Use it only for a single trusted user, or where each user has a container of their"
     " own."
 )
+
+_warned_shared = False
+
+
+def warn_shared_identity(log: Any) -> None:
+    """Log `SHARED_IDENTITY_WARNING`, once per process (the config at start, else the first
+    spawner)."""
+    global _warned_shared
+    if not _warned_shared:
+        _warned_shared = True
+        log.warning(SHARED_IDENTITY_WARNING)
 
 
 class OVLocalSpawner(LocalProcessSpawner):
@@ -82,8 +93,6 @@ class OVLocalSpawner(LocalProcessSpawner):
         comment marks the account as jupyterhub-ov's and must be kept.""",
     )
 
-    _warned_shared: ClassVar[bool] = False
-
     @default("work_root")
     def _default_work_root(self) -> str:
         return os.path.abspath("jupyterhub-ov-users")
@@ -110,9 +119,8 @@ class OVLocalSpawner(LocalProcessSpawner):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._account: accounts.Account | None = None
-        if self.shared_identity and not OVLocalSpawner._warned_shared:
-            OVLocalSpawner._warned_shared = True
-            self.log.warning(SHARED_IDENTITY_WARNING)
+        if self.shared_identity:
+            warn_shared_identity(self.log)
 
     @property
     def catalog(self) -> LocalImageCatalog:

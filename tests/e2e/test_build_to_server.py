@@ -23,7 +23,6 @@ from ..util import ARTIFACTS
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
-
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     directory = tmp_path_factory.mktemp("build-to-server")
