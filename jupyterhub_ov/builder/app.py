@@ -227,6 +227,9 @@ class BuilderService(Application):
         if self.generate_config:
             self.write_default_config()
             return
+        # what it publishes (environments, their notebooks) every user's account must read,
+        # whatever umask the hub was started with; its private state has a private directory
+        os.umask(0o022)
         asyncio.run(self.serve())
 
     def write_default_config(self) -> None:

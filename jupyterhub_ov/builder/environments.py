@@ -226,6 +226,9 @@ def copy_files(source: str, target: str, *, skip: Sequence[str] = (".git",)) -> 
         return out
 
     shutil.copytree(source, target, ignore=ignore, symlinks=True)
+    # a temporary source directory is private (0700); what every user's account gets a copy
+    # of from here must not be
+    os.chmod(target, 0o755)
     return skipped
 
 

@@ -180,6 +180,14 @@ def test_copy_files_skips_git_and_symlinks(tmp_path):
     }
 
 
+def test_copy_files_from_a_private_checkout_is_readable_by_everyone(tmp_path):
+    source = tmp_path / "checkout"
+    write(source, {"a.ipynb": "{}"})
+    source.chmod(0o700)  # as tempfile.mkdtemp makes a clone's directory
+    copy_files(str(source), str(tmp_path / "copy"))
+    assert (tmp_path / "copy").stat().st_mode & 0o777 == 0o755
+
+
 def test_write_manifest_replaces_atomically(tmp_path):
     write_manifest(str(tmp_path), {"phase": "Validating"}, "m.json")
     write_manifest(str(tmp_path), {"phase": "Succeeded"}, "m.json")
