@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
+from jupyterhub_ov.netenv import network_env
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -104,6 +105,9 @@ services.append(
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
         ],
         "cwd": str(data),
+        # JupyterHub starts services with a reduced environment: hand on the hub's CA bundle,
+        # proxy and index settings, or uv cannot reach the index behind a corporate CA/proxy
+        "environment": network_env(os.environ),
         # without these the OAuth tokens of browser sessions never carry the build scopes
         "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
         "oauth_no_confirm": True,
