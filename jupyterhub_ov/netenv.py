@@ -11,8 +11,8 @@ What is in it, and why:
 
 - trust: CA bundles and directories read by OpenSSL (Python's ``ssl``, git, curl), requests,
   pip, git and boto3 (a notebook's S3 client) — they only *add* trust;
-- proxies: ``HTTP(S)_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``, in both cases (curl and others
-  read only the lower case, Python reads both);
+- proxies: ``HTTP(S)_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``, in both cases (curl reads
+  ``http_proxy`` only in lower case, Python and uv read both);
 - indexes: where pip and uv look for packages, and uv's use of the system certificate store.
 
 What is deliberately not in it: anything that turns verification off (``PIP_TRUSTED_HOST``,

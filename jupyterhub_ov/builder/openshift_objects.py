@@ -152,8 +152,9 @@ class BuildNetwork:
 
 
 def build_env(network: BuildNetwork, index: PackageIndex) -> list[dict[str, str]]:
-    """The build strategy's ``env``: proxies (both cases: curl reads only the lower case),
-    pip's index (an s2i assemble or a repository's Dockerfile runs pip), then the admin's."""
+    """The build strategy's ``env``: the proxies in both cases (curl takes ``http_proxy`` in
+    lower case only), pip's index (an s2i assemble or a repository's Dockerfile runs pip),
+    then the admin's variables."""
     values: dict[str, str] = {}
     for name, value in (
         ("HTTP_PROXY", network.http_proxy),

@@ -137,7 +137,7 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         Unicode(),
         config=True,
         help="""Further environment variables of the cluster's builds (the build strategy's
-        env, e.g. PIP_TRUSTED_HOST or PIP_CERT of a CA the builder image has); they win
+        env, e.g. PIP_CERT naming a CA bundle the builder image has); they win
         over the proxy and index variables derived from the other options. OpenShift puts
         the Docker strategy's env into the built image too.""",
     )
