@@ -35,9 +35,11 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 from traitlets import Dict, Float, List, TraitError, Unicode, validate
 
+from ...netenv import describe
 from .. import openshift_objects as objects
 from .. import openshift_status as status
 from .. import spec, validation
+from ..environments import tool_env
 from ..kubeio import Gone, KubeIO, connect
 from ..openshift_steps import Attempt, ImageSteps, StepSettings
 from ..phases import Phase
@@ -215,11 +217,14 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             python = (runtime.python_version if runtime else "") or self.default_python_version
             base = request.builder_image or self.builder_for(runtime, python)
             await report.log(f"Locking the packages for Python {python}; builder image {base}")
+            env = tool_env()  # the service's network settings, not its JupyterHub token
+            await report.log(describe(env))  # names only: a proxy URL may hold a password
             lock = await compile_lock(
                 request.package_versions,
                 python_version=python,
                 index=self.package_index,
                 on_line=report.log,
+                env=env,
             )
             return ResolvedBuild(request, lock=lock, base=base, python_version=python)
         schemes, hosts = tuple(self.git_schemes), tuple(self.git_hosts)
