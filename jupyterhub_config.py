@@ -30,6 +30,7 @@ from pathlib import Path
 
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
 from jupyterhub_ov.localdata import DataDir
+from jupyterhub_ov.netenv import network_env
 from jupyterhub_ov.spawners.local import warn_shared_identity
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -135,6 +136,9 @@ services.append(
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
         ],
         "cwd": str(state),
+        # JupyterHub starts services with a reduced environment: hand on the hub's CA bundle,
+        # proxy and index settings, or uv cannot reach the index behind a corporate CA/proxy
+        "environment": network_env(os.environ),
         # without these the OAuth tokens of browser sessions never carry the build scopes
         "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
         "oauth_no_confirm": True,

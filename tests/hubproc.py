@@ -98,6 +98,20 @@ class Hub:
             time.sleep(0.2)
 
 
+def spawn_page(hub_url: str, user: str, password: str) -> str:
+    """``/hub/spawn`` as ``user`` sees it after logging in with the form."""
+    with requests.Session() as session:
+        session.get(f"{hub_url}/hub/login", timeout=30).raise_for_status()
+        form = {"username": user, "password": password, "_xsrf": session.cookies["_xsrf"]}
+        session.post(f"{hub_url}/hub/login", data=form, timeout=30).raise_for_status()
+        page = session.get(f"{hub_url}/hub/spawn", timeout=30)
+        page.raise_for_status()
+        # the hub sends text/html without a charset (requests would guess Latin-1); the page
+        # declares <meta charset="utf-8">, as browsers read it
+        page.encoding = "utf-8"
+        return page.text
+
+
 SHIPPED_CONFIG = REPO / "jupyterhub_config.py"
 
 

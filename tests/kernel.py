@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 from tornado.httpclient import HTTPRequest
@@ -19,7 +19,7 @@ def _message(code: str, session: str) -> dict:
             "msg_type": "execute_request",
             "username": "test",
             "session": session,
-            "date": datetime.now(timezone.utc).isoformat(),
+            "date": datetime.now(UTC).isoformat(),
             "version": "5.3",
         },
         "parent_header": {},

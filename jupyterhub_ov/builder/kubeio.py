@@ -176,7 +176,7 @@ class KubeIO:
                 # our version is too old (410) or the server hiccuped: read afresh
                 await asyncio.sleep(retry_after(e) or (0 if e.status == 410 else 1))
                 current = await read()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            except (TimeoutError, aiohttp.ClientError) as e:
                 self.log.warning("Watch of %s broke (%s); watching again", name, e)
                 await asyncio.sleep(1)  # a broken connection: do not spin
                 current = await read()

@@ -185,7 +185,7 @@ class NotebookReconciler(LoggingConfigurable):
                     timeout=self.restart_timeout,
                 )
                 return started[0]
-            except asyncio.TimeoutError as e:  # not the builtin one before Python 3.11
+            except TimeoutError as e:  # not the builtin one before Python 3.11
                 self.log.error("%s for %g s; still trying", e, self.restart_timeout)
 
     async def _work(self) -> None:
@@ -200,7 +200,7 @@ class NotebookReconciler(LoggingConfigurable):
             for key in batch:
                 try:
                     await self.reconcile(key, present)
-                except (ApiException, aiohttp.ClientError, asyncio.TimeoutError) as e:
+                except (TimeoutError, ApiException, aiohttp.ClientError) as e:
                     self.log.warning("Notebook %s: %s; trying again at the next resync", key, e)
                 except Exception:
                     self.log.exception("Notebook %s: reconcile failed; trying again later", key)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..images import model
@@ -128,6 +129,48 @@ def published_tag(
     return {"name": tag, "annotations": dict(annotations), "referencePolicy": {"type": "Source"}}
 
 
+@dataclass(frozen=True)
+class BuildNetwork:
+    """How the cluster's build pods reach the network (the backend's configuration): the
+    proxies, for git (the source's fields) and for the build's tools (``*_PROXY`` in both
+    cases), and further variables of the admin's."""
+
+    http_proxy: str = ""
+    https_proxy: str = ""
+    no_proxy: str = ""
+    #: (name, value) pairs added last: they win over the derived ones
+    env: tuple[tuple[str, str], ...] = ()
+
+    def git_proxy(self) -> dict[str, str]:
+        """The fields of ``spec.source.git`` OpenShift clones the repository with."""
+        fields = {
+            "httpProxy": self.http_proxy,
+            "httpsProxy": self.https_proxy,
+            "noProxy": self.no_proxy,
+        }
+        return {k: v for k, v in fields.items() if v}
+
+
+def build_env(network: BuildNetwork, index: PackageIndex) -> list[dict[str, str]]:
+    """The build strategy's ``env``: the proxies in both cases (curl takes ``http_proxy`` in
+    lower case only), pip's index (an s2i assemble or a repository's Dockerfile runs pip),
+    then the admin's variables."""
+    values: dict[str, str] = {}
+    for name, value in (
+        ("HTTP_PROXY", network.http_proxy),
+        ("HTTPS_PROXY", network.https_proxy),
+        ("NO_PROXY", network.no_proxy),
+    ):
+        if value:
+            values[name] = values[name.lower()] = value
+    if index.index_url:
+        values["PIP_INDEX_URL"] = index.index_url
+    if index.extra_index_urls:
+        values["PIP_EXTRA_INDEX_URL"] = " ".join(index.extra_index_urls)
+    values.update(network.env)
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
 def pip_index_args(index: PackageIndex) -> list[str]:
     """The index options a cluster build can use (URLs; local find-links stay local)."""
     args: list[str] = []
@@ -147,28 +190,34 @@ def dockerfile(builder: str, lock: Sequence[str], index: PackageIndex) -> str:
     return f"FROM {builder}\nRUN {run}\n"
 
 
-def _source_and_strategy(resolved: ResolvedBuild, index: PackageIndex) -> dict[str, Any]:
+def _source_and_strategy(
+    resolved: ResolvedBuild, index: PackageIndex, network: BuildNetwork
+) -> dict[str, Any]:
     builder = {"kind": "DockerImage", "name": resolved.base}
+    env = build_env(network, index)
+    extra = {"env": env} if env else {}
     if resolved.request.build_type == spec.PACKAGE_LIST:
         return {
             "source": {
                 "type": "Dockerfile",
                 "dockerfile": dockerfile(resolved.base, resolved.lock, index),
             },
-            "strategy": {"type": "Docker", "dockerStrategy": {"from": builder}},
+            "strategy": {"type": "Docker", "dockerStrategy": {"from": builder, **extra}},
         }
-    source = {
-        "type": "Git",
-        "git": {"uri": resolved.request.repository_url, "ref": resolved.commit},
-    }
+    git = {"uri": resolved.request.repository_url, "ref": resolved.commit}
+    source = {"type": "Git", "git": {**git, **network.git_proxy()}}
     if resolved.request.strategy == spec.DOCKERFILE:  # the repository's own Dockerfile
-        return {"source": source, "strategy": {"type": "Docker", "dockerStrategy": {}}}
-    return {"source": source, "strategy": {"type": "Source", "sourceStrategy": {"from": builder}}}
+        return {"source": source, "strategy": {"type": "Docker", "dockerStrategy": extra}}
+    strategy = {"type": "Source", "sourceStrategy": {"from": builder, **extra}}
+    return {"source": source, "strategy": strategy}
 
 
-def build_config(resolved: ResolvedBuild, *, index: PackageIndex) -> dict[str, Any]:
+def build_config(
+    resolved: ResolvedBuild, *, index: PackageIndex, network: BuildNetwork | None = None
+) -> dict[str, Any]:
     """The recipe of a package list (Docker, inline Dockerfile) or a repository (s2i, or
-    Docker with the repository's Dockerfile)."""
+    Docker with the repository's Dockerfile); its build pods reach the network as
+    ``network`` says (nothing added without one)."""
     return {
         "apiVersion": f"{BUILD_GROUP}/{VERSION}",
         "kind": "BuildConfig",
@@ -179,7 +228,7 @@ def build_config(resolved: ResolvedBuild, *, index: PackageIndex) -> dict[str, A
         },
         "spec": {
             "runPolicy": "Serial",
-            **_source_and_strategy(resolved, index),
+            **_source_and_strategy(resolved, index, network or BuildNetwork()),
             "output": {"to": {"kind": "ImageStreamTag", "name": resolved.image}},
             "triggers": [],
             "successfulBuildsHistoryLimit": 1,

@@ -52,6 +52,7 @@ class StepSettings:
     validation_timeout: float
     server_start_timeout: float
     resources: Mapping[str, Any] = field(default_factory=dict)
+    network: objects.BuildNetwork = objects.BuildNetwork()
 
 
 class ImageSteps:
@@ -83,7 +84,9 @@ class ImageSteps:
     async def start_build(self, attempt: Attempt) -> str:
         """Start the BuildConfig's next Build, or join one of it that is running."""
         resolved, report = attempt.resolved, attempt.report
-        body = objects.build_config(resolved, index=self.settings.index)
+        body = objects.build_config(
+            resolved, index=self.settings.index, network=self.settings.network
+        )
         config, _ = await self.kube.ensure(objects.BUILD_CONFIGS, body)
         name = config["metadata"]["name"]
         selector = f"openshift.io/build-config.name={name}"

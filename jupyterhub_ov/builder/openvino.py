@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .spec import InvalidBuildRequest, SpecPolicy, git_ref_problem, git_url_problem
@@ -139,7 +139,7 @@ def image_tag(name: str, built_at: datetime, *, first: bool) -> str:
     """The first build of ``name`` is tagged ``name``; later ones ``name-<build date>``."""
     if first:
         return name
-    return f"{name}-{built_at.astimezone(timezone.utc).strftime(_TAG_DATE)}"
+    return f"{name}-{built_at.astimezone(UTC).strftime(_TAG_DATE)}"
 
 
 def display_name(name: str) -> str:
@@ -147,7 +147,7 @@ def display_name(name: str) -> str:
 
 
 def description(built_at: datetime, commit: str) -> str:
-    day = built_at.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    day = built_at.astimezone(UTC).strftime("%Y-%m-%d")
     return f"OpenVINO™ Toolkit notebooks, built {day} from commit {commit[:12]}"
 
 
@@ -178,7 +178,7 @@ def next_check(
 
 
 def _timestamp(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def condition(kind: str, ok: bool, reason: str, message: str, at: datetime) -> dict[str, str]:

@@ -8,7 +8,7 @@ back, for the store's columns.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .phases import TERMINAL, Phase, Transition
@@ -89,12 +89,12 @@ class BuildRecord:
 
 def iso(at: datetime) -> str:
     if at.tzinfo is None:  # SQLite hands back naive datetimes: they were stored as UTC
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return at.isoformat().replace("+00:00", "Z")
 
 
 def aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 # -- (de)serializing what the pure modules define --------------------------------------------

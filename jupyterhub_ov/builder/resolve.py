@@ -22,6 +22,8 @@ from .backends.base import BuildFailed
 from .process import CommandFailed, LineSink, run
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
+#: git's own CA settings (see `netenv.TLS_ENV`): they only add trust
+GIT_TLS_ENV = ("GIT_SSL_CAINFO", "GIT_SSL_CAPATH")
 
 
 def uv_binary() -> str:
@@ -40,8 +42,10 @@ class PackageIndex:
     find_links: tuple[str, ...] = ()
     no_index: bool = False
     offline: bool = False
+    system_certs: bool = False
 
     def uv_args(self) -> list[str]:
+        """The options of every ``uv pip compile`` and ``uv pip install`` of a build."""
         args: list[str] = []
         if self.index_url:
             args += ["--index-url", self.index_url]
@@ -53,6 +57,8 @@ class PackageIndex:
             args.append("--no-index")
         if self.offline:
             args.append("--offline")
+        if self.system_certs:
+            args.append("--system-certs")
         return args
 
 
@@ -72,6 +78,14 @@ class PackageIndexOptions(HasTraits):
     )
     no_index = Bool(False, config=True, help="Ignore all indexes: packages only from find_links.")
     offline = Bool(False, config=True, help="Never use the network: packages only from uv's cache.")
+    system_certs = Bool(
+        False,
+        config=True,
+        help="""Whether uv trusts the system's certificate store (uv --system-certs, called
+        --native-tls before uv 0.11) besides its own bundled CAs: for an index behind a
+        corporate CA that is installed on the machine. Without it uv trusts only its own CAs
+        and SSL_CERT_FILE / SSL_CERT_DIR, which the hub hands on to the build service.""",
+    )
 
     @property
     def package_index(self) -> PackageIndex:
@@ -81,7 +95,23 @@ class PackageIndexOptions(HasTraits):
             find_links=tuple(self.find_links),
             no_index=self.no_index,
             offline=self.offline,
+            system_certs=self.system_certs,
         )
+
+
+#: what uv prints when it does not trust the index's certificate
+_UNTRUSTED = ("UnknownIssuer", "invalid peer certificate", "certificate verify failed")
+TLS_HINT = (
+    "\nThe package index's certificate is not trusted (a corporate CA or proxy?): give the hub"
+    " SSL_CERT_FILE (it hands it on to the build service), or set system_certs = True on the"
+    " build backend to trust the system certificate store. See 'Behind a proxy or a custom"
+    " CA' in docs/builder.md."
+)
+
+
+def tls_hint(output: Sequence[str]) -> str:
+    """`TLS_HINT` when uv's ``output`` says a certificate was not trusted, else ``""``."""
+    return TLS_HINT if any(m in line for line in output for m in _UNTRUSTED) else ""
 
 
 def lock_lines(text: str) -> tuple[str, ...]:
@@ -132,15 +162,17 @@ async def compile_lock(
         try:
             await run(cmd, on_line=on_line, env=env)
         except CommandFailed as e:
-            raise BuildFailed(f"The packages could not be resolved: {e}") from None
+            message = f"The packages could not be resolved: {e}"
+            raise BuildFailed(message + tls_hint(e.completed.tail)) from None
         return lock_lines(await asyncio.to_thread(output.read_text))
     finally:
         await asyncio.to_thread(shutil.rmtree, tmp, True)
 
 
 def git_env(schemes: Sequence[str]) -> dict[str, str]:
-    """Git never prompts and speaks only the allowed protocols (no ``ext::`` tricks)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    """Git never prompts and speaks only the allowed protocols (no ``ext::`` tricks); of the
+    service's own ``GIT_*`` settings only the CAs to trust are kept (a corporate CA)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in GIT_TLS_ENV}
     env.update(
         GIT_TERMINAL_PROMPT="0",
         GIT_ALLOW_PROTOCOL=":".join(schemes),

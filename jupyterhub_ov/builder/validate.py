@@ -139,7 +139,7 @@ async def validate_environment(prefix: str, *, timeout: float, on_line: LineSink
     try:
         env = validation_env(prefix, home, secrets.token_hex(16))
         return await asyncio.wait_for(_validate(python, home, env, on_line, stage), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise BuildFailed(
             f"Validation failed: {stage[0]} did not finish within {timeout:g} s"
         ) from None

@@ -319,7 +319,7 @@ class ResourceHandler(JSONHandler):
         while (remaining := until - loop.time()) > 0:
             try:
                 batch = [await asyncio.wait_for(queue.get(), remaining)]
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
             while not queue.empty():
                 batch.append(queue.get_nowait())

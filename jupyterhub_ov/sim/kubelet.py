@@ -381,5 +381,5 @@ async def _terminate(process: asyncio.subprocess.Process, grace: float) -> None:
         try:
             await asyncio.wait_for(process.wait(), wait)
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue

@@ -10,7 +10,7 @@ import copy
 import random
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import errors, imagestreams
@@ -35,7 +35,7 @@ SERVER_MANAGED = (
 
 def now() -> str:
     """An RFC 3339 timestamp with seconds precision, as Kubernetes serialises metav1.Time."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def generate_name(prefix: str, rng: random.Random) -> str:

@@ -25,7 +25,7 @@ def probe_port(container: dict[str, Any]) -> int | None:
 async def accepts(host: str, port: int) -> bool:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     writer.close()
     await writer.wait_closed()

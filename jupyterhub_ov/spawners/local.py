@@ -26,6 +26,7 @@ from traitlets import Bool, List, TraitError, Unicode, default, validate
 
 from .. import menu, names
 from ..images.local import LocalImageCatalog, python_of
+from ..netenv import NETWORK_ENV, merged_keep
 from ..storage.s3local import BucketUnavailable, LocalBucketProvisioner
 from . import accounts
 from .errors import SpawnFailure
@@ -99,8 +100,9 @@ class OVLocalSpawner(LocalProcessSpawner):
 
     @default("env_keep")
     def _default_env_keep(self) -> list[str]:
-        keep = list(super()._env_keep_default())
-        return keep + [v for v in PASS_THROUGH_ENV if v not in keep]
+        # the hub's CA bundle, proxy and index settings: pip, uv, requests and boto3 in a
+        # notebook reach the network as the hub does (netenv says which and why)
+        return merged_keep(super()._env_keep_default(), PASS_THROUGH_ENV, NETWORK_ENV)
 
     @default("options_form")
     def _default_options_form(self) -> Any:

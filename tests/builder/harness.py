@@ -9,7 +9,7 @@ import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from jupyterhub_ov.builder import phases, spec
 from jupyterhub_ov.builder.backends.base import BuildBackend, PublishedImage
@@ -20,7 +20,7 @@ Action = Callable[[str], Awaitable[None]]
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class RecordingReporter:

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from kubernetes_asyncio import client, watch
+from traitlets import TraitError
 
 from jupyterhub_ov.builder import openshift_objects as objects
 from jupyterhub_ov.builder import phases, spec
 from jupyterhub_ov.builder.backends.base import DETACH, BuildFailed
+from jupyterhub_ov.builder.backends.openshift import OpenShiftBuildBackend
 from jupyterhub_ov.builder.phases import Phase
 from jupyterhub_ov.images import model
 from jupyterhub_ov.sim import imagestreams
@@ -150,6 +152,35 @@ async def test_a_repository_is_built_with_s2i_at_the_resolved_commit(oc: OpenShi
     assert (asked.git_uri, asked.git_ref) == (oc.repositories[OK], resolved.commit)
     assert f'Cloning "{oc.repositories[OK]}" ...' in reporter.lines
     assert published.reference.startswith(f"{imagestreams.REGISTRY}/{NAMESPACE}/repo-notebook@")
+
+
+async def test_the_cluster_build_gets_the_configured_proxies_and_env(tmp_path: Path) -> None:
+    network = {
+        "https_proxy": "http://proxy.corp:3128",
+        "no_proxy": ".svc",
+        "build_env": {"PIP_CERT": "/etc/pki/corp.pem"},
+    }
+    async with case_in(tmp_path, **network) as oc:
+        _, resolved, reporter = await run_build(oc.backend, oc.request(spec.GIT_REPOSITORY))
+        build = await oc.observer.get(objects.BUILDS, reporter.remembered[0])
+
+    assert build is not None
+    git = build["spec"]["source"]["git"]
+    assert (git["httpsProxy"], git["noProxy"]) == ("http://proxy.corp:3128", ".svc")
+    assert "httpProxy" not in git
+    assert build["spec"]["strategy"]["sourceStrategy"]["env"] == [
+        {"name": "HTTPS_PROXY", "value": "http://proxy.corp:3128"},
+        {"name": "https_proxy", "value": "http://proxy.corp:3128"},
+        {"name": "NO_PROXY", "value": ".svc"},
+        {"name": "no_proxy", "value": ".svc"},
+        {"name": "PIP_CERT", "value": "/etc/pki/corp.pem"},
+    ]
+    assert resolved.commit == git["ref"]
+
+
+def test_build_env_names_must_be_variable_names() -> None:
+    with pytest.raises(TraitError, match=r"not environment variable names: \['A B', 'X=1'\]"):
+        OpenShiftBuildBackend(build_env={"OK": "1", "A B": "2", "X=1": "3"})
 
 
 async def test_an_import_is_validated_from_a_staging_stream_then_tagged_by_digest(

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-import requests
 
 from jupyterhub_ov.builder import spec
 from jupyterhub_ov.builder.backends.openshift import OpenShiftBuildBackend
 
+from .. import hubproc
 from ..kube.conftest import kube_hub
 from .harness import run_build
 
@@ -26,17 +26,8 @@ PASSWORD = "kube-test-password"  # the test hub's shared password (tests/kube/co
 
 
 def spawn_page(hub_url: str, user: str) -> str:
-    """``/hub/spawn`` as ``user`` sees it after logging in with the form."""
-    with requests.Session() as session:
-        session.get(f"{hub_url}/hub/login", timeout=30).raise_for_status()
-        form = {"username": user, "password": PASSWORD, "_xsrf": session.cookies["_xsrf"]}
-        session.post(f"{hub_url}/hub/login", data=form, timeout=30).raise_for_status()
-        page = session.get(f"{hub_url}/hub/spawn", timeout=30)
-        page.raise_for_status()
-        # the hub sends text/html without a charset (requests would guess Latin-1); the page
-        # declares <meta charset="utf-8">, as browsers read it
-        page.encoding = "utf-8"
-        return page.text
+    """``/hub/spawn`` as ``user`` of the kube test hub sees it."""
+    return hubproc.spawn_page(hub_url, user, PASSWORD)
 
 
 async def test_a_built_image_is_in_the_users_menu_and_starts(tmp_path: Path) -> None:

@@ -114,7 +114,17 @@ def test_a_package_list_is_a_docker_build_of_an_inline_dockerfile() -> None:
             },
             "strategy": {
                 "type": "Docker",
-                "dockerStrategy": {"from": {"kind": "DockerImage", "name": builder}},
+                "dockerStrategy": {
+                    "from": {"kind": "DockerImage", "name": builder},
+                    # what pip in the builder image reads, as in s2i builds
+                    "env": [
+                        {"name": "PIP_INDEX_URL", "value": "https://pypi.example.com/simple"},
+                        {
+                            "name": "PIP_EXTRA_INDEX_URL",
+                            "value": "https://extra.example.com/simple",
+                        },
+                    ],
+                },
             },
             "output": {"to": {"kind": "ImageStreamTag", "name": f"pandas-notebook:{TAG}"}},
             "triggers": [],
@@ -311,3 +321,96 @@ def test_the_validation_pod_runs_the_check_with_least_privileges() -> None:
             ],
         },
     }
+
+
+NETWORK = objects.BuildNetwork(
+    http_proxy="http://proxy.corp:3128",
+    https_proxy="http://bob:pw@proxy.corp:3128",
+    no_proxy=".svc,.cluster.local",
+    env=(("PIP_CERT", "/etc/pki/corp.pem"), ("NO_PROXY", ".svc,.cluster.local,.corp")),
+)
+INDEX = PackageIndex(
+    index_url="https://pypi.corp/simple",
+    extra_index_urls=("https://a.corp/simple", "https://b.corp/simple"),
+)
+#: the strategy env of NETWORK and INDEX: proxies in both cases, pip's index, then the
+#: admin's variables, which win (NO_PROXY)
+NETWORK_ENV = [
+    {"name": "HTTP_PROXY", "value": "http://proxy.corp:3128"},
+    {"name": "http_proxy", "value": "http://proxy.corp:3128"},
+    {"name": "HTTPS_PROXY", "value": "http://bob:pw@proxy.corp:3128"},
+    {"name": "https_proxy", "value": "http://bob:pw@proxy.corp:3128"},
+    {"name": "NO_PROXY", "value": ".svc,.cluster.local,.corp"},
+    {"name": "no_proxy", "value": ".svc,.cluster.local"},
+    {"name": "PIP_INDEX_URL", "value": "https://pypi.corp/simple"},
+    {"name": "PIP_EXTRA_INDEX_URL", "value": "https://a.corp/simple https://b.corp/simple"},
+    {"name": "PIP_CERT", "value": "/etc/pki/corp.pem"},
+]
+
+
+def test_a_package_list_build_gets_the_proxies_and_index_in_its_strategy_env() -> None:
+    config = objects.build_config(LOCKED, index=INDEX, network=NETWORK)
+
+    builder = {"kind": "DockerImage", "name": LOCKED.base}
+    assert config["spec"]["strategy"] == {
+        "type": "Docker",
+        "dockerStrategy": {"from": builder, "env": NETWORK_ENV},
+    }
+    assert config["spec"]["source"]["type"] == "Dockerfile"  # no git: no git proxy fields
+
+
+def test_a_repository_build_clones_through_the_proxy_and_builds_with_its_env() -> None:
+    repo = request({"buildType": "GitRepository", "repositoryUrl": "https://github.com/org/nb"})
+    resolved = ResolvedBuild(repo, commit="a" * 40, base="quay.io/b:3.11", python_version="3.11")
+
+    config = objects.build_config(resolved, index=INDEX, network=NETWORK)
+
+    assert config["spec"]["source"] == {
+        "type": "Git",
+        "git": {
+            "uri": "https://github.com/org/nb",
+            "ref": "a" * 40,
+            "httpProxy": "http://proxy.corp:3128",
+            "httpsProxy": "http://bob:pw@proxy.corp:3128",
+            "noProxy": ".svc,.cluster.local",
+        },
+    }
+    assert config["spec"]["strategy"] == {
+        "type": "Source",
+        "sourceStrategy": {
+            "from": {"kind": "DockerImage", "name": "quay.io/b:3.11"},
+            "env": NETWORK_ENV,
+        },
+    }
+
+
+def test_a_repositorys_own_dockerfile_gets_the_env_and_only_the_proxies_set() -> None:
+    commit = "c" * 40
+    own = request({"buildType": "GitRepository", "repositoryUrl": "https://github.com/org/nb"})
+    resolved = ResolvedBuild(dataclasses.replace(own, strategy=spec.DOCKERFILE), commit=commit)
+    only_https = objects.BuildNetwork(https_proxy="http://proxy.corp:3128")
+
+    config = objects.build_config(resolved, index=PackageIndex(), network=only_https)
+
+    assert config["spec"]["source"]["git"] == {
+        "uri": "https://github.com/org/nb",
+        "ref": commit,
+        "httpsProxy": "http://proxy.corp:3128",
+    }
+    assert config["spec"]["strategy"] == {
+        "type": "Docker",
+        "dockerStrategy": {
+            "env": [
+                {"name": "HTTPS_PROXY", "value": "http://proxy.corp:3128"},
+                {"name": "https_proxy", "value": "http://proxy.corp:3128"},
+            ]
+        },
+    }
+
+
+def test_without_network_settings_the_build_config_has_no_env() -> None:
+    assert objects.build_config(LOCKED, index=PackageIndex(), network=objects.BuildNetwork()) == (
+        objects.build_config(LOCKED, index=PackageIndex())
+    )
+    strategy = objects.build_config(LOCKED, index=PackageIndex())["spec"]["strategy"]
+    assert "env" not in strategy["dockerStrategy"]

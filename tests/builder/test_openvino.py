@@ -4,7 +4,7 @@ and the status of a cluster Notebook resource."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from jupyterhub_ov.builder.notebookstore import BUILDING, FAILED, READY, Noteboo
 from jupyterhub_ov.builder.spec import InvalidBuildRequest, SpecPolicy
 
 POLICY = SpecPolicy()
-AT = datetime(2026, 11, 24, 13, 5, 9, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 24, 13, 5, 9, tzinfo=UTC)
 
 
 def test_the_operators_defaults() -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from jupyterhub_ov.builder import phases
 from jupyterhub_ov.builder.phases import PATHS, Phase
 
-AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 P, R, B, I, V, S, F = (  # noqa: E741
     Phase.PREPARING,
     Phase.RESOLVING,

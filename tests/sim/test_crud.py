@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kubernetes_asyncio import client
@@ -21,7 +21,7 @@ async def test_configmap_lifecycle(core: client.CoreV1Api) -> None:
     created = await core.create_namespaced_config_map("default", body)
     assert created.metadata.namespace == "default"
     assert re.fullmatch(r"[0-9a-f-]{36}", created.metadata.uid)
-    age = datetime.now(timezone.utc) - created.metadata.creation_timestamp
+    age = datetime.now(UTC) - created.metadata.creation_timestamp
     assert timedelta(0) <= age < timedelta(minutes=1)
     read = await core.read_namespaced_config_map("settings", "default")
     assert read.data == {"a": "1"}

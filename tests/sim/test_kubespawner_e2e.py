@@ -105,7 +105,7 @@ async def hub(cluster: Cluster, tmp_path: Path) -> AsyncIterator[str]:
             process.terminate()
             try:
                 await asyncio.wait_for(process.wait(), 15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
                 await process.wait()
         log.close()

@@ -24,6 +24,7 @@ from traitlets import Bool, Float, List, Unicode, default
 
 from ...images.local import LocalImageCatalog, python_of
 from ...images.manifest import MANIFEST_FILE, environment_of, manifest_to_stream
+from ...netenv import describe
 from .. import pins, spec
 from ..environments import (
     EnvironmentInfo,
@@ -140,6 +141,8 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 raise BuildFailed(problem)
         lock: tuple[str, ...] = ()
         if requirements:
+            env = tool_env(UV_PYTHON=base.python)
+            await report.log(describe(env))  # names only: a proxy URL may hold a password
             lock = await compile_lock(
                 requirements,
                 python_version=base.minor,
@@ -147,7 +150,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 on_line=report.log,
                 constraints=pins.base_constraints(base.packages),
                 uv=self.uv,
-                env=tool_env(UV_PYTHON=base.python),
+                env=env,
             )
         return spec.ResolvedBuild(
             request,

@@ -26,17 +26,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
-from traitlets import Dict, Float, List, Unicode
+from traitlets import Dict, Float, List, TraitError, Unicode, validate
 
+from ...netenv import describe
 from .. import openshift_objects as objects
 from .. import openshift_status as status
 from .. import spec, validation
+from ..environments import tool_env
 from ..kubeio import Gone, KubeIO, connect
 from ..openshift_steps import Attempt, ImageSteps, StepSettings
 from ..phases import Phase
@@ -44,6 +47,9 @@ from ..resolve import PackageIndexOptions, compile_lock, resolve_commit
 from ..spec import BuildRequest, ResolvedBuild, RuntimeEnvironment
 from .base import DETACH, BuildBackend, BuildFailed, PublishedImage, Reporter, detaching
 
+#: what Kubernetes accepts as an EnvVar name (a C identifier; dots and dashes are allowed
+#: too, but no shell or tool could read them)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: suffix of the remembered reference once a cluster build has completed
 VALIDATING_STAGE = "validating"
 DEFAULT_BUILDERS = {
@@ -109,6 +115,52 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         300, config=True, help="Seconds an image import (or a pushed tag) may take to appear."
     )
     api_timeout = Float(60, config=True, help="Seconds one API call is retried on 429/5xx.")
+    http_proxy = Unicode(
+        "",
+        config=True,
+        help="""Proxy for http:// URLs in the cluster's builds: git's clone of a repository
+        (the BuildConfig's source.git.httpProxy) and HTTP_PROXY/http_proxy of the build's
+        tools. Empty: none of ours (OpenShift's cluster-wide proxy, if any, still applies).""",
+    )
+    https_proxy = Unicode(
+        "",
+        config=True,
+        help="""Proxy for https:// URLs in the cluster's builds (source.git.httpsProxy,
+        HTTPS_PROXY/https_proxy). May hold credentials: it is stored in the BuildConfig and,
+        with the Docker strategy, in the built image's environment.""",
+    )
+    no_proxy = Unicode(
+        "",
+        config=True,
+        help="Hosts reached without the proxies in the cluster's builds (source.git.noProxy,"
+        " NO_PROXY/no_proxy), comma-separated.",
+    )
+    build_env = Dict(
+        Unicode(),
+        config=True,
+        help="""Further environment variables of the cluster's builds (the build strategy's
+        env, e.g. PIP_CERT naming a CA bundle the builder image has); they win
+        over the proxy and index variables derived from the other options. OpenShift puts
+        the Docker strategy's env into the built image too.""",
+    )
+
+    @validate("build_env")
+    def _valid_build_env(self, proposal: Any) -> dict[str, str]:
+        bad = sorted(name for name in proposal["value"] if not _ENV_NAME.match(name))
+        if bad:
+            raise TraitError(
+                f"OpenShiftBuildBackend.build_env: not environment variable names: {bad}"
+            )
+        return dict(proposal["value"])
+
+    @property
+    def build_network(self) -> objects.BuildNetwork:
+        return objects.BuildNetwork(
+            http_proxy=self.http_proxy,
+            https_proxy=self.https_proxy,
+            no_proxy=self.no_proxy,
+            env=tuple(self.build_env.items()),
+        )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -133,6 +185,7 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             validation_timeout=self.validation_timeout,
             server_start_timeout=self.server_start_timeout,
             resources=dict(self.validation_resources),
+            network=self.build_network,
         )
         self._steps = ImageSteps(kube, settings, self.log)
         self._detached = False
@@ -164,11 +217,14 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             python = (runtime.python_version if runtime else "") or self.default_python_version
             base = request.builder_image or self.builder_for(runtime, python)
             await report.log(f"Locking the packages for Python {python}; builder image {base}")
+            env = tool_env()  # the service's network settings, not its JupyterHub token
+            await report.log(describe(env))  # names only: a proxy URL may hold a password
             lock = await compile_lock(
                 request.package_versions,
                 python_version=python,
                 index=self.package_index,
                 on_line=report.log,
+                env=env,
             )
             return ResolvedBuild(request, lock=lock, base=base, python_version=python)
         schemes, hosts = tuple(self.git_schemes), tuple(self.git_hosts)
