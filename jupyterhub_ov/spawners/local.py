@@ -52,9 +52,12 @@ class OVLocalSpawner(LocalProcessSpawner):
 
     @default("options_form")
     def _default_options_form(self) -> Any:
-        return lambda spawner: menu.render_menu(
-            spawner.catalog.images(), spawner.user_options.get("image")
-        )
+        async def form(spawner: OVLocalSpawner) -> str:
+            # the catalog scans in a thread: a slow or hostile entry never blocks the hub
+            images = await spawner.catalog.refresh()
+            return menu.render_menu(images, spawner.user_options.get("image"))
+
+        return form
 
     @property
     def catalog(self) -> LocalImageCatalog:
