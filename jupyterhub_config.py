@@ -102,6 +102,8 @@ services.append(
             f"--BuilderService.cookie_secret_file={data / 'builder_cookie_secret'}",
             f"--LocalBuildBackend.catalog_dir={environments}",
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
+            # requests never build on what users or the hub keep there (environments/ is fine)
+            f"--LocalBuildBackend.refused_roots={data}",
         ],
         "cwd": str(data),
         # without these the OAuth tokens of browser sessions never carry the build scopes
