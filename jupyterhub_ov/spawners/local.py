@@ -101,7 +101,8 @@ class OVLocalSpawner(LocalProcessSpawner):
     async def start(self) -> Any:
         os.makedirs(self.home_dir, mode=0o700, exist_ok=True)
         try:
-            choice = menu.resolve_choice(self.catalog.images(), self.user_options.get("image"))
+            images = await self.catalog.refresh()  # a spawn may come before any menu render
+            choice = menu.resolve_choice(images, self.user_options.get("image"))
         except menu.NoImageAvailable as e:
             raise SpawnFailure(str(e)) from None
         if choice.note:

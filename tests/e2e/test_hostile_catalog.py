@@ -13,6 +13,7 @@ import sys
 import pytest
 import requests
 
+from ..environments import MARKER, make_environment
 from ..hubproc import running_hub
 
 pytestmark = pytest.mark.e2e
@@ -30,8 +31,13 @@ def test_a_fifo_and_a_nested_manifest_leave_the_hub_working(tmp_path):
         (environments / name / "bin" / "python").symlink_to(sys.executable)
     os.mkfifo(environments / "fifo" / "notebook-image.json")
     (environments / "nested" / "notebook-image.json").write_text(DEEP)
+    make_environment(environments / "marker", MARKER)
 
     with running_hub(tmp_path, env={"JUPYTERHUB_OV_PASSWORD": PASSWORD}) as hub:
+        # first thing after the start, no menu rendered yet: the catalog is read for the spawn
+        hub.start_server("trudy", {"image": "marker-notebook:latest"})
+        assert "no longer available" not in hub.log()
+        hub.stop_server("trudy")
         with requests.Session() as session:
             login = session.get(f"{hub.url}/hub/login", timeout=10)
             assert login.status_code == 200 and "password" in login.text
