@@ -134,6 +134,8 @@ services.append(
             f"--BuilderService.cookie_secret_file={state / 'builder_cookie_secret'}",
             f"--LocalBuildBackend.catalog_dir={environments}",
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
+            # requests never build on what users or the hub keep there (environments/ is fine)
+            f"--LocalBuildBackend.refused_roots={data.root}",
         ],
         "cwd": str(state),
         # JupyterHub starts services with a reduced environment: hand on the hub's CA bundle,

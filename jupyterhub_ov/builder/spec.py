@@ -421,7 +421,7 @@ def parse_request(body: Any, *, creator: str, policy: SpecPolicy) -> BuildReques
         problem = _text_problem(where, value, required=required, limit=limit)
         if problem:
             problems.append(problem)
-    if url and isinstance(url, str) and urlsplit(url).scheme not in ("http", "https"):
+    if url and isinstance(url, str) and model.link_url(url) is None:  # the menu's link rule
         problems.append(f"metadata.annotations[{model.ANN_URL}] must be an http(s) URL")
 
     build_type = spec.get("buildType")

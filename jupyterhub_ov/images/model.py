@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 ODH = "opendatahub.io/"
 NOTEBOOK_IMAGE_LABEL = ODH + "notebook-image"
@@ -37,6 +38,32 @@ VISIBLE_PHASES = frozenset({None, "Succeeded"})
 
 class InvalidImage(ValueError):
     """An ImageStream (or manifest) that cannot be offered; the message says why."""
+
+
+#: the only schemes an image's link may have: the menu puts it in an ``href``, where
+#: ``javascript:`` runs in the hub's origin and ``data:`` can render a page of its own
+LINK_SCHEMES = ("http", "https")
+
+
+def link_url(raw: Any) -> str | None:
+    """``raw`` if it is an absolute http(s) URL that is safe in an ``href``, else None.
+
+    No whitespace or control characters anywhere (browsers drop tabs and newlines inside a
+    URL, so ``java\tscript:`` would be ``javascript:``), a scheme of `LINK_SCHEMES` and a
+    host. The one rule for the manifest's ``url``, the ODH annotation and build requests.
+    """
+    if not isinstance(raw, str) or not raw or len(raw) > 2048:
+        return None
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in raw):
+        return None
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not host:
+        return None
+    return raw
 
 
 @dataclass(frozen=True)
@@ -164,6 +191,16 @@ def _order(raw: Any, warnings: list[str]) -> int:
         return DEFAULT_ORDER
 
 
+def _link(raw: Any, warnings: list[str]) -> str | None:
+    if raw in (None, ""):
+        return None
+    url = link_url(raw)
+    if url is None:
+        shown = raw[:80] if isinstance(raw, str) else type(raw).__name__
+        warnings.append(f"{ANN_URL} {shown!r} is not an http(s) URL; no link shown")
+    return url
+
+
 def _messages(raw: Any, warnings: list[str]) -> tuple[Mapping[str, str], ...]:
     if not raw:
         return ()
@@ -191,6 +228,7 @@ def parse_image_stream(stream: Mapping[str, Any]) -> NotebookImage:
     if not isinstance(ann, Mapping):
         raise InvalidImage(f"{name}: metadata.annotations is not a map")
     warnings: list[str] = []
+    url = _link(ann.get(ANN_URL), warnings)
     refs = _resolved_references(stream)
     spec_tags = (stream.get("spec") or {}).get("tags") or []
     tags = tuple(
@@ -205,7 +243,7 @@ def parse_image_stream(stream: Mapping[str, Any]) -> NotebookImage:
         namespace=meta.get("namespace"),
         display_name=str(ann.get(ANN_NAME) or f"{name}:{tags[0].name}"),
         description=str(ann.get(ANN_DESC) or ""),
-        url=ann.get(ANN_URL) or None,
+        url=url,
         order=_order(ann.get(ANN_ORDER), warnings),
         creator=ann.get(ANN_CREATOR) or None,
         created_by=_labels(meta).get(LABEL_CREATED_BY) or None,

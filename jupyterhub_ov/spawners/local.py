@@ -106,9 +106,12 @@ class OVLocalSpawner(LocalProcessSpawner):
 
     @default("options_form")
     def _default_options_form(self) -> Any:
-        return lambda spawner: menu.render_menu(
-            spawner.catalog.images(), spawner.user_options.get("image")
-        )
+        async def form(spawner: OVLocalSpawner) -> str:
+            # the catalog scans in a thread: a slow or hostile entry never blocks the hub
+            images = await spawner.catalog.refresh()
+            return menu.render_menu(images, spawner.user_options.get("image"))
+
+        return form
 
     @validate("system_user_prefix")
     def _valid_prefix(self, proposal: Any) -> str:
@@ -179,7 +182,8 @@ class OVLocalSpawner(LocalProcessSpawner):
     async def start(self) -> Any:
         await self._prepare_identity()
         try:
-            choice = menu.resolve_choice(self.catalog.images(), self.user_options.get("image"))
+            images = await self.catalog.refresh()  # a spawn may come before any menu render
+            choice = menu.resolve_choice(images, self.user_options.get("image"))
         except menu.NoImageAvailable as e:
             raise SpawnFailure(str(e)) from None
         if choice.note:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from traitlets import TraitError
 
 from jupyterhub_ov.builder import spec
 from jupyterhub_ov.builder.backends.base import BuildFailed
@@ -22,9 +28,10 @@ from jupyterhub_ov.images.local import LocalImageCatalog
 from jupyterhub_ov.images.manifest import MANIFEST_FILE
 
 from ..environments import MARKER, make_environment
-from .cases.local import PYTHON, local_backend, package_list, parse
+from ..util import REPO
+from .cases.local import PYTHON, local_backend, package_list, parse, request_body
 from .gitrepos import Repo
-from .harness import RecordingReporter, drive
+from .harness import RecordingReporter, drive, processes_mentioning
 
 BASE_PACKAGING = metadata.version("packaging")
 REAL_PREFIX = os.path.realpath(sys.prefix)
@@ -225,9 +232,9 @@ async def test_repository_build_brings_its_notebooks(
     assert any("outside-link (a symbolic link)" in line for line in reporter.lines)
     assert json.loads((env / MANIFEST_FILE).read_text())["notebooks"] == "notebooks"
     assert layer_distributions(str(env)) == {"ovtiny"}
-    (image,) = LocalImageCatalog(
+    (image,) = await LocalImageCatalog(
         catalog_dir=backend.catalog_dir, include_hub_environment=False
-    ).images()
+    ).refresh()
     assert image.tags[0].notebooks == str(notebooks)
 
 
@@ -245,9 +252,9 @@ async def test_import_references_an_existing_environment(
     assert manifest["environment"] == published.reference
     names = {p.name for p in published.packages}
     assert "jupyterhub-ov" in names and "jupyterlab" not in names  # top-level only
-    (image,) = LocalImageCatalog(
+    (image,) = await LocalImageCatalog(
         catalog_dir=backend.catalog_dir, include_hub_environment=False
-    ).images()
+    ).refresh()
     assert image.tags[0].reference == published.reference
 
 
@@ -295,3 +302,212 @@ async def test_concurrent_builds_of_one_image_build_once(backend: LocalBuildBack
     ]
     created = [line for line in one.lines + two.lines if "Creating virtual environment" in line]
     assert len(created) == 1
+
+
+# --- where a request's environments may come from ------------------------------------------
+
+
+def test_the_service_takes_absolute_paths_for_local_imports_and_bases() -> None:
+    policy = spec.SpecPolicy(import_source=LocalBuildBackend.import_source)
+    ok = request_body("abs", spec.IMPORT_IMAGE, fromImage="/opt/envs/scipy")
+    assert spec.parse_request(ok, creator="t", policy=policy).from_image == "/opt/envs/scipy"
+    for raw in ("users/alice/venv", "./venv", "quay.io/x/y:1", "/opt/../etc"):
+        for key, build_type in (("fromImage", spec.IMPORT_IMAGE), ("builderImage", "PackageList")):
+            body = request_body("rel", build_type, **{key: raw})
+            with pytest.raises(spec.InvalidBuildRequest, match=f"spec.{key} .* absolute path"):
+                spec.parse_request(body, creator="t", policy=policy)
+
+
+@pytest.mark.parametrize("key", ["fromImage", "builderImage"])
+@pytest.mark.parametrize("raw", ["users/alice/venv", "venv", "./x", "../x"])
+async def test_a_relative_path_is_refused_never_resolved_against_the_cwd(
+    backend: LocalBuildBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key, raw
+) -> None:
+    # what the finding saw: the service's cwd holds users/ (its data dir), so this resolved
+    make_environment(tmp_path / "users" / "alice" / "venv", {"name": "mine-notebook"})
+    monkeypatch.chdir(tmp_path)
+    request = _requesting(key, "/placeholder")
+    request = replace(request, **{_FIELDS[key]: raw})  # past the service's own validation
+    with pytest.raises(BuildFailed, match=f"spec.{key} '{re.escape(raw)}' must be an absolute"):
+        await backend.resolve(request, RecordingReporter(request.build_type))
+    assert listing(backend.catalog_dir) == []
+
+
+_FIELDS = {"fromImage": "from_image", "builderImage": "builder_image"}
+
+
+def _requesting(key: str, path: str) -> spec.BuildRequest:
+    if key == "fromImage":
+        return parse("named", spec.IMPORT_IMAGE, fromImage=path)
+    return parse("named", spec.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=path)
+
+
+@pytest.mark.parametrize("key", ["fromImage", "builderImage"])
+async def test_environments_in_refused_roots_are_refused(
+    tmp_path: Path, wheels: Path, key: str
+) -> None:
+    data = tmp_path / "data"
+    backend = local_backend(data / "environments", wheels, refused_roots=[str(data)])
+    await backend.start()
+    users = data / "users"
+    inside = bare_venv(users / "alice" / "venv")
+    (tmp_path / "link").symlink_to(inside)  # a path outside that leads inside
+    evil_python = users / "alice" / "python"
+    evil_python.write_text("#!/bin/sh\n")
+    evil_python.chmod(0o755)
+    outside = bare_venv(tmp_path / "outside")  # outside, but its interpreter is a user's
+    (outside / "bin" / "python").unlink()
+    (outside / "bin" / "python").symlink_to(evil_python)
+    cases = [
+        (inside, f"spec.{key} '{inside}' is inside {data}"),
+        (tmp_path / "link", f"spec.{key} '{tmp_path / 'link'}' (really {inside}) is inside {data}"),
+        (outside, f"spec.{key} '{outside}' runs {evil_python}, inside {data}"),
+    ]
+    for path, message in cases:
+        request = _requesting(key, str(path))
+        with pytest.raises(BuildFailed) as refused:
+            await backend.resolve(request, RecordingReporter(request.build_type))
+        assert str(refused.value) == (
+            f"{message}, where environments may not come from (LocalBuildBackend.refused_roots)"
+        )
+    assert listing(backend.catalog_dir) == []
+
+
+async def test_the_catalog_is_allowed_inside_a_refused_root(tmp_path: Path, wheels: Path) -> None:
+    data = tmp_path / "data"
+    backend = local_backend(data / "environments", wheels, refused_roots=[str(data)])
+    await backend.start()
+    handmade = bare_venv(data / "environments" / "handmade")
+    request = parse("again", spec.IMPORT_IMAGE, fromImage=str(handmade))
+    resolved = await backend.resolve(request, RecordingReporter(request.build_type))
+    assert resolved.source == str(handmade)
+
+
+def test_refused_roots_must_be_absolute() -> None:
+    with pytest.raises(TraitError, match="'data' is not absolute"):
+        LocalBuildBackend(refused_roots=["data"])
+
+
+# --- what a build killed with the service leaves behind ------------------------------------
+
+KILLED_BUILD = """
+import asyncio, sys
+from pathlib import Path
+from tests.builder.cases.local import local_backend, package_list
+from tests.builder.harness import RecordingReporter, drive
+
+async def main():
+    backend = local_backend(Path(sys.argv[1]), Path(sys.argv[2]))
+    await backend.start()
+    request = package_list("killed", "ovtiny>=2")
+    await drive(backend, request, RecordingReporter(request.build_type))
+    print("FINISHED", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def _phase_of(entry: Path) -> str | None:
+    try:
+        return str(json.loads((entry / MANIFEST_FILE).read_text())["phase"])
+    except (OSError, ValueError):
+        return None
+
+
+def _entries(catalog: Path) -> list[Path]:
+    return sorted(catalog.glob("killed-notebook--*")) if catalog.exists() else []
+
+
+@pytest.mark.parametrize(
+    "kill_when",
+    [
+        pytest.param(lambda e: (e / "bin" / "python").exists() and not _phase_of(e), id="building"),
+        pytest.param(lambda e: _phase_of(e) == "Validating", id="validating"),
+    ],
+)
+def test_a_build_killed_mid_run_is_never_offered_and_removed_on_restart(
+    tmp_path: Path, wheels: Path, caplog: pytest.LogCaptureFixture, kill_when
+) -> None:
+    catalog = tmp_path / "environments"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BUILD, str(catalog), str(wheels)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(kill_when(e) for e in _entries(catalog)):
+            assert proc.poll() is None, proc.communicate()[0].decode()
+            assert time.monotonic() < deadline, "the build never got there"
+            time.sleep(0.02)
+    finally:
+        proc.kill()  # SIGKILL: no cleanup runs, as when the service is killed
+        proc.communicate()
+        _kill_orphans(str(catalog))  # its own children (uv, validation server)
+    (entry,) = _entries(catalog)
+    assert (entry / BUILD_MARKER).exists()
+    images = LocalImageCatalog(
+        catalog_dir=str(catalog), include_hub_environment=False, rescan_interval=0
+    )
+    assert images.images() == []  # left, but never offered
+
+    restarted = local_backend(catalog, wheels)
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(restarted.start())
+    assert not entry.exists() and listing(catalog) == []
+    (line,) = [r.getMessage() for r in caplog.records if "did not finish" in r.getMessage()]
+    assert line == (
+        f"Removed 1 directories of builds that did not finish from {catalog}: {entry.name}"
+    )
+    assert images.images() == []
+
+
+def _kill_orphans(text: str) -> None:
+    for found in processes_mentioning(text):
+        pid = int(found.split(":")[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+async def test_start_removes_only_unfinished_builds_of_its_own(
+    backend: LocalBuildBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    catalog = Path(backend.catalog_dir)
+
+    def entry(name: str, marker: bool, manifest: str | None) -> Path:
+        path = make_dir(catalog / name, {BUILD_MARKER: ""} if marker else {})
+        if manifest is not None:
+            (path / MANIFEST_FILE).write_text(manifest)
+        return path
+
+    entry("no-manifest", True, None)
+    entry("validating", True, json.dumps({"phase": "Validating"}))
+    entry("half-written", True, '{"phase": "Succ')
+    entry("not-an-object", True, "[]")
+    fifo = entry("fifo-manifest", True, None)
+    os.mkfifo(fifo / MANIFEST_FILE)  # never opened in a way that waits
+    kept = [
+        entry("finished", True, json.dumps({"phase": "Succeeded"})),
+        entry("handmade", False, None),  # not ours: never touched
+        entry("handmade-validating", False, json.dumps({"phase": "Validating"})),
+    ]
+    (catalog / "linked").symlink_to(catalog / "no-manifest-elsewhere", target_is_directory=True)
+    (catalog / "stray-file").write_text("")
+    with caplog.at_level(logging.WARNING):
+        await asyncio.wait_for(LocalBuildBackend(catalog_dir=str(catalog)).start(), 10)
+    assert listing(catalog) == sorted([p.name for p in kept] + ["linked", "stray-file"])
+    (line,) = [r.getMessage() for r in caplog.records if "did not finish" in r.getMessage()]
+    assert line.endswith(": fifo-manifest, half-written, no-manifest, not-an-object, validating")
+
+
+async def test_discard_removes_an_interrupted_build_only(backend: LocalBuildBackend) -> None:
+    request = package_list("discarded", "ovtiny")
+    resolved = await backend.resolve(request, RecordingReporter(request.build_type))
+    directory = Path(backend.entry_dir(resolved))
+    make_dir(directory, {BUILD_MARKER: "", MANIFEST_FILE: json.dumps({"phase": "Validating"})})
+    await backend.discard(resolved, "")
+    assert listing(directory) == []
+    make_dir(directory, {MANIFEST_FILE: json.dumps({"phase": "Validating"})})  # not ours
+    await backend.discard(resolved, "")
+    assert listing(directory) == [MANIFEST_FILE]

@@ -217,6 +217,8 @@ def test_bad_specs(spec: dict[str, Any], message: str) -> None:
         (body(PACKAGES, **{NAME_ANN: "x" * 101}), "longer than 100"),
         (body(PACKAGES, **{NAME_ANN: "bell\x07"}), "control characters"),
         (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "javascript:x"}), "http(s) URL"),
+        (body(PACKAGES, **{"opendatahub.io/notebook-image-url": " javascript:x"}), "http(s) URL"),
+        (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "https:no-host"}), "http(s) URL"),
         (body(PACKAGES, **{"other/annotation": "x"}), "unknown keys ['other/annotation']"),
     ],
 )

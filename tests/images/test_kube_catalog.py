@@ -423,6 +423,24 @@ async def test_a_stream_with_bad_optional_annotations_is_offered_with_one_warnin
         assert sum(fragment in w and "sloppy-notebook" in w for w in warnings) == 1, warnings
 
 
+async def test_a_link_that_is_not_http_never_reaches_the_menu(
+    start_catalog: StartCatalog,
+    custom: client.CustomObjectsApi,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    await create_stream(
+        custom, "linked-notebook", annotations={model.ANN_URL: "javascript:alert(document.domain)"}
+    )
+    catalog = await start_catalog()
+    for _ in range(3):
+        image = offered(catalog)["default/linked-notebook"]
+    assert image.url is None  # offered, without the link
+    assert "javascript:" not in render_menu([image])
+    warnings = [r.getMessage() for r in caplog.records if "linked-notebook" in r.getMessage()]
+    assert len(warnings) == 1 and "is not an http(s) URL; no link shown" in warnings[0]
+
+
 # --- cost of a render --------------------------------------------------------------------
 
 

@@ -233,3 +233,46 @@ def test_merge_tags(entries, images, dropped):
 def test_merge_tags_keeps_single_images_identical():
     merged, _ = model.merge_tags([("d1", 1, A1), ("d2", 1, B1)])
     assert merged[0] is A1 and merged[1] is B1
+
+
+@pytest.mark.parametrize(
+    "raw, safe",
+    [
+        ("https://example.org/sci", True),
+        ("http://example.org", True),
+        ("HTTPS://EXAMPLE.ORG/x?a=1#b", True),
+        ("https://[::1]:8080/x", True),
+        ("https://user@example.org/", True),
+        ("javascript:alert(1)", False),
+        ("JAVASCRIPT:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("java\nscript:alert(1)", False),
+        ("https://example.org/\x00", False),
+        ("https://exa mple.org/", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("vbscript:msgbox", False),
+        ("file:///etc/passwd", False),
+        ("ftp://example.org/", False),
+        ("//example.org/x", False),
+        ("https:example.org", False),
+        ("https://", False),
+        ("https://[::1/x", False),  # urlsplit raises ValueError
+        ("/relative/path", False),
+        ("", False),
+        ("https://x/" + "a" * 3000, False),
+        (None, False),
+        (3, False),
+        (["https://x"], False),
+    ],
+)
+def test_only_http_links_are_safe(raw, safe):
+    assert model.link_url(raw) == (raw if safe else None)
+
+
+@pytest.mark.parametrize("raw", ["javascript:alert(1)", "data:text/html,x", 3, ["https://x"]])
+def test_an_annotation_link_that_is_not_http_is_dropped_with_a_warning(raw):
+    image = model.parse_image_stream(stream(ann={model.ANN_URL: raw}))
+    assert image.url is None
+    (warning,) = image.warnings
+    assert warning.startswith(f"py-notebook: {model.ANN_URL} ") and "not an http(s) URL" in warning

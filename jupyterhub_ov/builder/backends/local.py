@@ -7,7 +7,14 @@ and holds only the user's (`builder.environments`). An import becomes an entry t
 references an existing environment. Either way the manifest is written with phase
 ``Validating`` (hidden from the menu), the environment is validated as BYON images are
 (`builder.validate`), and the manifest is rewritten with phase ``Succeeded``. A failed or
-cancelled build removes its directory: there are no half-made environments.
+cancelled build removes its directory: there are no half-made environments. A build killed
+with the service leaves a directory carrying `MARKER` and no ``Succeeded`` manifest, hidden
+from the menu; the next `start` removes it.
+
+Requests name environments by absolute path only (``fromImage``, ``builderImage``): a
+relative path is refused, never resolved against the service's working directory, and so
+is an environment inside `refused_roots` (the hub's user work directories, the data
+directory's private state), where anyone but the admin may have put it.
 """
 
 from __future__ import annotations
@@ -20,12 +27,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from traitlets import Bool, Float, List, Unicode, default
+from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 
 from ...images.local import LocalImageCatalog, python_of
 from ...images.manifest import MANIFEST_FILE, environment_of, manifest_to_stream
 from ...netenv import describe
 from .. import pins, spec
+from ..entries import MARKER, checked_environment, is_leftover, remove_leftovers
 from ..environments import (
     EnvironmentInfo,
     copy_files,
@@ -43,8 +51,6 @@ from ..resolve import PackageIndexOptions, compile_lock, resolve_commit, uv_bina
 from ..validate import validate_environment
 from .base import BuildBackend, BuildFailed, Package, PublishedImage, Reporter
 
-#: in every directory this backend makes: a leftover carrying it may be removed
-MARKER = ".jupyterhub-ov-build"
 #: the full lock of a layer, kept beside it for the record
 LOCK_FILE = "jupyterhub-ov-lock.txt"
 NOTEBOOKS = "notebooks"
@@ -55,6 +61,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
 
     kind: ClassVar[str] = "local"
     can_reattach: ClassVar[bool] = False
+    import_source: ClassVar[str] = "path"
 
     catalog_dir = Unicode(
         config=True,
@@ -90,6 +97,21 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
         config=True,
         help="The uv executable. Default: the one installed with jupyterhub-ov.",
     )
+    refused_roots = List(
+        Unicode(),
+        config=True,
+        help="""Directories no environment named by a request (spec.fromImage,
+        spec.builderImage) may lie in, nor its interpreter: e.g. the hub's user work
+        directories and the data directory with the hub's database and secrets. Absolute
+        paths, compared after resolving symlinks; catalog_dir is always allowed.""",
+    )
+
+    @validate("refused_roots")
+    def _absolute_roots(self, proposal: Any) -> list[str]:
+        for root in proposal.value:
+            if not os.path.isabs(root):
+                raise TraitError(f"LocalBuildBackend.refused_roots: {root!r} is not absolute")
+        return list(proposal.value)
 
     @default("catalog_dir")
     def _default_catalog_dir(self) -> str:
@@ -114,15 +136,37 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
         return os.path.join(self.catalog_dir, f"{resolved.request.name}--{resolved.tag}")
 
     async def start(self) -> None:
+        """Make the catalog; remove what builds killed with an earlier service left there
+        (one service builds into a catalog_dir: none of its builds runs yet)."""
         if not self.catalog_dir:
             raise BuildFailed("LocalBuildBackend.catalog_dir is not set: nowhere to build")
         await asyncio.to_thread(os.makedirs, self.catalog_dir, exist_ok=True)
+        removed = await asyncio.to_thread(remove_leftovers, self.catalog_dir)
+        if removed:
+            self.log.warning(
+                "Removed %d directories of builds that did not finish from %s: %s",
+                len(removed),
+                self.catalog_dir,
+                ", ".join(removed),
+            )
+
+    async def discard(self, resolved: spec.ResolvedBuild | None, reference: str) -> None:
+        if resolved is not None and self.catalog_dir:
+            directory = self.entry_dir(resolved)
+            if await asyncio.to_thread(is_leftover, directory):
+                await asyncio.to_thread(remove_tree, directory)
+
+    def requested_environment(self, raw: str, what: str) -> str:
+        """The real path of an environment a request names (blocking: run in a thread)."""
+        return checked_environment(raw, what, allowed=self.catalog_dir, refused=self.refused_roots)
 
     # -- resolving -----------------------------------------------------------------------------
 
     async def resolve(self, request: spec.BuildRequest, report: Reporter) -> spec.ResolvedBuild:
         if request.build_type == spec.IMPORT_IMAGE:
-            source = await asyncio.to_thread(os.path.realpath, request.from_image)
+            source = await asyncio.to_thread(
+                self.requested_environment, request.from_image, "spec.fromImage"
+            )
             info = await inspect_environment(source)
             return spec.ResolvedBuild(request, source=source, python_version=info.minor)
         if request.strategy == spec.DOCKERFILE:
@@ -163,7 +207,13 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
     async def _base(self, request: spec.BuildRequest) -> EnvironmentInfo:
         """The base environment a request builds on, checked to be able to serve notebooks."""
         prefix = request.builder_image or self.base_environment
-        base = await inspect_environment(await asyncio.to_thread(os.path.realpath, prefix))
+        if request.builder_image:
+            real = await asyncio.to_thread(
+                self.requested_environment, request.builder_image, "spec.builderImage"
+            )
+        else:  # the admin's own configuration
+            real = await asyncio.to_thread(os.path.realpath, prefix)
+        base = await inspect_environment(real)
         if base.missing:
             raise BuildFailed(
                 f"The base environment {prefix} cannot serve notebooks:"
