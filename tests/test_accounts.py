@@ -52,6 +52,14 @@ def test_an_account_is_created_once_marked_and_reused(prefix, root):
     assert ensure(prefix + "alice", home) == first
 
 
+def test_the_longest_hashed_names_are_accepted_by_useradd(prefix, root):
+    from jupyterhub_ov import names
+
+    name = names.system_user_name("Zoë Ünïcode-" + "x" * 60, prefix)
+    assert len(name) == 32 and "---" in name
+    assert ensure(name, str(root / "z")).name == name
+
+
 def test_an_account_not_made_by_us_is_never_adopted(prefix, root):
     subprocess.run(["useradd", "--no-create-home", prefix + "mallory"], check=True)
     try:
