@@ -114,7 +114,7 @@ def test_the_panel_has_no_inline_scripts(builder: Builder) -> None:
 
 
 def first_answer(builder: Builder, method: str, path: str, headers: dict[str, str]) -> bytes:
-    """Send the headers declaring 90 MB and 1 KiB of body; the answer's head, or fail."""
+    """Send the headers declaring 90 MB and 1 KiB of body; the whole answer, or fail."""
     url = urlsplit(builder.url)
     lines = [f"{method} {url.path}{path} HTTP/1.1", f"Host: {url.netloc}"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
@@ -122,11 +122,19 @@ def first_answer(builder: Builder, method: str, path: str, headers: dict[str, st
     with socket.create_connection((url.hostname, url.port), timeout=10) as s:
         s.sendall("\r\n".join(lines).encode() + b"[" * 1024)
         answer = b""
-        while b"\r\n\r\n" not in answer:
+        while not complete(answer):
             chunk = s.recv(4096)
             assert chunk, answer
             answer += chunk
     return answer
+
+
+def complete(answer: bytes) -> bool:
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    return bool(length) and len(body) >= int(length.group(1))  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("method, path", WRITES)
@@ -151,7 +159,7 @@ def test_a_large_body_is_answered_from_its_headers(
     assert time.monotonic() - started < 5
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"x-frame-options: deny" in head.lower()
-    assert message.encode() in body or status == 413, body  # the body may come later
+    assert message.encode() in body, body
 
 
 def service_rss(builder: Builder) -> int:
@@ -260,7 +268,7 @@ def raw_get(builder: Builder, path: str, token: str) -> tuple[int, Any, bytes]:
         connection.close()
 
 
-BAD_IDS = ["..", "a%2Fb", "%2e%2e", "%2e%2e%2f%2e%2e", "x/y", "%C3%A9", "%00", "A" * 32, "0" * 33]
+BAD_IDS = ["..", "a%2Fb", "%2e%2e", "%2e%2e%2f%2e%2e", "x/y", "%C3%A9", "%00", "A" * 32, "0" * 41]
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
@@ -273,8 +281,8 @@ def test_malformed_ids_are_no_route(builder: Builder, template: str, bad: str) -
         assert template == "/builds/{}" and b'data-page="builds"' in body, body[:300]
     else:
         assert status in (400, 404), (status, body[:300])
-    if template.startswith("/api/") and status == 404:
-        assert "No such API path" in json.loads(body)["message"] or b"No build" not in body
+    if template.startswith("/api/") and status == 404:  # never a handler's "No build ..."
+        assert json.loads(body)["message"].startswith("No such API path"), body
     assert headers.get("X-Frame-Options") == "DENY"
 
 

@@ -139,10 +139,12 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
             self.require_write()  # every write of this service needs the write scope
         if self._declared_length() > self.ctx.max_body_size:
             raise ApiError(413, self._too_large())
-        if method in WRITE_METHODS and self.body_name is not None:
-            self.check_json_content_type(self.body_name)
-        # a chunked body has no declared length: `data_received` counts it
-        self.request.connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
+        if method in WRITE_METHODS:
+            if self.body_name is not None:
+                self.check_json_content_type(self.body_name)
+            # a chunked body has no declared length: `data_received` counts it and answers
+            # 413 itself (the server's own limit would only close the connection)
+            self.request.connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
 
     def _declared_length(self) -> int:
         length = self.request.headers.get("Content-Length", "0").strip()
