@@ -144,7 +144,8 @@ class BuilderService(Application):
 
     max_body_size = Int(
         64 * 1024,
-        help="Largest request body in bytes; a larger one is refused with 413 unread.",
+        help="""Largest request body in bytes, on every route: a larger declared one is
+        refused with 413 before it is read, a chunked one once it passes the limit.""",
     ).tag(config=True)
 
     openvino_notebooks = Bool(
@@ -327,7 +328,9 @@ class BuilderService(Application):
             log_function=self._log_request,
         )
         url = urlsplit(self.bind_url)
-        server = HTTPServer(web_app, xheaders=True)
+        # the handlers refuse larger bodies from their headers (and raise the limit only to
+        # drop a refused body); this is the backstop for any that would not
+        server = HTTPServer(web_app, xheaders=True, max_body_size=self.max_body_size)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
         self.log.info(
             "Image build service (%s backend) at %s%s",

@@ -82,7 +82,8 @@ class Builder:
         headers = kw.pop("headers", {})
         if user:
             headers["Authorization"] = f"token {self.token(user)}"
-        r = requests.request(method, self.url + path, headers=headers, timeout=30, **kw)
+        kw.setdefault("timeout", 30)
+        r = requests.request(method, self.url + path, headers=headers, **kw)
         if check and not kw.get("stream"):
             check_response(method, path.split("?")[0], r)
         return r

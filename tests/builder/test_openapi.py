@@ -5,6 +5,7 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from jupyterhub_ov.builder.web import API_ROUTES
+from jupyterhub_ov.builder.web.openapi import ID_PATTERNS
 
 from .openapi_check import DOC
 
@@ -37,3 +38,13 @@ def test_every_operation_documents_its_errors_and_security() -> None:
             operation = item[method]
             if path != "/api/openapi.json":
                 assert "403" in operation["responses"] and operation["security"], (method, path)
+
+
+def test_every_path_id_is_constrained_to_the_format_the_routes_match() -> None:
+    """Clients learn from the document what the routes admit (anything else is a 404)."""
+    for path, item in DOC["paths"].items():
+        if "{id}" not in path:
+            continue
+        (param,) = [p for p in item["parameters"] if p["in"] == "path"]
+        kind = "notebooks" if path.startswith("/api/notebooks/") else "builds"
+        assert param["schema"]["pattern"] == f"^{ID_PATTERNS[kind]}$", path

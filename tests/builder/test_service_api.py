@@ -129,20 +129,24 @@ def test_delete_refuses_a_running_build_then_deletes(builder: Builder) -> None:
         assert gone.status_code == 404 and build_id in gone.json()["message"]
 
 
+UNKNOWN = "0" * 32  # a well-formed build id no build has
+
+
 @pytest.mark.parametrize(
     "method, path",
     [
-        ("GET", "/api/builds/nope"),
-        ("GET", "/api/builds/nope/log"),
-        ("GET", "/api/builds/nope/events"),
-        ("POST", "/api/builds/nope/cancel"),
-        ("POST", "/api/builds/nope/retry"),
-        ("DELETE", "/api/builds/nope"),
+        ("GET", "/api/builds/{}"),
+        ("GET", "/api/builds/{}/log"),
+        ("GET", "/api/builds/{}/events"),
+        ("POST", "/api/builds/{}/cancel"),
+        ("POST", "/api/builds/{}/retry"),
+        ("DELETE", "/api/builds/{}"),
     ],
 )
 def test_unknown_builds_are_404(builder: Builder, method: str, path: str) -> None:
-    r = builder.api(method, path)
-    assert r.status_code == 404 and r.json() == {"status": 404, "message": "No build 'nope'."}
+    r = builder.api(method, path.format(UNKNOWN))
+    assert r.status_code == 404
+    assert r.json() == {"status": 404, "message": f"No build {UNKNOWN!r}."}
 
 
 def test_unknown_api_path_is_404_json(builder: Builder) -> None:

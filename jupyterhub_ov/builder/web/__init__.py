@@ -8,10 +8,12 @@ from tornado import web
 
 from . import api, events, notebooks, pages
 from .base import ServiceContext
-from .openapi import document
+from .openapi import ID_PATTERNS, document
+from .security import Redirect, StaticFiles
 
 #: (path below the service prefix, handler) of the REST API, as the OpenAPI document names
-#: them; ``{id}`` is one path segment
+#: them; ``{id}`` is a build's id or a notebook's name (`ID_PATTERNS`), anything else is
+#: no route (404)
 API_ROUTES: list[tuple[str, type[web.RequestHandler]]] = [
     ("/api/builds", api.BuildsHandler),
     ("/api/builds/{id}", api.BuildHandler),
@@ -27,7 +29,10 @@ API_ROUTES: list[tuple[str, type[web.RequestHandler]]] = [
 
 
 def _pattern(prefix: str, path: str) -> str:
-    return prefix.rstrip("/") + path.replace("{id}", "([^/]+)").replace(".", r"\.")
+    """The route's regular expression: ``/api/builds/{id}`` matches only real build ids."""
+    kind = "notebooks" if path.startswith("/api/notebooks/") else "builds"
+    segment = f"({ID_PATTERNS[kind]})"
+    return prefix.rstrip("/") + path.replace(".", r"\.").replace("{id}", segment)
 
 
 def make_application(context: ServiceContext, *, version: str, **settings: Any) -> web.Application:
@@ -42,7 +47,7 @@ def make_application(context: ServiceContext, *, version: str, **settings: Any) 
     handlers += [
         (prefix + "api/.*", api.NotFoundHandler, ctx),
         (prefix, pages.BuildsPage, ctx),
-        (prefix.rstrip("/"), web.RedirectHandler, {"url": prefix}),
+        (prefix.rstrip("/"), Redirect, {"url": prefix}),
         (_pattern(prefix, "/builds/{id}"), pages.BuildPage, ctx),
         (_pattern(prefix, "/oauth_callback"), pages.OAuthCallbackHandler, ctx),
     ]
@@ -50,5 +55,8 @@ def make_application(context: ServiceContext, *, version: str, **settings: Any) 
         handlers,
         static_path=str(pages.STATIC),
         static_url_prefix=f"{prefix}static/",
+        static_handler_class=StaticFiles,
+        default_handler_class=pages.NotFoundPage,
+        default_handler_args=ctx,
         **settings,
     )

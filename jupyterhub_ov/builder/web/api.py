@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tornado import web
@@ -13,8 +12,6 @@ from .base import ApiError, BaseHandler, domain_errors
 
 LIST_LIMIT_DEFAULT = 50
 LIST_LIMIT_MAX = 500
-#: a declared body up to this size is received and discarded after its early 413
-DRAIN_LIMIT = 100 * 1024 * 1024
 
 
 def _int_argument(handler: web.RequestHandler, name: str, default: int, low: int, high: int) -> int:
@@ -43,18 +40,11 @@ def _phases_argument(handler: web.RequestHandler) -> list[Phase]:
     return wanted
 
 
-@web.stream_request_body
 class BuildsHandler(BaseHandler):
-    """``GET``: list builds; ``POST``: request a build (CustomNBImage-shaped JSON body).
+    """``GET``: list builds; ``POST``: request a build (CustomNBImage-shaped JSON body,
+    admitted and streamed by `BaseHandler`)."""
 
-    The body is streamed, never buffered beyond ``max_body_size``. A larger declared length
-    gets its 413 at once, before any of the body is read; the rest is then received and
-    thrown away, so a proxy in front (the hub's) can deliver that answer instead of its
-    own 503 for a closed connection. Beyond `DRAIN_LIMIT` the connection is simply closed.
-    """
-
-    _body: bytearray
-    _refused = False
+    body_name = "build request"
 
     async def get(self) -> None:
         self.require_read()
@@ -70,44 +60,9 @@ class BuildsHandler(BaseHandler):
         body = {"builds": [r.to_json() for r in records], "total": total}
         self.write_json({**body, "limit": limit, "offset": offset})
 
-    async def prepare(self) -> None:
-        if self.request.method == "POST":
-            self._body = bytearray()
-            if await self._refuse_large_body():
-                return
-            self.check_json_content_type("build request")
-        await super().prepare()
-
-    async def _refuse_large_body(self) -> bool:
-        limit = self.ctx.max_body_size
-        connection = self.request.connection
-        length = self.request.headers.get("Content-Length", "")
-        if not length or (length.isdigit() and int(length) <= limit):
-            connection.set_max_body_size(limit)  # type: ignore[union-attr]
-            return False  # a chunked body is cut off by tornado once it passes the limit
-        message = f"The request body is larger than {limit} bytes."
-        if not length.isdigit() or int(length) > DRAIN_LIMIT:
-            raise ApiError(413, message)  # answered, and the connection closed unread
-        connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
-        self._refused = True
-        body = json.dumps({"status": 413, "message": message}).encode()
-        self.set_status(413)
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.set_header("Content-Length", str(len(body)))
-        self.write(body)
-        await self.flush()  # the answer goes out now; `post` finishes once the body is gone
-        return True
-
-    def data_received(self, chunk: bytes) -> None:
-        if self.request.method == "POST" and not self._refused:
-            self._body.extend(chunk)
-
     async def post(self) -> None:
-        if self._refused:
-            self.finish()  # the 413 went out in `prepare`
-            return
         self.require_write()
-        body = self.parse_json(bytes(self._body))
+        body = self.json_body()
         with domain_errors():
             record, created = await self.manager.submit(body, creator=self.user_name)
         self.set_header("Location", f"{self.ctx.prefix}api/builds/{record.id}")
@@ -123,6 +78,7 @@ class BuildHandler(BaseHandler):
 
     async def delete(self, build_id: str) -> None:
         self.require_write()
+        self.take_no_body()
         with domain_errors():
             await self.manager.delete(build_id)
         self.set_status(204)
@@ -141,6 +97,7 @@ class LogHandler(BaseHandler):
 class CancelHandler(BaseHandler):
     async def post(self, build_id: str) -> None:
         self.require_write()
+        self.take_no_body()
         with domain_errors():
             record = await self.manager.cancel(build_id, by=self.user_name)
         self.write_json(record.to_json())
@@ -149,6 +106,7 @@ class CancelHandler(BaseHandler):
 class RetryHandler(BaseHandler):
     async def post(self, build_id: str) -> None:
         self.require_write()
+        self.take_no_body()
         with domain_errors():
             record, created = await self.manager.retry(build_id, by=self.user_name)
         self.set_header("Location", f"{self.ctx.prefix}api/builds/{record.id}")
@@ -158,17 +116,16 @@ class RetryHandler(BaseHandler):
 class OpenAPIHandler(BaseHandler):
     """The OpenAPI document, readable without authentication (it holds no data)."""
 
+    identified = False
+
     def initialize(self, context: Any, document: dict[str, Any]) -> None:  # type: ignore[override]
         super().initialize(context)
         self.document = document
-
-    async def prepare(self) -> None:
-        pass
 
     def get(self) -> None:
         self.write_json(self.document)
 
 
 class NotFoundHandler(BaseHandler):
-    async def prepare(self) -> None:
+    async def admit(self) -> None:
         raise ApiError(404, f"No such API path: {self.request.path}")

@@ -9,6 +9,15 @@ Cross-site request forgery: HubOAuth accepts the session cookie on a request tha
 something (and on script requests such as ``fetch`` or EventSource) only with the XSRF
 token (``X-XSRFToken`` header or ``_xsrf`` argument); without it the request is not
 authenticated at all and gets 403. Token-authenticated requests need no XSRF token.
+
+Request bodies: every handler streams its body (`tornado.web.stream_request_body`), so
+`prepare` decides from the headers alone, before any of it is read: a request that may
+change something must come from an identity with the write scope (403), declare at most
+``max_body_size`` bytes (413) and, where the route takes one, a JSON body (415). A refused
+request is answered at once; the body is then received and dropped (up to `DRAIN_LIMIT`), so
+a proxy in front (the hub's) delivers that answer instead of its own error for a connection
+closed mid-upload. A chunked body is counted while it streams and refused once it passes
+the limit. Bodies are parsed by `jsonbody.loads` (depth, numbers, duplicate keys).
 """
 
 from __future__ import annotations
@@ -27,6 +36,14 @@ from ..manager import BuildManager, Conflict, NotFound
 from ..notebooks import NotebookController
 from ..scopes import READ_SCOPE, WRITE_SCOPE
 from ..spec import InvalidBuildRequest
+from . import jsonbody
+from .security import SecurityHeaders
+
+#: the methods of the service's routes that change something (and may carry a body)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: a refused body declared up to this size is received and dropped; beyond, the connection
+#: is closed unread
+DRAIN_LIMIT = 100 * 1024 * 1024
 
 
 @dataclass
@@ -66,24 +83,138 @@ def domain_errors() -> Iterator[None]:
         raise ApiError(409, str(e)) from None
     except InvalidBuildRequest as e:
         raise ApiError(422, "The build request is invalid.", e.problems) from None
+    except RecursionError:  # jsonschema on nesting `jsonbody` let through
+        raise ApiError(400, "The request body is nested too deeply.") from None
 
 
-class BaseHandler(HubOAuthenticated, web.RequestHandler):
-    """Identity and scopes; subclasses call `require` before doing anything."""
+def error_body(status: int, reason: str, error: BaseException | None) -> dict[str, Any]:
+    """The JSON of an error answer: status, message and, for invalid requests, problems."""
+    body: dict[str, Any] = {"status": status, "message": reason}
+    if isinstance(error, ApiError):
+        body["message"] = error.message
+        if error.problems is not None:
+            body["problems"] = error.problems
+    elif isinstance(error, web.HTTPError) and error.log_message:
+        body["message"] = error.log_message % error.args if error.args else error.log_message
+    return body
+
+
+@web.stream_request_body
+class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
+    """Identity, scopes and bodies; subclasses call `require` before doing anything."""
 
     ctx: ServiceContext
+    #: what the route's body is, in messages; None: the route takes no body (empty or {})
+    body_name: str | None = None
+    #: False: the route answers without asking who calls (the OpenAPI document)
+    identified = True
+    _body: bytearray
+    _refused = False
 
     def initialize(self, context: ServiceContext) -> None:
         self.ctx = context
         self.hub_auth = context.hub_auth
+        self._body = bytearray()
 
     @property
     def manager(self) -> BuildManager:
         return self.ctx.manager
 
     async def prepare(self) -> None:
-        user = await self.hub_auth.get_user(self, sync=False)
-        self.current_user = user or None
+        try:
+            await self.admit()
+        except web.HTTPError as error:
+            await self._refuse(error)
+
+    async def admit(self) -> None:
+        """Decide from the headers alone: method, identity, and for writes scope and body."""
+        method = self.request.method or ""
+        implemented = getattr(type(self), method.lower(), None)
+        if implemented is getattr(web.RequestHandler, method.lower(), None):
+            raise ApiError(405, f"{method} is not allowed here.")
+        if self.identified:
+            user = await self.hub_auth.get_user(self, sync=False)
+            self.current_user = user or None
+        if method in WRITE_METHODS:
+            self.require_write()  # every write of this service needs the write scope
+        if self._declared_length() > self.ctx.max_body_size:
+            raise ApiError(413, self._too_large())
+        if method in WRITE_METHODS:
+            if self.body_name is not None:
+                self.check_json_content_type(self.body_name)
+            # a chunked body has no declared length: `data_received` counts it and answers
+            # 413 itself (the server's own limit would only close the connection)
+            self.request.connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
+
+    def _declared_length(self) -> int:
+        length = self.request.headers.get("Content-Length", "0").strip()
+        if not length.isdigit():
+            raise ApiError(400, f"Content-Length {length[:20]!r} is not a number.")
+        return int(length)
+
+    def _too_large(self) -> str:
+        return f"The request body is larger than {self.ctx.max_body_size} bytes."
+
+    async def _refuse(self, error: web.HTTPError) -> None:
+        """Answer ``error`` and drop the body as it arrives (see the module's doc).
+
+        The answer is given only once the request is read: one finished earlier makes
+        tornado close the connection, which the hub's proxy may be about to reuse (its
+        "socket hang up" 503). A body that is coming is answered at once, then drained.
+        """
+        headers = self.request.headers
+        length = headers.get("Content-Length", "0").strip()
+        if not length.isdigit() or int(length) > DRAIN_LIMIT:
+            raise error  # answered; tornado closes the connection with the body unread
+        chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
+        coming = int(length) > 0 or chunked
+        if coming and headers.get("Expect", "").lower() == "100-continue":
+            raise error  # the client waits to send it: answering and closing is enough
+        self.request.connection.set_max_body_size(DRAIN_LIMIT)  # type: ignore[union-attr]
+        self._refused = True
+        self._body = bytearray()
+        method = (self.request.method or "").lower()
+        if not coming:
+
+            def deferred(*args: Any) -> None:
+                raise error
+
+            setattr(self, method, deferred)  # tornado calls it once the request is read
+            return
+        data = json.dumps(error_body(error.status_code, error.reason or "", error)).encode()
+        self.set_status(error.status_code)
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Content-Length", str(len(data)))
+        self.write(data)
+        await self.flush()
+        # tornado calls the route's method once the body is in: it only ends the answer
+        setattr(self, method, self._end_refused)
+
+    def _end_refused(self, *args: Any) -> None:
+        self.finish()
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self._refused or self.request.method not in WRITE_METHODS:
+            return  # dropped
+        self._body.extend(chunk)
+        if len(self._body) > self.ctx.max_body_size:
+            await self._refuse(ApiError(413, self._too_large()))
+
+    def json_body(self) -> Any:
+        """The route's body as JSON; 400 saying why it is not."""
+        try:
+            return jsonbody.loads(bytes(self._body))
+        except jsonbody.BadJSON as e:
+            raise ApiError(400, f"The request body is not valid JSON: {e}") from None
+
+    def take_no_body(self) -> None:
+        """422 unless the body of a route that takes none is empty (or ``{}``)."""
+        if not self._body.strip():
+            return
+        if self.request.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
+            raise ApiError(415, "This request takes no body (or {} as application/json).")
+        if self.json_body() != {}:
+            raise ApiError(422, "This request takes no parameters.", ["the body must be {}"])
 
     def get_current_user(self) -> Any:
         # set in `prepare`; never the blocking lookup of HubAuthenticated
@@ -145,14 +276,6 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise ApiError(415, f"Send the {what} as Content-Type: application/json.")
 
-    @staticmethod
-    def parse_json(raw: bytes) -> Any:
-        """The body as JSON; 400 saying why it is not."""
-        try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ApiError(400, f"The request body is not valid JSON: {e}") from None
-
     def write_json(self, body: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
@@ -160,12 +283,5 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
-        body: dict[str, Any] = {"status": status_code, "message": self._reason}
-        if isinstance(error, ApiError):
-            body["message"] = error.message
-            if error.problems is not None:
-                body["problems"] = error.problems
-        elif isinstance(error, web.HTTPError) and error.log_message:
-            body["message"] = error.log_message % error.args if error.args else error.log_message
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(error_body(status_code, self._reason, error)))

@@ -41,11 +41,7 @@ class NotebookBase(BaseHandler):
         return self.ctx.notebooks
 
     def body(self) -> tuple[Any, Any]:
-        limit = self.ctx.max_body_size
-        if len(self.request.body) > limit:
-            raise ApiError(413, f"The request body is larger than {limit} bytes.")
-        self.check_json_content_type("notebook")
-        body = self.parse_json(self.request.body)
+        body = self.json_body()
         if not isinstance(body, Mapping):
             raise ApiError(422, "The notebook request is invalid.", ["it must be a JSON object"])
         unknown = sorted(set(body) - {"metadata", "spec"})
@@ -60,6 +56,8 @@ class NotebookBase(BaseHandler):
 
 class NotebooksHandler(NotebookBase):
     """``GET``: the notebooks; ``POST``: a new one (its first build starts at once)."""
+
+    body_name = "notebook"
 
     async def get(self) -> None:
         self.require_read()
@@ -84,6 +82,7 @@ class NotebookHandler(NotebookBase):
     async def delete(self, name: str) -> None:
         """Stop keeping the image built; the images and builds stay."""
         self.require_write()
+        self.take_no_body()
         with notebook_errors(name):
             await self.notebooks.delete(name)
         self.set_status(204)
@@ -95,6 +94,7 @@ class CheckHandler(NotebookBase):
 
     async def post(self, name: str) -> None:
         self.require_write()
+        self.take_no_body()
         with notebook_errors(name):
             record = await self.notebooks.check(name)
         self.write_json(record.to_json())

@@ -34,14 +34,30 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "Not authenticated, or the scope is missing",
         404: "No such build (or notebook)",
         409: "The build's state does not allow this (a notebook of that name exists)",
-        413: "The body is larger than max_body_size (not read)",
+        413: "The body is larger than max_body_size (refused before it is read)",
         415: "The body is not application/json",
-        422: "The build request is invalid; problems lists every reason",
+        422: "The request is invalid; problems lists every reason",
     }
     return {str(c): _json("Error", meaning[c]) for c in codes}
 
 
-ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+#: what a path's ``{id}`` may be: a build's id is ``uuid4().hex`` (`BuildManager.submit`);
+#: a notebook's name is what `openvino.parse_params` accepts. The routes match only these.
+ID_PATTERNS = {
+    "builds": r"[0-9a-f]{32}",
+    "notebooks": r"[a-z0-9](?:[a-z0-9.-]{0,38}[a-z0-9])?",
+}
+
+
+def _id(kind: str) -> dict[str, Any]:
+    schema = {"type": "string", "pattern": f"^{ID_PATTERNS[kind]}$"}
+    return {"name": "id", "in": "path", "required": True, "schema": schema}
+
+
+ID = _id("builds")
+NAME = _id("notebooks")
+#: what every write answers before anything is done: the caller, the body's size and type
+BODY_ERRORS = (400, 403, 413, 415, 422)
 READ = [{"hub_token": [READ_SCOPE]}, {"hub_oauth": [READ_SCOPE]}]
 WRITE = [{"hub_token": [WRITE_SCOPE]}, {"hub_oauth": [WRITE_SCOPE]}]
 
@@ -103,7 +119,10 @@ def _paths() -> dict[str, Any]:
             "delete": {
                 "summary": "Delete a build's record and log (not the image)",
                 "security": WRITE,
-                "responses": {"204": {"description": "Deleted"}, **_errors(403, 404, 409)},
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    **_errors(*BODY_ERRORS, 404, 409),
+                },
             },
         },
         "/api/builds/{id}/log": {
@@ -157,7 +176,7 @@ def _paths() -> dict[str, Any]:
             "post": {
                 "summary": "Stop a running build (it ends in Failure)",
                 "security": WRITE,
-                "responses": {"200": build, **_errors(403, 404, 409)},
+                "responses": {"200": build, **_errors(*BODY_ERRORS, 404, 409)},
             },
         },
         "/api/builds/{id}/retry": {
@@ -168,7 +187,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     "201": _json("Build", "The new build"),
                     "200": _json("Build", "An identical build was running: this is it"),
-                    **_errors(403, 404, 409),
+                    **_errors(*BODY_ERRORS, 404, 409),
                 },
             },
         },
@@ -195,7 +214,7 @@ def _paths() -> dict[str, Any]:
             },
         },
         "/api/notebooks/{id}": {
-            "parameters": [ID],
+            "parameters": [NAME],
             "get": {
                 "summary": "One notebook: parameters, commit, dates, tags, last outcome",
                 "security": READ,
@@ -204,17 +223,20 @@ def _paths() -> dict[str, Any]:
             "delete": {
                 "summary": "Stop keeping the image built (its images and builds stay)",
                 "security": WRITE,
-                "responses": {"204": {"description": "Forgotten"}, **_errors(403, 404)},
+                "responses": {
+                    "204": {"description": "Forgotten"},
+                    **_errors(*BODY_ERRORS, 404),
+                },
             },
         },
         "/api/notebooks/{id}/check": {
-            "parameters": [ID],
+            "parameters": [NAME],
             "post": {
                 "summary": "Compare the branch head now; build if it moved",
                 "security": WRITE,
                 "responses": {
                     "200": _json("Notebook", "The notebook after the check"),
-                    **_errors(403, 404),
+                    **_errors(*BODY_ERRORS, 404),
                 },
             },
         },

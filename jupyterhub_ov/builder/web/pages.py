@@ -3,6 +3,11 @@
 The pages carry what the script needs in ``data-`` attributes: the API's URL, the XSRF
 token (browser requests through the API need it, see `base`), and whether the user may
 change anything (the buttons are shown only then; the API checks again in any case).
+
+Only a top-level navigation without a session is sent to log in. A script's request
+(``fetch``, EventSource, a frame) gets a JSON 403 instead: following the redirect it would
+run the whole OAuth exchange, and without the XSRF cookie come back unauthenticated and
+start again, minting a hub token on every round.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from tornado import web
 from .. import openvino
 from ..scopes import READ_SCOPE
 from ..spec import BUILD_TYPES
-from .base import BaseHandler, ServiceContext
+from .base import ApiError, BaseHandler, ServiceContext
+from .security import SecurityHeaders, is_navigation
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +59,8 @@ class PageHandler(BaseHandler):
     def require_page(self) -> bool:
         """Send a browser without a session to log in; False when the page must not render."""
         if not self.current_user:
+            if not is_navigation(self.request):
+                raise ApiError(403, "Not authenticated: open the page in the browser to log in.")
             self.redirect(self.get_login_url())
             return False
         if not self.has_scope(READ_SCOPE):
@@ -60,11 +68,15 @@ class PageHandler(BaseHandler):
         return True
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if not is_navigation(self.request):
+            super().write_error(status_code, **kwargs)  # JSON, as the API's errors
+            return
         error = kwargs.get("exc_info", (None, None, None))[1]
         message = self._reason
         if isinstance(error, web.HTTPError) and error.log_message:
             message = error.log_message % error.args if error.args else error.log_message
         ns = self.namespace() if hasattr(self, "ctx") else {}
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(
             _jinja.get_template("error.html").render(**ns, status=status_code, message=message)
         )
@@ -90,11 +102,24 @@ class BuildPage(PageHandler):
             self.render_page(build_id=build_id)
 
 
-class OAuthCallbackHandler(HubOAuthCallbackHandler):
-    """JupyterHub's OAuth callback, with the user looked up without blocking the loop."""
+class NotFoundPage(PageHandler):
+    """Any other path below the prefix (a malformed build id included)."""
+
+    async def admit(self) -> None:
+        raise web.HTTPError(404, f"No page {self.request.path}")
+
+
+class OAuthCallbackHandler(SecurityHeaders, HubOAuthCallbackHandler):
+    """JupyterHub's OAuth callback, with the user looked up without blocking the loop.
+
+    Only a navigation completes the exchange (which mints a hub token): a script that
+    followed redirects here is refused, so a loop of them mints nothing.
+    """
 
     def initialize(self, context: ServiceContext) -> None:
         self.hub_auth = context.hub_auth
 
     async def prepare(self) -> None:
+        if not is_navigation(self.request):
+            raise web.HTTPError(403, "The OAuth callback is for browser navigations only.")
         self.current_user = await self.hub_auth.get_user(self, sync=False) or None

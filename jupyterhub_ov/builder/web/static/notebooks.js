@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const { PREFIX, CAN_WRITE, api, el, age, showAlert, showProblems } = window.OVPanel;
+  const { PREFIX, CAN_WRITE, api, el, age, enc, showAlert, showProblems } = window.OVPanel;
   const STATE = {
     Pending: "text-bg-secondary",
     Building: "text-bg-primary",
@@ -53,7 +53,7 @@
     const cell = el("td", { class: "text-end text-nowrap" });
     if (status.build_id) {
       const label = status.state === "Building" ? "Running build" : "Last build";
-      cell.append(el("a", { href: PREFIX + "builds/" + status.build_id, class: "btn btn-sm btn-outline-secondary",
+      cell.append(el("a", { href: PREFIX + "builds/" + enc(status.build_id), class: "btn btn-sm btn-outline-secondary",
         "data-field": "build" }, label));
     }
     if (CAN_WRITE) {
@@ -97,7 +97,7 @@
 
   async function check(name, button) {
     button.disabled = true;
-    const result = await api("POST", "notebooks/" + encodeURIComponent(name) + "/check");
+    const result = await api("POST", "notebooks/" + enc(name) + "/check");
     const error = document.getElementById("notebook-error");
     showAlert(error, result.ok ? "" : (result.data && result.data.message) || "HTTP " + result.status);
     await loadNotebooks();

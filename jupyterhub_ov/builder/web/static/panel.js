@@ -20,8 +20,13 @@
     Failure: "text-bg-danger",
   };
 
+  // every id or name put into a URL is one encoded path segment (the server only routes
+  // well-formed ones; a "/" or "%2F" in a name must not reach another path)
+  const enc = encodeURIComponent;
+
+  // a script's request: the service answers 403 instead of sending it to log in
   async function api(method, path, body) {
-    const headers = { "X-XSRFToken": XSRF, Accept: "application/json" };
+    const headers = { "X-XSRFToken": XSRF, Accept: "application/json", "X-Requested-With": "XMLHttpRequest" };
     const options = { method, headers, credentials: "same-origin" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -89,9 +94,9 @@
         el(
           "td",
           { class: "text-end" },
-          el("a", { href: PREFIX + "builds/" + b.id, class: "btn btn-sm btn-outline-secondary" }, "Details"),
+          el("a", { href: PREFIX + "builds/" + enc(b.id), class: "btn btn-sm btn-outline-secondary" }, "Details"),
           " ",
-          el("a", { href: API + "builds/" + b.id + "/log", class: "btn btn-sm btn-link" }, "Log")
+          el("a", { href: API + "builds/" + enc(b.id) + "/log", class: "btn btn-sm btn-link" }, "Log")
         )
       )
     );
@@ -166,7 +171,7 @@
     try {
       const result = await api("POST", "builds", requestBody(form));
       if (result.ok) {
-        window.location.href = PREFIX + "builds/" + result.data.id;
+        window.location.href = PREFIX + "builds/" + enc(result.data.id);
         return;
       }
       const data = result.data || {};
@@ -201,7 +206,7 @@
   }
 
   async function loadBuild(id) {
-    const result = await api("GET", "builds/" + id);
+    const result = await api("GET", "builds/" + enc(id));
     if (!result.ok) {
       showAlert(document.getElementById("build-error"), result.data.message);
       return null;
@@ -240,7 +245,7 @@
   }
 
   function follow(id) {
-    const source = new EventSource(API + "builds/" + id + "/events?_xsrf=" + encodeURIComponent(XSRF));
+    const source = new EventSource(API + "builds/" + enc(id) + "/events?_xsrf=" + encodeURIComponent(XSRF));
     source.addEventListener("log", (event) => appendLog(JSON.parse(event.data).line));
     source.addEventListener("phase", (event) => {
       const data = JSON.parse(event.data);
@@ -271,19 +276,19 @@
     if (!build) return;
     follow(id);
     if (!CAN_WRITE) return;
-    document.getElementById("cancel").addEventListener("click", () => act("POST", "builds/" + id + "/cancel", () => {}));
+    document.getElementById("cancel").addEventListener("click", () => act("POST", "builds/" + enc(id) + "/cancel", () => {}));
     document.getElementById("retry").addEventListener("click", () =>
-      act("POST", "builds/" + id + "/retry", (b) => (window.location.href = PREFIX + "builds/" + b.id))
+      act("POST", "builds/" + enc(id) + "/retry", (b) => (window.location.href = PREFIX + "builds/" + enc(b.id)))
     );
     document.getElementById("delete").addEventListener("click", () => {
       if (window.confirm("Delete this build's record and log?")) {
-        act("DELETE", "builds/" + id, () => (window.location.href = PREFIX));
+        act("DELETE", "builds/" + enc(id), () => (window.location.href = PREFIX));
       }
     });
   }
 
   // what the page's other scripts (notebooks.js) share
-  window.OVPanel = { API, PREFIX, CAN_WRITE, api, el, age, showAlert, showProblems };
+  window.OVPanel = { API, PREFIX, CAN_WRITE, api, el, age, enc, showAlert, showProblems };
 
   if (root.dataset.page === "builds") buildsPage();
   if (root.dataset.page === "build") buildPage();
