@@ -24,7 +24,7 @@ from jupyterhub_ov.builder.web.openapi import ID_PATTERNS
 
 from .openapi_check import DOC
 from .svc import PREFIX, Builder, package_list
-from .test_service_auth import ADMIN_PASSWORD, browser_session
+from .test_service_auth import browser_session
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +78,7 @@ def test_every_api_answer_carries_the_headers(
 
 
 def test_pages_static_files_errors_and_redirects_carry_the_headers(builder: Builder) -> None:
-    session, _ = browser_session(builder, "admin", ADMIN_PASSWORD)
+    session, _ = browser_session(builder, "admin", builder.hub.admin_password)
     anonymous = requests.Session()
     cases = [
         (session, "/", 200),
@@ -102,7 +102,7 @@ def test_pages_static_files_errors_and_redirects_carry_the_headers(builder: Buil
 
 def test_the_panel_has_no_inline_scripts(builder: Builder) -> None:
     """script-src 'self' allows no inline code: every script is a file of the service."""
-    session, _ = browser_session(builder, "admin", ADMIN_PASSWORD)
+    session, _ = browser_session(builder, "admin", builder.hub.admin_password)
     for path in ("/", f"/builds/{UNKNOWN}"):
         page = session.get(builder.url + path, timeout=10).text
         scripts = page.split("<script")[1:]
@@ -336,7 +336,7 @@ def test_a_fetch_without_the_xsrf_token_gets_403_and_mints_no_token(
     """Finding 7: a logged-in browser's fetch() of a page without the XSRF cookie and token
     is not authenticated; it used to be sent to log in, came back from the OAuth exchange
     (a new hub token) still without the token, and went round again."""
-    session, _ = browser_session(builder, "admin", ADMIN_PASSWORD)
+    session, _ = browser_session(builder, "admin", builder.hub.admin_password)
     for cookie in [c for c in session.cookies if c.name == "_xsrf"]:
         session.cookies.clear(cookie.domain, cookie.path, cookie.name)
     before = hub_tokens(builder, "admin")
@@ -379,7 +379,7 @@ def test_a_navigation_is_still_sent_to_log_in(builder: Builder) -> None:
 def test_the_oauth_callback_completes_only_for_a_navigation(builder: Builder) -> None:
     """A script that followed the redirects to a valid callback mints no token; the same
     callback as a navigation does (so the count below can tell)."""
-    session, _ = browser_session(builder, "admin", ADMIN_PASSWORD)
+    session, _ = browser_session(builder, "admin", builder.hub.admin_password)
     for cookie in [c for c in session.cookies if c.name == "service-image-builder"]:
         session.cookies.clear(cookie.domain, cookie.path, cookie.name)
     start = session.get(builder.url + "/", allow_redirects=False, timeout=10)

@@ -126,7 +126,7 @@ def test_no_page_can_frame_the_panel(builder) -> None:
         page.on("console", lambda message: console.append(message.text))
         failed: list[tuple[str, str | None]] = []
         page.on("requestfailed", lambda request: failed.append((request.url, request.failure)))
-        log_in(page, builder.hub.url, "admin", "jupyterhub-ov-admin-demo-password")
+        log_in(page, builder.hub.url, "admin", builder.hub.admin_password)
         page.wait_for_url(re.compile(r".*/hub/spawn.*"))
         page.goto(f"{builder.url}/")
         # the panel's scripts work under its own policy: the list is loaded
