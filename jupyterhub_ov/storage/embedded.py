@@ -13,7 +13,11 @@ What it refuses, before moto sees the request (403 AccessDenied):
   access key with its secret, reset of all state, reset of authentication, recording, seeds),
   however the path is spelled (percent-encoded, doubled slashes, absolute URLs, upper case);
 - every service but S3, IAM and STS, as moto itself routes the request (so also its
-  instance-metadata stub, ``/favicon.ico`` and a signature scope naming another service).
+  instance-metadata stub, ``/favicon.ico`` and a signature scope naming another service);
+- moto's ``x-moto-account-id`` header (it switches the account moto answers for);
+- a copy (CopyObject, UploadPartCopy) whose caller may not read the source object: moto only
+  checks the destination, so without this any user could copy another user's object into
+  their own bucket and read it.
 
 The admin identity is `names.EMBEDDED_ADMIN_IAM_USER` on the IAM path
 `names.EMBEDDED_ADMIN_IAM_PATH`: a name no hub user's IAM name can take. It listens on
@@ -38,7 +42,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .. import names
 
@@ -56,6 +60,7 @@ BOOTSTRAP_HEADER = "X-Jupyterhub-Ov-Bootstrap"
 
 _SCHEME_AND_HOST = re.compile(r"^[a-z][a-z0-9+.-]*:/+[^/]*", re.IGNORECASE)
 _SLASHES = re.compile(r"[/\\]+")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 log = logging.getLogger("jupyterhub-ov-s3")
 
@@ -110,7 +115,50 @@ class Gate:
             app = None
         if getattr(app, "service", None) not in SERVED:
             return _refuse(start_response, "403 Forbidden", "Only S3, IAM and STS are served.")
+        if "HTTP_X_MOTO_ACCOUNT_ID" in environ:
+            return _refuse(start_response, "403 Forbidden", "x-moto-account-id is not served.")
+        if not copy_source_readable(environ):
+            return _refuse(start_response, "403 Forbidden", "Access Denied")
         return app(environ, start_response)
+
+
+def copy_source_readable(environ: dict[str, Any]) -> bool:
+    """Whether the signer of a copy may read its source object (True if it is no copy).
+
+    The signature itself is moto's to check, as for any request; this only asks whether the
+    key's owner has ``s3:GetObject`` on the source, the way moto evaluates IAM policies.
+    """
+    source = environ.get("HTTP_X_AMZ_COPY_SOURCE")
+    if source is None:
+        return True
+    bucket, _, key = unquote(urlsplit(str(source)).path).lstrip("/").partition("/")
+    found = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+    key_id = found.group(1) if found else ""
+    if not key_id:
+        credential = parse_qs(str(environ.get("QUERY_STRING", ""))).get("X-Amz-Credential")
+        key_id = credential[0].split("/")[0] if credential else ""
+    return bool(key_id) and _permitted(key_id, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")
+
+
+def _permitted(key_id: str, action: str, resource: str) -> bool:
+    """moto's own IAM evaluation for this access key's user: an explicit Deny wins, an
+    Allow is needed; an unknown key (or an assumed role: none exist here) is not allowed."""
+    from moto.iam.access_control import IAMPolicy, IAMUserAccessKey, PermissionResult
+    from moto.iam.models import get_account_id_from
+
+    try:
+        owner = IAMUserAccessKey(
+            account_id=get_account_id_from(key_id),
+            partition="aws",
+            access_key_id=key_id,
+            headers={},
+        )
+        results = [
+            IAMPolicy(p).is_action_permitted(action, resource) for p in owner.collect_policies()
+        ]
+    except Exception:
+        return False
+    return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
 
 
 def _refuse(start_response: Callable[..., Any], status: str, message: str) -> list[bytes]:

@@ -139,6 +139,17 @@ def test_other_services_are_refused_even_when_the_signature_names_them(s3, alice
     assert_state_intact(s3, alice)
 
 
+def test_moto_account_switch_header_is_refused(s3, alice):
+    c = s3.client("s3", alice.access_key_id, alice.secret_access_key)
+    c.meta.events.register(
+        "before-sign.s3", lambda request, **_: request.headers.add_header("x-moto-account-id", "1")
+    )
+    with pytest.raises(ClientError) as e:
+        c.get_object(Bucket=alice.bucket, Key="keep")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert_state_intact(s3, alice)
+
+
 def test_reset_auth_cannot_switch_authentication_off(s3, alice):
     """reset-auth would give everyone N more unauthenticated calls: refused, auth stays on."""
     status, _ = raw(s3, "POST", "/moto-api/reset-auth", body=b"1000")

@@ -376,6 +376,17 @@ ESCALATIONS = [
     ("s3", "delete_bucket", {"Bucket": "jupyter-victor"}),
     ("s3", "put_bucket_policy", {"Bucket": "jupyter-victor", "Policy": json.dumps(ALLOW_ALL)}),
     ("s3", "create_bucket", {"Bucket": "jupyter-squatted"}),
+    # moto checks only a copy's destination; the embedded server checks the source too
+    (
+        "s3",
+        "copy_object",
+        {"Bucket": "jupyter-walter", "Key": "stolen", "CopySource": "jupyter-victor/secret"},
+    ),
+    (
+        "s3",
+        "copy_object",
+        {"Bucket": "jupyter-walter", "Key": "stolen", "CopySource": "/jupyter-victor/secre%74"},
+    ),
     ("s3", "put_bucket_tagging", {"Bucket": "jupyter-walter", "Tagging": {"TagSet": []}}),
     ("s3", "delete_bucket_tagging", {"Bucket": "jupyter-walter"}),
 ]
@@ -411,3 +422,17 @@ async def test_simultaneous_first_launches_of_one_user_both_succeed(s3):
     launches = await asyncio.gather(*(p.ensure("ivan") for _ in range(4)))
     assert {c.bucket for c in launches} == {"jupyter-ivan"}
     put(s3, launches[-1], "k", b"1")
+
+
+def test_copies_need_read_access_to_the_source(s3, victim_and_attacker):
+    victor, walter = victim_and_attacker
+    w = s3.client("s3", walter.access_key_id, walter.secret_access_key)
+    w.put_object(Bucket=walter.bucket, Key="own", Body=b"walter's")
+    w.copy_object(Bucket=walter.bucket, Key="own-copy", CopySource=f"{walter.bucket}/own")
+    assert w.get_object(Bucket=walter.bucket, Key="own-copy")["Body"].read() == b"walter's"
+    upload = w.create_multipart_upload(Bucket=walter.bucket, Key="parts")["UploadId"]
+    steal = {"Bucket": walter.bucket, "Key": "parts", "UploadId": upload, "PartNumber": 1}
+    source = {"Bucket": victor.bucket, "Key": "secret"}
+    assert error_code(lambda: w.upload_part_copy(CopySource=source, **steal)) == "AccessDenied"
+    w.upload_part_copy(CopySource={"Bucket": walter.bucket, "Key": "own"}, **steal)
+    assert error_code(lambda: w.get_object(Bucket=walter.bucket, Key="stolen")) == "NoSuchKey"
