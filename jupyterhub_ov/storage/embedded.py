@@ -14,6 +14,7 @@ What it refuses, before moto sees the request (403 AccessDenied):
   however the path is spelled (percent-encoded, doubled slashes, absolute URLs, upper case);
 - every service but S3, IAM and STS, as moto itself routes the request (so also its
   instance-metadata stub, ``/favicon.ico`` and a signature scope naming another service);
+- requests without a signature (header or presigned query): moto would only fail them;
 - moto's ``x-moto-account-id`` header (it switches the account moto answers for);
 - a copy (CopyObject, UploadPartCopy) whose caller may not read the source object: moto only
   checks the destination, so without this any user could copy another user's object into
@@ -108,6 +109,8 @@ class Gate:
         paths = (environ.get(k, "") for k in ("PATH_INFO", "REQUEST_URI", "RAW_URI"))
         if any(reaches_moto_api(str(p)) for p in paths):
             return _refuse(start_response, "403 Forbidden", "moto's management API is off.")
+        if not _signed(environ):  # moto would fail it with a 500 and log a traceback
+            return _refuse(start_response, "403 Forbidden", "Requests must be signed.")
         # moto's own routing decision (it reads the path, the signature scope, the body)
         try:
             app = self.dispatcher.get_application(environ)
@@ -120,6 +123,12 @@ class Gate:
         if not copy_source_readable(environ):
             return _refuse(start_response, "403 Forbidden", "Access Denied")
         return app(environ, start_response)
+
+
+def _signed(environ: dict[str, Any]) -> bool:
+    """A signature in the header or, for presigned URLs, the query (moto checks it)."""
+    query = str(environ.get("QUERY_STRING", ""))
+    return bool(environ.get("HTTP_AUTHORIZATION")) or "X-Amz-Credential=" in query
 
 
 def copy_source_readable(environ: dict[str, Any]) -> bool:
@@ -240,6 +249,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(name)s] %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
+    # Only the main thread, in sigwait below, may receive these: a signal handler would not
+    # run while the main thread waits if the kernel delivered the signal to a server thread
+    # (seen: the server then ignored SIGTERM). Threads inherit this mask.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     token = secrets.token_urlsafe(32)
     server, gate = start_server(args.host, args.port, token)
     endpoint = f"http://{args.host}:{args.port}"
@@ -257,12 +271,13 @@ def main(argv: list[str] | None = None) -> None:
         endpoint,
         args.credentials_file,
     )
-    stopped = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopped.set())
-    stopped.wait()
+    signal.sigwait(stop_signals)
     args.credentials_file.unlink(missing_ok=True)
     server.shutdown()
+    logging.shutdown()
+    # nothing is left to save (it is all in memory), and tearing down moto's hundreds of
+    # modules takes seconds: a hub or test stopping this server should not wait for that
+    os._exit(0)
 
 
 if __name__ == "__main__":
