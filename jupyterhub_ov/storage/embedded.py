@@ -40,7 +40,7 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -81,9 +81,6 @@ def reaches_moto_api(path: str) -> bool:
         path = decoded
     path = _SLASHES.sub("/", _SCHEME_AND_HOST.sub("", path.strip()))
     return path.lower().lstrip("/").startswith("moto-api")
-
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Gate:

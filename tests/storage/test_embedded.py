@@ -50,6 +50,10 @@ MOTO_API_PATHS = [
 ]
 # moto routes these to its other unauthenticated stubs (favicon → moto_api; instance metadata)
 OTHER_PATHS = ["/favicon.ico", "/latest/meta-data/iam/security-credentials/default-role"]
+S3_SIGNATURE = (
+    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request,"
+    " SignedHeaders=host, Signature=00"
+)
 # a signature scope naming another service makes moto route by it, whatever the path
 FORGED_SCOPES = [
     "x/20250101/amazonaws.com/motoapi/aws4_request",  # → motoapi.amazonaws.com...: moto_api
@@ -111,11 +115,14 @@ def assert_refused(status, body, s3, alice):
 
 @pytest.mark.parametrize("path", MOTO_API_PATHS + OTHER_PATHS)
 def test_moto_api_is_refused_for_every_method_and_host(s3, alice, path):
-    for method in METHODS:
-        for host in HOSTS:
-            body = b"1000" if method in ("POST", "PUT", "PATCH") else b""
-            status, answer = raw(s3, method, path, host, body=body)
-            assert_refused(status, answer, s3, alice)
+    # unsigned, and with a signature header (so the refusal is not just "must be signed")
+    for headers in ({}, {"Authorization": S3_SIGNATURE}):
+        for method in METHODS:
+            for host in HOSTS:
+                body = b"1000" if method in ("POST", "PUT", "PATCH") else b""
+                status, answer = raw(s3, method, path, host, headers, body)
+                assert_refused(status, answer, s3, alice)
+                assert b"must be signed" not in answer or not headers
     assert_state_intact(s3, alice)
 
 
