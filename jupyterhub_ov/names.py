@@ -6,6 +6,11 @@ name that is already a valid DNS label is used as is; anything else (upper case,
 `/`, `..`, `--`, too long) becomes ``<readable-part>---<8 hex of sha256>``. A valid label never
 contains ``--``, so an escaped name can never equal an unescaped one: distinct usernames
 always give distinct slugs.
+
+Reserved identities: IAM user names made here are ``<prefix>-<slug>``, and both prefix
+(``^[a-z][a-z0-9-]*$``) and slug only ever contain ``[a-z0-9-]``. The embedded S3 server's own
+allow-all identity, `EMBEDDED_ADMIN_IAM_USER`, contains a ``.``, so no hub user, whatever
+their name and whatever the configured prefix, maps onto it; it also lives on its own IAM path.
 """
 
 from __future__ import annotations
@@ -21,6 +26,16 @@ IAM_USER_NAME_MAX = 64
 _MIN_SLUG = 12
 #: useradd (shadow-utils) refuses longer account names
 SYSTEM_USER_NAME_MAX = 32
+
+#: The embedded S3 server's admin (allow-all) identity and its IAM path. The '.' is a
+#: character no prefix or slug contains: `iam_user_name` can never return this.
+EMBEDDED_ADMIN_IAM_USER = "jupyterhub-ov.s3-admin"
+EMBEDDED_ADMIN_IAM_PATH = "/jupyterhub-ov-admin/"
+RESERVED_IAM_USER_NAMES = frozenset({EMBEDDED_ADMIN_IAM_USER})
+#: The tag that marks a bucket or IAM user as created by jupyterhub-ov for one hub user.
+OWNER_TAG_KEY = "jupyterhub-ov:user"
+#: Characters IAM and S3 both accept in tag values (letters, numbers, spaces, _.:/=+-@).
+_TAG_VALUE = re.compile(r"[\w .:/=+@-]{0,256}")
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -75,9 +90,25 @@ def bucket_name(username: str, prefix: str = "jupyter") -> str:
 
 
 def iam_user_name(username: str, prefix: str = "jupyterhub-ov") -> str:
-    """The IAM identity of a user's bucket credentials."""
+    """The IAM identity of a user's bucket credentials: never a reserved name."""
     _check_prefix(prefix, IAM_USER_NAME_MAX)
-    return f"{prefix}-{user_slug(username, IAM_USER_NAME_MAX - len(prefix) - 1)}"
+    name = f"{prefix}-{user_slug(username, IAM_USER_NAME_MAX - len(prefix) - 1)}"
+    if is_reserved_iam_user_name(name):  # cannot happen ('.' never appears); stated, tested
+        raise ValueError(f"user {username!r} would map onto the reserved IAM user {name!r}")
+    return name
+
+
+def is_reserved_iam_user_name(name: str) -> bool:
+    """Whether ``name`` is an identity no hub user may be given (the embedded admin)."""
+    return name in RESERVED_IAM_USER_NAMES
+
+
+def owner_tag_value(username: str) -> str:
+    """The `OWNER_TAG_KEY` value for a user's bucket and IAM user: the hub username itself
+    when IAM and S3 accept it as a tag value, else its slug (always accepted)."""
+    if _TAG_VALUE.fullmatch(username):
+        return username
+    return user_slug(username)
 
 
 def system_user_name(username: str, prefix: str = "jupyter-") -> str:

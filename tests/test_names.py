@@ -157,3 +157,70 @@ def test_system_user_names_are_posix_and_never_collide(a, b):
 def test_system_user_prefix_must_be_sane(prefix):
     with pytest.raises(ValueError, match="system user prefix"):
         names.system_user_name("alice", prefix)
+
+
+# every prefix the provisioner accepts (its validator: a valid bucket_name/iam_user_name prefix)
+prefixes = st.one_of(
+    st.just("jupyterhub-ov"),
+    st.from_regex(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,30}", fullmatch=True),
+)
+adversarial_usernames = [
+    "admin",
+    "Admin",
+    "ADMIN",
+    "provisioner",
+    "s3-admin",
+    "root",
+    names.EMBEDDED_ADMIN_IAM_USER,
+    names.EMBEDDED_ADMIN_IAM_USER.upper(),
+    "jupyterhub-ov-admin",
+    "jupyterhub-ov-s3-admin",
+    ".s3-admin",
+    "s3\u2024admin",  # ONE DOT LEADER, looks like '.'
+    "ｓ３-admin",  # fullwidth
+    "jupyterhub-ov\uff0es3-admin",  # fullwidth full stop
+    "admin\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("username", adversarial_usernames)
+@pytest.mark.parametrize("prefix", ["jupyterhub-ov", "jupyterhub", "jupyterhub-ov-s3", "x"])
+def test_adversarial_usernames_never_get_a_reserved_identity(username, prefix):
+    name = names.iam_user_name(username, prefix)
+    assert not names.is_reserved_iam_user_name(name)
+    assert name != names.EMBEDDED_ADMIN_IAM_USER and "." not in name
+
+
+def test_reserved_name_is_one_no_prefix_or_slug_can_spell():
+    # the guarantee rests on this: user IAM names are [a-z0-9-] only, the reserved one is not
+    assert names.is_reserved_iam_user_name(names.EMBEDDED_ADMIN_IAM_USER)
+    assert not set(names.EMBEDDED_ADMIN_IAM_USER) <= set(
+        string.ascii_lowercase + string.digits + "-"
+    )
+    with pytest.raises(ValueError, match="prefix"):
+        names.iam_user_name("s3-admin", "jupyterhub-ov.")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(usernames, st.sampled_from(adversarial_usernames)), prefixes)
+def test_no_username_and_prefix_map_to_a_reserved_identity(username, prefix):
+    name = names.iam_user_name(username, prefix)
+    assert not names.is_reserved_iam_user_name(name)
+    assert set(name) <= set(string.ascii_lowercase + string.digits + "-")
+
+
+@pytest.mark.parametrize(
+    "username, value",
+    [
+        ("alice", "alice"),
+        ("Alice Smith", "Alice Smith"),
+        ("a.b@example.org", "a.b@example.org"),
+        ("jörg", "jörg"),
+        ("o'brien", "o-brien---65b87174"),
+        ("a\nb", "a-b---7e18f737"),
+        ("x" * 257, names.user_slug("x" * 257)),
+    ],
+)
+def test_owner_tag_value(username, value):
+    assert names.owner_tag_value(username) == value

@@ -167,7 +167,7 @@ class BucketProvisioner(Controller):
         s3, iam = self._clients()
         s3calls.ensure_bucket(s3, bucket)
         s3calls.ensure_user(iam, user, bucket_policy([bucket]))
-        return s3calls.rotate_access_key(iam, user)
+        return s3calls.rotate_access_key(iam, user, admin_key_id=self.admin.access_key_id)
 
     def _endpoint(self, bucket: str) -> dict[str, Any]:
         url = urlsplit(self.admin.endpoint_url)

@@ -3,6 +3,10 @@
 On each launch `ensure` creates (idempotently) the user's bucket and IAM user, (re)writes the
 user's policy — their own bucket plus the buckets an admin granted them — and issues a fresh
 access key, keeping at most the previous one so a server that is still running keeps working.
+It only ever hands out what it made for that user: both are created tagged
+``jupyterhub-ov:user=<hub user>`` (the IAM user also on the path ``/jupyterhub-ov/``), and a
+bucket or IAM user of that name without the mark — or the identity whose key the hub itself
+uses — is refused with a `BucketUnavailable` naming it, changing nothing (see `s3calls`).
 The secret goes into the single-user server's environment and nowhere else: not the hub
 database, not the spawner state, not the logs. boto3 is blocking, so all of it runs in a thread.
 """
@@ -59,11 +63,22 @@ class BucketCredentials:
 
 
 def bucket_policy(buckets: list[str]) -> dict[str, Any]:
-    """Everything on these buckets and their objects, nothing else."""
+    """Everything on these buckets and their objects, nothing else; but not their tags.
+
+    The owner tag is what lets the provisioner reuse a bucket (`s3calls.provision`): a user
+    who could rewrite it on a bucket granted to them could lock its owner out.
+    """
     resources = [arn for b in buckets for arn in (f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*")]
     return {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": resources}],
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": resources},
+            {
+                "Effect": "Deny",
+                "Action": "s3:PutBucketTagging",  # also what DeleteBucketTagging requires
+                "Resource": [f"arn:aws:s3:::{b}" for b in buckets],
+            },
+        ],
     }
 
 
@@ -185,9 +200,15 @@ class LocalBucketProvisioner(LoggingConfigurable):
         iam_user = names.iam_user_name(username, self.iam_user_prefix)
         with s3calls.translated_errors(admin.endpoint_url, BucketUnavailable):
             s3, iam = s3calls.admin_clients(admin, self.timeout)
-            s3calls.ensure_bucket(s3, bucket)
-            s3calls.ensure_user(iam, iam_user, bucket_policy([bucket, *grants]))
-            key_id, secret = s3calls.rotate_access_key(iam, iam_user)
+            key_id, secret = s3calls.provision(
+                s3,
+                iam,
+                bucket=bucket,
+                user=iam_user,
+                owner=username,
+                policy=bucket_policy([bucket, *grants]),
+                admin_key_id=admin.access_key_id,
+            )
         self.log.info(
             "Bucket %s ready for %s (IAM user %s, key %s)", bucket, username, iam_user, key_id
         )
