@@ -1,10 +1,10 @@
 """jupyterhub-ov, the embedded default: local mode on one machine, no cluster needed.
 
 Runs as shipped (`make run`, or `jupyterhub -f jupyterhub_config.py`):
-- log in at http://127.0.0.1:8000 with any username and the demo password
-  ($JUPYTERHUB_OV_PASSWORD, default "jupyterhub-ov"); the user "admin" is an admin and logs in
-  with the admin password ($JUPYTERHUB_OV_ADMIN_PASSWORD, or made at random on the first start
-  and kept in <data>/hub/admin-password);
+- log in at http://127.0.0.1:8000 with any username: the first login under a name sets its
+  password, later ones must match it; the user "admin" is an admin and logs in with the admin
+  password ($JUPYTERHUB_OV_ADMIN_PASSWORD, or made at random on the first start and kept in
+  <data>/hub/admin-password);
 - each user's server runs as an OS account of their own (jupyter-<name>, made on the first
   start) when the hub runs as root; otherwise JUPYTERHUB_OV_SHARED_IDENTITY=1 must say that
   all servers may run as the hub's own user, unisolated (README: "Users and isolation");
@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
+from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.localdata import DataDir
 from jupyterhub_ov.netenv import network_env
 from jupyterhub_ov.spawners.local import warn_shared_identity
@@ -69,18 +70,15 @@ local_proxy = here / "node_modules" / ".bin" / "configurable-http-proxy"
 if local_proxy.exists():  # installed by `make` from package.json
     c.ConfigurableHTTPProxy.command = [str(local_proxy)]
 
-# -- who may log in: shared demo passwords, for a local trial only ------------------------
-# Anyone who knows the user password can log in under any name except "admin": a trial only.
-# A real deployment uses a real authenticator (see the README).
-c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = os.environ.get(
-    "JUPYTERHUB_OV_PASSWORD", "jupyterhub-ov"
-)
+# -- who may log in: any name, whose first login sets its password (a local trial) ----------
+# (The Littlest JupyterHub's way; a real deployment uses a real authenticator, see the README)
+c.JupyterHub.authenticator_class = TrialAuthenticator
+c.TrialAuthenticator.dbm_path = str(state / "passwords.dbm")
 # the admin password is never a documented default: random on first start, kept in
 # <data>/hub/admin-password (readable by the hub's OS user only)
-c.SharedPasswordAuthenticator.admin_password = os.environ.get(
-    "JUPYTERHUB_OV_ADMIN_PASSWORD"
-) or data.secret("admin-password", nbytes=30)
+c.TrialAuthenticator.admin_password = os.environ.get("JUPYTERHUB_OV_ADMIN_PASSWORD") or data.secret(
+    "admin-password", nbytes=30
+)
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = {"admin"}
 

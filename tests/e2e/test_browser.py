@@ -16,7 +16,7 @@ def test_log_in_choose_image_reach_jupyterlab(local_hub):
     hub = local_hub
     ARTIFACTS.mkdir(exist_ok=True)
     with browser_page(str(ARTIFACTS / "FAILED-local-browser.png")) as page:
-        log_in(page, hub.url, "frank", "jupyterhub-ov")  # the README's documented default
+        log_in(page, hub.url, "frank", "jupyterhub-ov")  # his first login: sets his password
         page.wait_for_selector('input[name="image"]')
         menu = page.locator(".jupyterhub-ov-menu")
         assert menu.locator(".ov-image h3").all_inner_texts() == [
@@ -43,10 +43,23 @@ def test_log_in_choose_image_reach_jupyterlab(local_hub):
         assert page.is_checked('input[value="marker-notebook:latest"]')  # last choice kept
 
 
+def test_the_first_login_sets_a_names_password(local_hub):
+    with browser_page() as page:
+        log_in(page, local_hub.url, "mallory", "mallorys-own")
+        page.wait_for_url(re.compile(r".*/hub/spawn.*"))
+    with browser_page() as page:  # someone else, later, under her name
+        log_in(page, local_hub.url, "mallory", "jupyterhub-ov")
+        page.wait_for_selector("#login_submit")
+        assert "Invalid username or password" in page.content()
+    with browser_page() as page:
+        log_in(page, local_hub.url, "newcomer", "short")  # too short to become a password
+        page.wait_for_selector("#login_submit")
+        assert "Password too short" in page.content()
+
+
 @pytest.mark.parametrize(
     "username, password",
     [
-        ("mallory", "not-the-password"),
         ("admin", "jupyterhub-ov"),  # the admin needs the admin password
         ("admin", "jupyterhub-ov-admin-demo-password"),  # no documented default any more
     ],

@@ -33,7 +33,7 @@ def test_a_fifo_and_a_nested_manifest_leave_the_hub_working(tmp_path):
     (environments / "nested" / "notebook-image.json").write_text(DEEP)
     make_environment(environments / "marker", MARKER)
 
-    with running_hub(tmp_path, env={"JUPYTERHUB_OV_PASSWORD": PASSWORD}) as hub:
+    with running_hub(tmp_path) as hub:
         # first thing after the start, no menu rendered yet: the catalog is read for the spawn
         hub.start_server("trudy", {"image": "marker-notebook:latest"})
         assert "no longer available" not in hub.log()
