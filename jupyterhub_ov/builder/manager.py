@@ -64,6 +64,9 @@ class _Run:
         #: set once the build's record exists in the store
         self.stored = asyncio.Event()
         self.flusher: asyncio.TimerHandle | None = None
+        #: one write at a time: a flush that finds nothing pending returns only once the
+        #: writes before it are stored (`events` reads the store right after its flush)
+        self.flush_lock = asyncio.Lock()
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -372,9 +375,10 @@ class BuildManager:
             run.flusher = None
         if "message" in fields:
             run.record.message = fields["message"]
-        logs, run.pending_logs = run.pending_logs, []
-        if logs or transition or fields:
-            await self.store.record(run.record.id, logs=logs, transition=transition, **fields)
+        async with run.flush_lock:
+            logs, run.pending_logs = run.pending_logs, []
+            if logs or transition or fields:
+                await self.store.record(run.record.id, logs=logs, transition=transition, **fields)
 
     async def _flush_if_running(self, build_id: str) -> None:
         run = self._runs.get(build_id)

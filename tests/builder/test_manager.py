@@ -301,3 +301,38 @@ async def test_restart_resumes_builds_that_had_not_started_building(make: Factor
     second = await started(make(NoReattachBackend()))
     assert (await finished(second, queued.id)).phase is Phase.SUCCESS
     assert (await second.get(blocker.id)).phase is Phase.FAILURE
+
+
+class SlowLogStore(BuildStore):
+    """A real SQLite store whose log-only writes take a while (a busy database)."""
+
+    async def record(self, build_id, *, logs=(), transition=None, **fields):  # type: ignore[override]
+        if logs and transition is None and not fields:
+            await asyncio.sleep(0.5)
+        return await super().record(build_id, logs=logs, transition=transition, **fields)
+
+
+async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path: Path) -> None:
+    """CI once saw event 3 missing from a stream: a client's flush found nothing pending
+    while the timer's flush was still writing those lines, and read the store too early."""
+    backend = ScriptedBackend()
+    store = SlowLogStore(f"sqlite:///{tmp_path / 'builds.sqlite'}")
+    manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
+    try:
+        record, _ = await manager.submit(package_list("slowlog", "slow"), creator="ann")
+        await backend.building.wait()
+        await asyncio.sleep(0.35)  # the timer's flush (0.25 s) is now writing the lines
+
+        async def collect() -> list:
+            return [event async for event in manager.events(record.id)]
+
+        client = asyncio.create_task(collect())
+        await asyncio.sleep(0.1)
+        backend.release.set()
+        events = await asyncio.wait_for(client, 10)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        lines = [e.text for e in events if e.kind == "log"]
+        assert lines[1:] == ["step 1/3", "step 2/3", "step 3/3"]
+    finally:
+        await manager.stop()
+        await store.close()
