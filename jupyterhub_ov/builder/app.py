@@ -15,6 +15,7 @@ the reconciler of cluster ``Notebook`` resources starts after the controller and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -309,49 +310,60 @@ class BuilderService(Application):
         )
 
     async def serve(self) -> None:
+        """Start every component, serve until SIGTERM/SIGINT, stop them in reverse order.
+
+        One exit stack holds what has started: a component that fails to start (a busy
+        port, an unreachable cluster) unwinds the ones before it, and so does a stop."""
+        async with contextlib.AsyncExitStack() as stack:
+            manager, notebooks = await self._start_components(stack)
+            context = self.make_context(manager, notebooks)
+            web_app = make_application(
+                context,
+                version=__version__,
+                cookie_secret=self.cookie_secret(),
+                log_function=self._log_request,
+            )
+            url = urlsplit(self.bind_url)
+            # the handlers refuse larger bodies from their headers (and raise the limit only
+            # to drop a refused body); this is the backstop for any that would not
+            server = HTTPServer(web_app, xheaders=True, max_body_size=self.max_body_size)
+            server.listen(url.port or 80, url.hostname or "127.0.0.1")
+            stack.callback(server.stop)
+            self.log.info(
+                "Image build service (%s backend) at %s%s",
+                manager.backend.kind,
+                self.bind_url.rstrip("/"),
+                self.service_prefix,
+            )
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
+            await stopping.wait()
+            self.log.info("Stopping: builds in flight stay recorded for the next start")
+
+    async def _start_components(
+        self, stack: contextlib.AsyncExitStack
+    ) -> tuple[BuildManager, NotebookController | None]:
+        """Store, backend, manager, then the notebook controller and its reconciler; each
+        one's stop is on ``stack`` as soon as it has started."""
         manager = self.make_manager()
         await manager.store.start()
+        stack.push_async_callback(manager.store.close)
         await manager.backend.start()
+        stack.push_async_callback(manager.backend.stop)
         await manager.start()
-        notebooks = reconciler = None
-        if self.openvino_notebooks:
-            notebooks = NotebookController(manager=manager, parent=self, log=self.log)
-            await notebooks.start()
-            if self.watch_notebooks and manager.backend.kind == "openshift":
-                reconciler = self.make_reconciler(manager, notebooks)
-                await reconciler.start()
-        context = self.make_context(manager, notebooks)
-        web_app = make_application(
-            context,
-            version=__version__,
-            cookie_secret=self.cookie_secret(),
-            log_function=self._log_request,
-        )
-        url = urlsplit(self.bind_url)
-        # the handlers refuse larger bodies from their headers (and raise the limit only to
-        # drop a refused body); this is the backstop for any that would not
-        server = HTTPServer(web_app, xheaders=True, max_body_size=self.max_body_size)
-        server.listen(url.port or 80, url.hostname or "127.0.0.1")
-        self.log.info(
-            "Image build service (%s backend) at %s%s",
-            manager.backend.kind,
-            self.bind_url.rstrip("/"),
-            self.service_prefix,
-        )
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stopping.set)
-        await stopping.wait()
-        self.log.info("Stopping: builds in flight stay recorded for the next start")
-        server.stop()
-        if reconciler is not None:
-            await reconciler.stop()
-        if notebooks is not None:
-            await notebooks.stop()
-        await manager.stop()
-        await manager.backend.stop()
-        await manager.store.close()
+        stack.push_async_callback(manager.stop)
+        if not self.openvino_notebooks:
+            return manager, None
+        notebooks = NotebookController(manager=manager, parent=self, log=self.log)
+        await notebooks.start()
+        stack.push_async_callback(notebooks.stop)
+        if self.watch_notebooks and manager.backend.kind == "openshift":
+            reconciler = self.make_reconciler(manager, notebooks)
+            await reconciler.start()
+            stack.push_async_callback(reconciler.stop)
+        return manager, notebooks
 
 
 main = BuilderService.launch_instance

@@ -114,6 +114,8 @@ class BuildManager:
         self._ended: OrderedDict[str, BuildRecord] = OrderedDict()
         #: backend builds actually started (not joined, not found existing): for benchmarks
         self.builds_started = 0
+        #: log writes made in the background: held until done, their failures logged once
+        self._writes: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -128,6 +130,8 @@ class BuildManager:
         for task in tasks:
             task.cancel(DETACH)
         await asyncio.gather(*tasks, return_exceptions=True)
+        # what the builds logged last is written before the store closes
+        await asyncio.gather(*self._writes, return_exceptions=True)
 
     # -- the API the handlers use ------------------------------------------------------------
 
@@ -358,12 +362,27 @@ class BuildManager:
         run.pending_logs.append((seq, at, text))
         run.publish(BuildEvent(seq, at, "log", text))
         if len(run.pending_logs) >= FLUSH_LINES:
-            asyncio.ensure_future(self._flush(run))
+            self._write_behind(run, self._flush(run))
         elif run.flusher is None:
             loop = asyncio.get_running_loop()
             run.flusher = loop.call_later(
-                FLUSH_INTERVAL, lambda: asyncio.ensure_future(self._flush(run))
+                FLUSH_INTERVAL, lambda: self._write_behind(run, self._flush(run))
             )
+
+    def _write_behind(self, run: _Run, write: Any) -> None:
+        """Run a log write in the background, tracked: `stop` waits for it, and a failure is
+        one clear log line (never "Task exception was never retrieved")."""
+        task: asyncio.Task[None] = asyncio.ensure_future(write)
+        self._writes.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._writes.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                self.log.error(
+                    "Could not store log lines of build %s: %s", run.record.id, task.exception()
+                )
+
+        task.add_done_callback(done)
 
     async def _flush(
         self, run: _Run, *, transition: tuple[int, Transition] | None = None, **fields: Any
@@ -390,7 +409,7 @@ class BuildManager:
             run.flusher.cancel()
             run.flusher = None
         if run.pending_logs:  # written by the last transition normally; never lose a line
-            asyncio.ensure_future(self.store.record(run.record.id, logs=run.pending_logs))
+            self._write_behind(run, self.store.record(run.record.id, logs=run.pending_logs))
             run.pending_logs = []
         self._runs.pop(run.record.id, None)
         if self._by_key.get(run.record.request.key) == run.record.id:

@@ -139,3 +139,39 @@ def test_the_process_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "Stopping: builds in flight stay recorded" in err
     assert (tmp_path / "jupyterhub-ov-builds.sqlite").exists()  # default: working directory
+
+
+class LifecycleBackend(ScriptedBackend):
+    """Records its own start and stop."""
+
+    calls: ClassVar[list[str]] = []
+
+    async def start(self) -> None:
+        LifecycleBackend.calls.append("start")
+
+    async def stop(self) -> None:
+        LifecycleBackend.calls.append("stop")
+
+
+async def test_a_component_that_fails_to_start_unwinds_those_before_it(tmp_path: Path) -> None:
+    import asyncio
+    import socket
+
+    LifecycleBackend.calls.clear()
+    with socket.socket() as busy:  # the port the service is told to listen on is taken
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        app = BuilderService(
+            backend_class=LifecycleBackend,
+            db_url=f"sqlite:///{tmp_path / 'b.sqlite'}",
+            bind_url=f"http://127.0.0.1:{port}",
+            openvino_notebooks=True,
+        )
+        before = asyncio.all_tasks()
+        with pytest.raises(OSError, match="in use"):
+            await app.serve()
+    assert LifecycleBackend.calls == ["start", "stop"]
+    # the notebook controller's poller was stopped too: nothing of the service is left running
+    await asyncio.sleep(0)
+    assert {t for t in asyncio.all_tasks() if not t.done()} <= before

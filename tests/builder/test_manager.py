@@ -336,3 +336,34 @@ async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path
     finally:
         await manager.stop()
         await store.close()
+
+
+class FailingLogStore(BuildStore):
+    """A real SQLite store whose log-only writes fail (a full disk, a locked database)."""
+
+    async def record(self, build_id, *, logs=(), transition=None, **fields):  # type: ignore[override]
+        if logs and transition is None and not fields:
+            raise OSError("disk full")
+        return await super().record(build_id, logs=logs, transition=transition, **fields)
+
+
+async def test_a_failed_background_log_write_is_one_clear_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = ScriptedBackend()
+    store = FailingLogStore(f"sqlite:///{tmp_path / 'builds.sqlite'}")
+    manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
+    try:
+        record, _ = await manager.submit(package_list("failinglog", "slow"), creator="ann")
+        await backend.building.wait()
+        await asyncio.sleep(0.4)  # the timer's flush ran and failed
+        backend.release.set()
+        done = await finished(manager, record.id)
+        assert done.phase is Phase.SUCCESS  # the build itself is not harmed
+    finally:
+        await manager.stop()
+        await store.close()
+    failed = [r for r in caplog.records if "Could not store log lines" in r.getMessage()]
+    assert len(failed) == 1 and record.id in failed[0].getMessage()
+    assert "disk full" in failed[0].getMessage()
+    assert "never retrieved" not in caplog.text
