@@ -82,7 +82,3 @@ def open_for_traversal(path: Path) -> None:
         mode = directory.stat().st_mode
         if not mode & stat.S_IXOTH:
             os.chmod(directory, stat.S_IMODE(mode) | stat.S_IXOTH)
-
-
-def account_of(prefix: str, slug: str) -> pwd.struct_passwd:
-    return pwd.getpwnam(prefix + slug)

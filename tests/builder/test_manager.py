@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -303,20 +303,33 @@ async def test_restart_resumes_builds_that_had_not_started_building(make: Factor
     assert (await second.get(blocker.id)).phase is Phase.FAILURE
 
 
-class SlowLogStore(BuildStore):
-    """A real SQLite store whose log-only writes take a while (a busy database)."""
+class LogWriteStore(BuildStore):
+    """A real SQLite store whose log-only writes (the background flushes) first run
+    ``before_log_write``: a delay (a busy database) or a failure (a full disk)."""
+
+    def __init__(self, url: str, before_log_write: Callable[[], Awaitable[None]]) -> None:
+        super().__init__(url)
+        self.before_log_write = before_log_write
 
     async def record(self, build_id, *, logs=(), transition=None, **fields):  # type: ignore[override]
         if logs and transition is None and not fields:
-            await asyncio.sleep(0.5)
+            await self.before_log_write()
         return await super().record(build_id, logs=logs, transition=transition, **fields)
+
+
+async def busy_database() -> None:
+    await asyncio.sleep(0.5)
+
+
+async def full_disk() -> None:
+    raise OSError("disk full")
 
 
 async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path: Path) -> None:
     """CI once saw event 3 missing from a stream: a client's flush found nothing pending
     while the timer's flush was still writing those lines, and read the store too early."""
     backend = ScriptedBackend()
-    store = SlowLogStore(f"sqlite:///{tmp_path / 'builds.sqlite'}")
+    store = LogWriteStore(f"sqlite:///{tmp_path / 'builds.sqlite'}", busy_database)
     manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
     try:
         record, _ = await manager.submit(package_list("slowlog", "slow"), creator="ann")
@@ -338,20 +351,11 @@ async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path
         await store.close()
 
 
-class FailingLogStore(BuildStore):
-    """A real SQLite store whose log-only writes fail (a full disk, a locked database)."""
-
-    async def record(self, build_id, *, logs=(), transition=None, **fields):  # type: ignore[override]
-        if logs and transition is None and not fields:
-            raise OSError("disk full")
-        return await super().record(build_id, logs=logs, transition=transition, **fields)
-
-
 async def test_a_failed_background_log_write_is_one_clear_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     backend = ScriptedBackend()
-    store = FailingLogStore(f"sqlite:///{tmp_path / 'builds.sqlite'}")
+    store = LogWriteStore(f"sqlite:///{tmp_path / 'builds.sqlite'}", full_disk)
     manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
     try:
         record, _ = await manager.submit(package_list("failinglog", "slow"), creator="ann")

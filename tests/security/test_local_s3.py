@@ -74,7 +74,7 @@ TRESPASS = textwrap.dedent(
 )
 
 
-def _iam(attack: Attack, user: str) -> str:
+def _iam(user: str) -> str:
     from jupyterhub_ov import names
 
     return names.iam_user_name(user)
@@ -103,8 +103,8 @@ async def test_a_users_keys_reach_their_own_bucket_only(attack: Attack, user: st
     code = TRESPASS % {
         "other": attack.me[other]["bucket"],
         "admin": embedded.ADMIN_USER,
-        "other_iam": _iam(attack, other),
-        "own_iam": _iam(attack, user),
+        "other_iam": _iam(other),
+        "own_iam": _iam(user),
     }
     got = await attack.json(user, code)
     assert all(v != "ALLOWED" for k, v in got.items() if k != "list buckets"), got
