@@ -28,10 +28,10 @@ import os
 import sys
 from pathlib import Path
 
-from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
 from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.localdata import DataDir
 from jupyterhub_ov.netenv import network_env
+from jupyterhub_ov.service.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
 from jupyterhub_ov.spawners.local import warn_shared_identity
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -126,7 +126,7 @@ services.append(
         "command": [
             sys.executable,
             "-m",
-            "jupyterhub_ov.builder",
+            "jupyterhub_ov.service",
             f"--BuilderService.backend_class={builder_backend}",
             f"--BuilderService.db_url=sqlite:///{state / 'builds.sqlite'}",
             f"--BuilderService.cookie_secret_file={state / 'builder_cookie_secret'}",

@@ -28,17 +28,17 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jupyterhub_ov.builder.phases import PATHS, Phase, Transition  # noqa: E402
-from jupyterhub_ov.builder.spec import SpecPolicy, parse_request  # noqa: E402
-from jupyterhub_ov.builder.store import BuildRecord, BuildStore  # noqa: E402
-from tests.builder.svc import Builder, builder_hub, package_list  # noqa: E402
+from jupyterhub_ov.builds.model.phases import PATHS, Phase, Transition  # noqa: E402
+from jupyterhub_ov.builds.model.spec import SpecPolicy, parse_request  # noqa: E402
+from jupyterhub_ov.builds.store import BuildRecord, BuildStore  # noqa: E402
+from tests.service.svc import Builder, builder_hub, package_list  # noqa: E402
 
 
 async def seed(db_url: str, count: int) -> list[str]:
@@ -46,7 +46,7 @@ async def seed(db_url: str, count: int) -> list[str]:
     store = BuildStore(db_url)
     await store.start()
     ids = []
-    start = datetime.now(timezone.utc) - timedelta(days=30)
+    start = datetime.now(UTC) - timedelta(days=30)
     for i in range(count):
         request = parse_request(
             package_list(f"seed{i}", f"pkg{i}==1.0"), creator="admin", policy=SpecPolicy()

@@ -33,20 +33,20 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from jupyterhub_ov.builder import spec
-from jupyterhub_ov.builder.backends.local import LocalBuildBackend
-from jupyterhub_ov.builder.environments import (
+from jupyterhub_ov.builds.backends.local.backend import LocalBuildBackend
+from jupyterhub_ov.builds.backends.local.environments import (
     create_layer,
     inspect_environment,
     link_jupyter_dirs,
     tool_env,
 )
-from jupyterhub_ov.builder.manager import BuildManager
-from jupyterhub_ov.builder.phases import Phase
-from jupyterhub_ov.builder.pins import base_constraints
-from jupyterhub_ov.builder.process import run
-from jupyterhub_ov.builder.resolve import uv_binary
-from jupyterhub_ov.builder.store import BuildStore
+from jupyterhub_ov.builds.backends.local.pins import base_constraints
+from jupyterhub_ov.builds.manager import BuildManager
+from jupyterhub_ov.builds.model import spec
+from jupyterhub_ov.builds.model.phases import Phase
+from jupyterhub_ov.builds.process import run
+from jupyterhub_ov.builds.resolve import uv_binary
+from jupyterhub_ov.builds.store import BuildStore
 
 PACKAGES = ["pandas", "matplotlib", "requests", "tqdm"]
 Timings = dict[str, float]

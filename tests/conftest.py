@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 
+# the build fixtures (wheels, git repositories, backend cases) serve every suite
+pytest_plugins = ["tests.builds.fixtures"]
+
 _home = tempfile.mkdtemp(prefix="jupyterhub-ov-test-home-")
 for _var, _sub in (
     ("HOME", ""),

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jupyterhub_ov.builder.environments import BASE_PTH, base_pth, link_jupyter_dirs
+from jupyterhub_ov.builds.backends.local.environments import BASE_PTH, base_pth, link_jupyter_dirs
 from jupyterhub_ov.images.manifest import MANIFEST_FILE
 
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from ..builder.conftest import notebook_repo, openvino_wheels, wheels
+from ..builds.conftest import notebook_repo, openvino_wheels, wheels
 from ..environments import MARKER, make_environment
 from ..hubproc import running_hub
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from ..browser import browser_page, fill_package_list_build, log_in, open_service
-from ..builder.wheels import tiny_index
+from ..builds.wheels import tiny_index
 from ..hubproc import Hub, running_hub
 from ..kernel import run_code
 from ..util import ARTIFACTS

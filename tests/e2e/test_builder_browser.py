@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ..browser import browser_page, fill_package_list_build, log_in, open_service
-from ..builder.svc import builder_hub
+from ..service.svc import builder_hub
 from ..util import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from jupyterhub_ov.builder import spec
+from jupyterhub_ov.builds.model import spec
 
-from ..builder.cases.local import local_backend, package_list, parse
-from ..builder.gitrepos import Repo
-from ..builder.harness import RecordingReporter, drive
+from ..builds.cases.local import local_backend, package_list, parse
+from ..builds.gitrepos import Repo
+from ..builds.harness import RecordingReporter, drive
 from ..hubproc import Hub
 from ..kernel import run_code
 

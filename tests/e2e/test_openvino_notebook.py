@@ -27,11 +27,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from jupyterhub_ov.builder import openvino
-from jupyterhub_ov.builder.phases import PATHS
+from jupyterhub_ov.builds.model.phases import PATHS
+from jupyterhub_ov.service.features.notebooks import model as openvino
 
 from ..browser import browser_page, log_in, open_service
-from ..builder.gitrepos import make_repository
+from ..builds.gitrepos import make_repository
 from ..hubproc import Hub, running_hub
 from ..kernel import run_code
 from ..util import ARTIFACTS

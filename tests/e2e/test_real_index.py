@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from ..builder.svc import Builder, package_list
 from ..hubproc import Hub, running_hub, spawn_page
 from ..kernel import run_code
+from ..service.svc import Builder, package_list
 
 pytestmark = pytest.mark.e2e
 

@@ -1,1 +1,0 @@
-"""The image build service: build requests, the phase machine, backends, store and REST API."""

@@ -1,6 +1,0 @@
-"""``python -m jupyterhub_ov.builder``: the image build service."""
-
-from .app import main
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,117 @@
+"""The one interface every build backend implements (BinderHub's builder abstraction).
+
+The build manager (``builder.manager``) drives a backend through a build:
+
+1. ``resolve(request, report)`` pins everything that decides the image's content (the
+   package lock, the commit, the import source) — phase Resolving, or Preparing for imports;
+2. ``find(resolved)``: an image already published under ``resolved.tag`` means no build;
+3. ``build(resolved, report)`` does the rest and reports ``Building`` (not for imports),
+   ``Importing`` and ``Validating`` through ``report.phase`` in that order, streams log lines
+   through ``report.log``, and returns the published, validated image;
+4. ``reattach(resolved, reference, report)`` after a service restart, for a build whose
+   work outlived the service (a cluster Build); backends that cannot raise `BuildFailed`.
+
+Cancelling is asyncio cancellation of the task running ``build``: the backend stops all of
+its work (kills processes, cancels cluster builds), removes what it half-made, and lets
+``CancelledError`` propagate. A cancellation whose message is `DETACH` is the service
+stopping, not a cancel: a backend that can reattach leaves its cluster work running (the
+next service start follows it again); others stop as for a cancel. `BuildFailed` carries a
+message meant for the admin. After a restart, a build that cannot be followed again is
+ended with Failure and ``discard`` removes what it left behind.
+
+The manager owns the phase machine, the store, the concurrency limit and the timeout; a
+backend only does the work. Success and Failure are the manager's to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+from traitlets.config import LoggingConfigurable
+
+from jupyterhub_ov.images.model import (
+    Software as Package,  # a published image's package: name, version
+)
+
+from ..model.phases import Phase
+from ..model.spec import BuildRequest, ResolvedBuild
+
+#: the cancellation message of a service stop (see the module docstring)
+DETACH = "jupyterhub-ov build service stopping"
+
+
+def detaching(error: asyncio.CancelledError) -> bool:
+    """Whether this cancellation is the service stopping rather than a cancel."""
+    return DETACH in error.args
+
+
+class BuildFailed(Exception):
+    """The build cannot succeed; the message says why, for the admin reading the panel."""
+
+
+class Reporter(Protocol):
+    """What a backend tells the manager while it works (persisted and streamed live)."""
+
+    async def phase(self, phase: Phase, message: str = "") -> None:
+        """Enter ``phase`` (Building, Importing, Validating)."""
+
+    async def log(self, line: str) -> None:
+        """One line of build output (no trailing newline needed)."""
+
+    async def remember(self, reference: str) -> None:
+        """Persist what `reattach` needs after a restart (e.g. the cluster Build's name)."""
+
+
+@dataclass(frozen=True)
+class PublishedImage:
+    """A validated image that the spawner menu now offers."""
+
+    #: ``<name>:<tag>``
+    image: str
+    #: what runs it: a pullable image reference or an environment directory
+    reference: str
+    python_version: str = ""
+    #: top-level packages of the result (recorded in the image's annotations/manifest)
+    packages: Sequence[Package] = field(default=())
+
+
+class BuildBackend(LoggingConfigurable):
+    """Base class; see the module docstring for the contract."""
+
+    #: short name used in configuration and in build records ("local", "openshift")
+    kind: ClassVar[str] = ""
+    #: whether `reattach` can follow a build that outlived a service restart
+    can_reattach: ClassVar[bool] = False
+    #: what an ImportImage request's ``fromImage`` names for this backend: "image" (a
+    #: container image reference) or "path" (a local environment directory); the service's
+    #: `SpecPolicy.import_source` follows it
+    import_source: ClassVar[str] = "image"
+    #: whether a repository can be built from its own Dockerfile (`spec.DOCKERFILE`);
+    #: backends that cannot build environments and take extra packages instead
+    builds_dockerfiles: ClassVar[bool] = False
+
+    async def start(self) -> None:
+        """Called once when the service starts (open clients, check tools)."""
+
+    async def stop(self) -> None:
+        """Called once when the service stops."""
+
+    async def resolve(self, request: BuildRequest, report: Reporter) -> ResolvedBuild:
+        raise NotImplementedError
+
+    async def find(self, resolved: ResolvedBuild) -> PublishedImage | None:
+        raise NotImplementedError
+
+    async def build(self, resolved: ResolvedBuild, report: Reporter) -> PublishedImage:
+        raise NotImplementedError
+
+    async def reattach(
+        self, resolved: ResolvedBuild, reference: str, report: Reporter
+    ) -> PublishedImage:
+        raise BuildFailed(f"The {self.kind} build backend cannot resume a build after a restart.")
+
+    async def discard(self, resolved: ResolvedBuild | None, reference: str) -> None:
+        """Remove what a build interrupted by a restart left behind (default: nothing)."""

@@ -1,0 +1,242 @@
+"""BYON validation of a local environment: can it run a notebook server for the hub?
+
+Two steps, both with the environment's own interpreter, a throw-away ``$HOME`` and the
+output streamed to the build log:
+
+1. a check script: Python ≥ 3.8; ``import jupyterhub``, ``import jupyterlab`` and
+   ``import jupyterhub.singleuser`` (the module the spawner runs); ``$HOME`` set and
+   writable. It also reports the Python version and the packages of the environment's own
+   site directories (for a layer: the layer only), of which the top-level ones are recorded;
+2. a real server: ``python -m jupyter_server`` on a free 127.0.0.1 port with a random token
+   must answer ``/api/status``, serve ``/lab`` and the main script that page loads (so
+   JupyterLab's server extension and its assets are really found and served), then it is
+   stopped. ``jupyterhub.singleuser`` itself is not started: it authenticates every
+   request against a running hub, which a build does not have; it is the same
+   jupyter_server with the same extensions plus the hub's auth, whose import step 1 checks.
+
+A failed check raises `BuildFailed` naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from jupyterhub.utils import random_port
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from jupyterhub_ov.builds.process import LineSink, run
+from jupyterhub_ov.images.local import python_of
+
+from ..base import BuildFailed
+from .environments import ANSWER, ask_python, tool_env
+from .pins import top_level
+
+#: seconds between requests while the server starts
+POLL = 0.25
+#: the first script of JupyterLab's page, served from the server itself (its main bundle)
+_SCRIPT = re.compile(r'<script[^>]+src="(/[^"]+)"')
+
+# Runs in the validated interpreter: standard library only, no syntax newer than 3.6, so
+# that an old Python still gets as far as saying it is too old.
+CHECKS = (
+    f"ANSWER = {ANSWER!r}\n"
+    + r"""
+import json, os, re, site, sys, tempfile
+checks = []
+
+def check(name, func):
+    try:
+        checks.append([name, True, func() or ""])
+    except BaseException as e:
+        checks.append([name, False, "%s: %s" % (type(e).__name__, e)])
+
+def python():
+    if sys.version_info < (3, 8):
+        raise RuntimeError("Python %d.%d is older than 3.8" % sys.version_info[:2])
+
+def importing(module):
+    return lambda: __import__(module) and None
+
+def home():
+    path = os.environ.get("HOME")
+    if not path:
+        raise RuntimeError("HOME is not set")
+    fd, probe = tempfile.mkstemp(dir=path)
+    os.close(fd)
+    os.unlink(probe)
+
+check("Python 3.8 or newer", python)
+for module in ("jupyterhub", "jupyterlab", "jupyterhub.singleuser"):
+    check("import " + module, importing(module))
+check("$HOME is set and writable", home)
+installed, requires = {}, {}
+try:
+    import importlib.metadata as md
+    own = [d for d in site.getsitepackages() if os.path.isdir(d)]
+    for dist in md.distributions(path=own):
+        name = dist.metadata["Name"]
+        if not name or name in installed:
+            continue
+        installed[name] = dist.version
+        requires[name] = [
+            re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", r).group(1)
+            for r in dist.requires or []
+            if not re.search(r"extra\s*==", r)
+        ]
+except Exception as e:
+    print("Cannot list the installed packages: %s" % e)
+for name, ok, detail in checks:
+    print("%s %s%s" % ("ok:    " if ok else "FAILED:", name, " (%s)" % detail if detail else ""))
+print(ANSWER + json.dumps({
+    "python_version": "%d.%d.%d" % sys.version_info[:3],
+    "checks": checks,
+    "installed": installed,
+    "requires": requires,
+}))
+"""
+)
+
+
+@dataclass(frozen=True)
+class Validated:
+    python_version: str
+    #: top-level packages of the environment's own site directories: (name, version)
+    packages: tuple[tuple[str, str], ...]
+
+
+def failed_checks(checks: Sequence[Sequence[object]]) -> list[str]:
+    """``[name, ok, detail]`` rows → the failures, readable."""
+    return [f"{name} failed ({detail})" for name, ok, detail in checks if not ok]
+
+
+def validation_env(prefix: str, home: str, token: str) -> dict[str, str]:
+    env = {k: v for k, v in tool_env().items() if not k.startswith(("JUPYTER", "UV_", "IPYTHON"))}
+    env.update(
+        HOME=home,
+        JUPYTER_CONFIG_DIR=os.path.join(home, ".jupyter"),
+        JUPYTER_DATA_DIR=os.path.join(home, ".local", "share", "jupyter"),
+        JUPYTER_RUNTIME_DIR=os.path.join(home, ".local", "share", "jupyter", "runtime"),
+        JUPYTER_TOKEN=token,
+        PATH=os.pathsep.join([os.path.join(prefix, "bin"), os.environ.get("PATH", "")]),
+    )
+    return env
+
+
+async def validate_environment(prefix: str, *, timeout: float, on_line: LineSink) -> Validated:
+    """Run both steps for the environment at ``prefix``; BuildFailed says what failed."""
+    python = await asyncio.to_thread(python_of, prefix)
+    if python is None:
+        raise BuildFailed(f"Validation failed: {prefix} has no bin/python")
+    home = await asyncio.to_thread(tempfile.mkdtemp, prefix="jupyterhub-ov-validate-")
+    stage = ["the check script"]
+    try:
+        env = validation_env(prefix, home, secrets.token_hex(16))
+        return await asyncio.wait_for(_validate(python, home, env, on_line, stage), timeout)
+    except TimeoutError:
+        raise BuildFailed(
+            f"Validation failed: {stage[0]} did not finish within {timeout:g} s"
+        ) from None
+    finally:
+        await asyncio.to_thread(shutil.rmtree, home, True)
+
+
+async def _validate(
+    python: str, home: str, env: Mapping[str, str], on_line: LineSink, stage: list[str]
+) -> Validated:
+    result, done = await ask_python(python, CHECKS, env=env, on_line=on_line)
+    if result is None:
+        tail = "\n".join(done.tail[-10:])
+        raise BuildFailed(f"Validation failed: the check script did not run:\n{tail}")
+    failures = failed_checks(result["checks"])
+    if failures:
+        raise BuildFailed("Validation failed: " + "; ".join(failures))
+    stage[0] = "the notebook server start"
+    await _serve(python, home, env, on_line)
+    return Validated(
+        python_version=str(result["python_version"]),
+        packages=top_level(result["installed"], result["requires"]),
+    )
+
+
+async def _serve(python: str, home: str, env: Mapping[str, str], on_line: LineSink) -> None:
+    """Start the server, wait for it to answer, stop it (always, also when cancelled)."""
+    port = random_port()
+    cmd = [
+        python,
+        "-m",
+        "jupyter_server",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.open_browser=False",
+        f"--ServerApp.root_dir={home}",
+    ]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")  # jupyter_server refuses root otherwise
+    server = asyncio.create_task(run(cmd, env=env, on_line=on_line, cwd=home, check=False))
+    try:
+        await _wait_answering(f"http://127.0.0.1:{port}", env["JUPYTER_TOKEN"], server)
+    finally:
+        await _stop(server)
+
+
+async def _wait_answering(url: str, token: str, server: asyncio.Task) -> None:
+    headers = {"Authorization": f"token {token}"}
+    while await _status(f"{url}/api/status", headers) != 200:
+        if server.done():
+            completed = server.result()
+            tail = "\n".join(completed.tail[-10:])
+            raise BuildFailed(
+                f"Validation failed: the notebook server exited with {completed.returncode}"
+                f" before answering:\n{tail}"
+            )
+        await asyncio.sleep(POLL)
+    code, page = await _get(f"{url}/lab", headers, timeout=30)
+    script = _SCRIPT.search(page)
+    if code == 200 and script:
+        code, _ = await _get(url + html.unescape(script.group(1)), headers, timeout=30)
+        what = f"its script {script.group(1)}"
+    else:
+        what = "/lab"
+    if code != 200 or not script:
+        raise BuildFailed(
+            "Validation failed: the notebook server started but does not serve JupyterLab"
+            f" (GET {what} answered {code or 'nothing'})"
+        )
+
+
+async def _status(url: str, headers: Mapping[str, str]) -> int:
+    return (await _get(url, headers))[0]
+
+
+async def _get(url: str, headers: Mapping[str, str], timeout: float = 5) -> tuple[int, str]:
+    """The HTTP status and text of a GET; status 0 when nothing answered."""
+    try:
+        response = await AsyncHTTPClient().fetch(
+            url, headers=dict(headers), raise_error=False, request_timeout=timeout
+        )
+    except (OSError, HTTPClientError):
+        return 0, ""
+    return response.code, (response.body or b"").decode(errors="replace")
+
+
+async def _stop(task: asyncio.Task) -> None:
+    """Cancel the server's task and wait until its process group is gone, even if we are
+    cancelled meanwhile (nothing may outlive the build); then re-raise that cancel."""
+    task.cancel()
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.wait([task])
+        except asyncio.CancelledError:
+            interrupted = True
+    if interrupted:
+        raise asyncio.CancelledError

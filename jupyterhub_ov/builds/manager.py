@@ -1,0 +1,444 @@
+"""The build manager: requests in, a backend doing the work, every step persisted and streamed.
+
+It owns what BinderHub users miss: identical requests join one running build (by
+`BuildRequest.key`); an image already published under the resolved tag means no build; a
+concurrency limit (builds wait in Preparing for a slot) and a per-build timeout; a cancel
+that stops the work (the backend's task is cancelled); logs stored per build and streamed
+live; and a restart that resumes or fails every build that was in flight, with a reason.
+
+Each transition goes through the pure phase machine, so a backend reporting phases out of
+order fails its build instead of corrupting the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .backends.base import DETACH, BuildBackend, BuildFailed, PublishedImage, detaching
+from .model import phases
+from .model.phases import Phase, Transition
+from .model.spec import IMPORT_IMAGE, BuildRequest, SpecPolicy, parse_request
+from .store import BuildEvent, BuildRecord, BuildStore
+
+#: log lines are written to the database in batches at most this far apart (seconds)
+FLUSH_INTERVAL = 0.25
+FLUSH_LINES = 200
+#: how far event numbers jump after a restart (more than the log lines ever held unflushed)
+SEQ_GAP = 100_000
+#: ended builds kept in memory for status reads
+ENDED_CACHE = 5000
+#: a log line longer than this is cut (one runaway line must not fill the database)
+MAX_LINE = 4000
+
+
+class NotFound(LookupError):
+    """No build with that id."""
+
+
+class Conflict(RuntimeError):
+    """The build is not in a state that allows this (the message says why)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Run:
+    """One build's live state: its phase machine, event numbering, pending logs, listeners."""
+
+    def __init__(self, record: BuildRecord, state: phases.BuildState, seq: int) -> None:
+        self.record = record
+        self.state = state
+        self.seq = seq
+        self.pending_logs: list[tuple[int, datetime, str]] = []
+        self.listeners: set[asyncio.Queue[BuildEvent]] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.cancelled_by: str | None = None
+        #: set once the build's record exists in the store
+        self.stored = asyncio.Event()
+        self.flusher: asyncio.TimerHandle | None = None
+        #: one write at a time: a flush that finds nothing pending returns only once the
+        #: writes before it are stored (`events` reads the store right after its flush)
+        self.flush_lock = asyncio.Lock()
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def publish(self, event: BuildEvent) -> None:
+        for queue in self.listeners:
+            queue.put_nowait(event)
+
+
+class _Reporter:
+    """The `Reporter` a backend gets for one build."""
+
+    def __init__(self, manager: BuildManager, run: _Run) -> None:
+        self._manager, self._run = manager, run
+
+    async def phase(self, phase: Phase, message: str = "") -> None:
+        await self._manager._transition(self._run, Phase(phase), message)
+
+    async def log(self, line: str) -> None:
+        self._manager._log(self._run, line)
+
+    async def remember(self, reference: str) -> None:
+        self._run.record.backend_ref = reference
+        await self._manager._flush(self._run, backend_ref=reference)
+
+
+class BuildManager:
+    def __init__(
+        self,
+        *,
+        store: BuildStore,
+        backend: BuildBackend,
+        policy: SpecPolicy,
+        max_concurrent: int = 2,
+        timeout: float = 3600.0,
+        log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+    ) -> None:
+        self.store, self.backend, self.policy = store, backend, policy
+        self.timeout = timeout
+        self.log = log or logging.getLogger(__name__)
+        self._slots = asyncio.Semaphore(max(1, max_concurrent))
+        self._runs: dict[str, _Run] = {}
+        self._by_key: dict[str, str] = {}
+        self._ended: OrderedDict[str, BuildRecord] = OrderedDict()
+        #: backend builds actually started (not joined, not found existing): for benchmarks
+        self.builds_started = 0
+        #: log writes made in the background: held until done, their failures logged once
+        self._writes: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume or fail what was in flight when the service last stopped."""
+        for record in await self.store.in_flight():
+            await self._recover(record)
+
+    async def stop(self) -> None:
+        """Stop following builds, leaving them in flight for the next start to pick up."""
+        tasks = [r.task for r in self._runs.values() if r.task and not r.task.done()]
+        for task in tasks:
+            task.cancel(DETACH)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # what the builds logged last is written before the store closes
+        await asyncio.gather(*self._writes, return_exceptions=True)
+
+    # -- the API the handlers use ------------------------------------------------------------
+
+    async def submit(
+        self, body: Any, *, creator: str, retry_of: str = ""
+    ) -> tuple[BuildRecord, bool]:
+        """A new build for a request body, or the running build an identical one joined.
+
+        Raises `spec.InvalidBuildRequest` (nothing is recorded or run) for a bad body.
+        """
+        request = parse_request(body, creator=creator, policy=self.policy)
+        return await self.submit_request(request, retry_of=retry_of)
+
+    async def submit_request(
+        self, request: BuildRequest, retry_of: str = ""
+    ) -> tuple[BuildRecord, bool]:
+        """`submit` for a request the service made itself (already validated)."""
+        running = self._by_key.get(request.key)
+        if running is not None:
+            return self._runs[running].record, False
+        now = utcnow()
+        record = BuildRecord(
+            id=uuid.uuid4().hex,
+            request=request,
+            backend=self.backend.kind,
+            phase=Phase.PREPARING,
+            message="Waiting for a build slot",
+            created=now,
+            updated=now,
+            retry_of=retry_of,
+        )
+        state = phases.start(request.build_type, now, record.message)
+        run = _Run(record, state, seq=1)
+        self._runs[record.id] = run
+        self._by_key[request.key] = record.id  # before any await: a twin request joins
+        try:
+            await self.store.create(record, state.history[0])
+        except BaseException:
+            self._forget(run)
+            raise
+        run.stored.set()
+        self._start_task(run, self._build(run))
+        return record, True
+
+    async def get(self, build_id: str) -> BuildRecord:
+        """A running build from memory; an ended one from the store, then from a cache (an
+        ended build never changes): status reads do not queue on the database."""
+        run = self._runs.get(build_id)
+        if run is not None:
+            return replace(run.record, transitions=list(run.state.history))
+        record = self._ended.get(build_id)
+        if record is not None:
+            self._ended.move_to_end(build_id)
+            return record
+        record = await self.store.get(build_id)
+        if record is None:
+            raise NotFound(build_id)
+        if record.terminal and build_id not in self._runs:
+            self._ended[build_id] = record
+            while len(self._ended) > ENDED_CACHE:
+                self._ended.popitem(last=False)
+        return record
+
+    async def list_builds(self, **filters: Any) -> tuple[list[BuildRecord], int]:
+        return await self.store.list_builds(**filters)
+
+    async def cancel(self, build_id: str, *, by: str) -> BuildRecord:
+        run = self._runs.get(build_id)
+        if run is None or run.task is None:
+            record = await self.get(build_id)
+            raise Conflict(f"Build {build_id} already ended ({record.phase}).")
+        run.cancelled_by = by
+        run.task.cancel()
+        await asyncio.gather(run.task, return_exceptions=True)
+        return await self.get(build_id)
+
+    async def retry(self, build_id: str, *, by: str) -> tuple[BuildRecord, bool]:
+        record = await self.get(build_id)
+        if not record.terminal:
+            raise Conflict(f"Build {build_id} is still {record.phase}; cancel it first.")
+        request = parse_request(record.request.to_json(), creator=by, policy=self.policy)
+        # what the service itself set (a fixed tag, the strategy) is kept
+        return await self.submit_request(
+            replace(request, **record.request.internal), retry_of=build_id
+        )
+
+    async def delete(self, build_id: str) -> None:
+        if build_id in self._runs:
+            raise Conflict(f"Build {build_id} is still running; cancel it first.")
+        await self.get(build_id)
+        await self.store.delete(build_id)
+        self._ended.pop(build_id, None)
+
+    async def log_text(self, build_id: str) -> str:
+        await self.get(build_id)
+        await self._flush_if_running(build_id)
+        lines = await self.store.events(build_id, kind="log", limit=10_000_000)
+        return "".join(e.text + "\n" for e in lines)
+
+    async def events(self, build_id: str, *, after: int = 0) -> AsyncIterator[BuildEvent]:
+        """The build's events after ``after``: stored ones, then live ones; ends after the
+        terminal phase. Listening starts before reading the store, so nothing falls between."""
+        queue: asyncio.Queue[BuildEvent] = asyncio.Queue()
+        run = self._runs.get(build_id)
+        if run is not None:
+            run.listeners.add(queue)
+        try:
+            record = await self.get(build_id)
+            if run is not None:
+                await run.stored.wait()  # a joiner may ask before the record is written
+                await self._flush(run)
+            last = after
+            for event in await self.store.events(build_id, after=after, limit=10_000_000):
+                last = event.seq
+                yield event
+                if event.kind == "phase" and event.phase in phases.TERMINAL:
+                    return
+            if run is None or record.terminal:
+                return
+            while True:
+                event = await queue.get()
+                if event.seq <= last:
+                    continue
+                last = event.seq
+                yield event
+                if event.kind == "phase" and event.phase in phases.TERMINAL:
+                    return
+        finally:
+            if run is not None:
+                run.listeners.discard(queue)
+
+    # -- running a build -------------------------------------------------------------------
+
+    def _start_task(self, run: _Run, work: Any) -> None:
+        run.task = asyncio.create_task(self._guarded(run, work), name=f"build-{run.record.id}")
+
+    async def _guarded(self, run: _Run, work: Any) -> None:
+        """Run ``work`` within the timeout; whatever happens, the build ends recorded."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                await work
+        except asyncio.CancelledError as e:
+            if detaching(e):
+                raise
+            await self._fail(run, f"Cancelled by {run.cancelled_by or 'the service'}")
+        except BaseException as e:
+            await self._end_failed(run, e)
+        finally:
+            self._forget(run)
+
+    async def _build(self, run: _Run) -> None:
+        """Resolve, skip if published, else build (also for a build recovered before it
+        built anything: it goes on from Preparing or Resolving)."""
+        request = run.record.request
+        async with self._slots:
+            if run.state.phase is Phase.PREPARING and request.build_type != IMPORT_IMAGE:
+                await self._transition(run, Phase.RESOLVING, "Resolving the build spec")
+            else:
+                await self._flush(run, message="Resolving the build spec")
+            resolved = await self.backend.resolve(request, _Reporter(self, run))
+            run.record.resolved = resolved
+            await self._flush(run, resolved=resolved, image=resolved.image)
+            existing = await self.backend.find(resolved)
+            if existing is not None:
+                await self._succeed(run, existing, f"The image {existing.image} already exists")
+                return
+            self.builds_started += 1
+            published = await self.backend.build(resolved, _Reporter(self, run))
+            await self._succeed(run, published, f"Published {published.image}")
+
+    async def _follow(self, run: _Run) -> None:
+        """After a restart: follow the build the backend left running."""
+        record = run.record
+        assert record.resolved is not None
+        published = await self.backend.reattach(
+            record.resolved, record.backend_ref, _Reporter(self, run)
+        )
+        await self._succeed(run, published, f"Published {published.image}")
+
+    async def _succeed(self, run: _Run, image: PublishedImage, message: str) -> None:
+        record = run.record
+        record.image, record.reference = image.image, image.reference
+        record.python_version = image.python_version
+        record.packages = [{"name": p.name, "version": p.version} for p in image.packages]
+        await self._transition(
+            run,
+            Phase.SUCCESS,
+            message,
+            image=record.image,
+            reference=record.reference,
+            python_version=record.python_version,
+            packages=record.packages,
+        )
+
+    async def _end_failed(self, run: _Run, error: BaseException) -> None:
+        if isinstance(error, BuildFailed):
+            message = str(error)
+        elif isinstance(error, TimeoutError):
+            message = f"The build took longer than {self.timeout:g} s and was stopped"
+        elif isinstance(error, phases.InvalidTransition):
+            message = f"Internal error: the {self.backend.kind} backend reported {error}"
+        else:
+            self.log.error("Build %s failed unexpectedly", run.record.id, exc_info=error)
+            message = f"Internal error: {type(error).__name__}: {error}"
+        await self._fail(run, message)
+        if not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt, SystemExit: recorded, and on they go
+
+    async def _fail(self, run: _Run, message: str) -> None:
+        if not run.state.terminal:
+            await self._transition(run, Phase.FAILURE, message)
+
+    # -- recording -------------------------------------------------------------------------
+
+    async def _transition(self, run: _Run, phase: Phase, message: str, **fields: Any) -> None:
+        at = utcnow()
+        run.state = phases.advance(run.state, phase, at, message)  # InvalidTransition
+        run.record.phase, run.record.message, run.record.updated = phase, message, at
+        transition = Transition(phase, at, message)
+        seq = run.next_seq()
+        await self._flush(run, transition=(seq, transition), **fields)
+        run.publish(BuildEvent(seq, at, "phase", message, phase))
+
+    def _log(self, run: _Run, line: str) -> None:
+        at = utcnow()
+        text = line.rstrip("\r\n")[:MAX_LINE]
+        seq = run.next_seq()
+        run.pending_logs.append((seq, at, text))
+        run.publish(BuildEvent(seq, at, "log", text))
+        if len(run.pending_logs) >= FLUSH_LINES:
+            self._write_behind(run, self._flush(run))
+        elif run.flusher is None:
+            loop = asyncio.get_running_loop()
+            run.flusher = loop.call_later(
+                FLUSH_INTERVAL, lambda: self._write_behind(run, self._flush(run))
+            )
+
+    def _write_behind(self, run: _Run, write: Any) -> None:
+        """Run a log write in the background, tracked: `stop` waits for it, and a failure is
+        one clear log line (never "Task exception was never retrieved")."""
+        task: asyncio.Task[None] = asyncio.ensure_future(write)
+        self._writes.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._writes.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                self.log.error(
+                    "Could not store log lines of build %s: %s", run.record.id, task.exception()
+                )
+
+        task.add_done_callback(done)
+
+    async def _flush(
+        self, run: _Run, *, transition: tuple[int, Transition] | None = None, **fields: Any
+    ) -> None:
+        """Write pending log lines, then the transition and fields, in one transaction.
+        ``message=`` alone updates the current phase's message (no transition)."""
+        if run.flusher is not None:
+            run.flusher.cancel()
+            run.flusher = None
+        if "message" in fields:
+            run.record.message = fields["message"]
+        async with run.flush_lock:
+            logs, run.pending_logs = run.pending_logs, []
+            if logs or transition or fields:
+                await self.store.record(run.record.id, logs=logs, transition=transition, **fields)
+
+    async def _flush_if_running(self, build_id: str) -> None:
+        run = self._runs.get(build_id)
+        if run is not None:
+            await self._flush(run)
+
+    def _forget(self, run: _Run) -> None:
+        if run.flusher is not None:
+            run.flusher.cancel()
+            run.flusher = None
+        if run.pending_logs:  # written by the last transition normally; never lose a line
+            self._write_behind(run, self.store.record(run.record.id, logs=run.pending_logs))
+            run.pending_logs = []
+        self._runs.pop(run.record.id, None)
+        if self._by_key.get(run.record.request.key) == run.record.id:
+            del self._by_key[run.record.request.key]
+
+    # -- after a restart -------------------------------------------------------------------
+
+    async def _recover(self, record: BuildRecord) -> None:
+        full = await self.store.get(record.id)
+        assert full is not None and full.transitions
+        state = phases.BuildState(record.request.build_type, tuple(full.transitions))
+        # numbers given out live but lost with the process (unflushed log lines) are never
+        # reused: a client resuming from one of them must not skip what comes next
+        run = _Run(full, state, seq=await self.store.last_seq(record.id) + SEQ_GAP)
+        run.stored.set()
+        self._runs[record.id] = run
+        self._by_key[record.request.key] = record.id
+        if state.phase in (Phase.PREPARING, Phase.RESOLVING) and not record.backend_ref:
+            # nothing was built yet: run it again (resolving has no side effects)
+            self.log.info("Resuming build %s from %s", record.id, state.phase)
+            self._start_task(run, self._build(run))
+        elif self.backend.can_reattach and record.backend_ref and record.resolved:
+            self.log.info("Following build %s (%s) again", record.id, record.backend_ref)
+            self._start_task(run, self._follow(run))
+        else:
+            self.log.warning("Build %s was interrupted while %s", record.id, state.phase)
+            try:
+                await self.backend.discard(record.resolved, record.backend_ref)
+            except Exception:
+                self.log.exception("Could not clean up after interrupted build %s", record.id)
+            await self._fail(run, phases.interrupted_message(state.phase))
+            self._forget(run)

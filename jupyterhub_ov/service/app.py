@@ -1,0 +1,369 @@
+"""The image build service: a JupyterHub-managed service (traitlets `Application`).
+
+    jupyterhub-ov-builder [--config FILE] [--BuilderService.backend_class=local] ...
+    jupyterhub-ov-builder --generate-config      # writes jupyterhub_ov_builder_config.py
+
+The hub starts it (``c.JupyterHub.services``) with ``JUPYTERHUB_SERVICE_URL`` (where to
+listen), ``JUPYTERHUB_SERVICE_PREFIX`` (its URL path) and the OAuth settings in the
+environment. Start: store → backend → manager (which resumes or fails the builds that were in
+flight) → HTTP. On SIGTERM or SIGINT: stop listening, then the manager (running builds stay
+recorded as they are, for the next start to pick up), the backend, the store. The OpenVINO
+notebook controller starts after the manager and stops before it; with the OpenShift backend
+the reconciler of cluster ``Notebook`` resources starts after the controller and stops first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from jupyterhub.services.auth import HubOAuth
+from tornado.httpserver import HTTPServer
+from tornado.web import RequestHandler
+from traitlets import Bool, Float, Int, List, TraitError, Type, Unicode, default, validate
+from traitlets.config import Application
+
+from .. import __version__
+from ..builds.backends.base import BuildBackend
+from ..builds.manager import BuildManager
+from ..builds.model.spec import SpecPolicy
+from ..builds.store import BuildStore
+from .features.notebooks import model as openvino
+from .features.notebooks.controller import NotebookController
+from .web import make_application
+from .web.base import ServiceContext
+
+if TYPE_CHECKING:
+    from .features.notebooks.cluster import NotebookReconciler
+
+#: short names of the backends for ``backend_class``
+BACKENDS = {
+    "local": "jupyterhub_ov.builds.backends.local.LocalBuildBackend",
+    "openshift": "jupyterhub_ov.builds.backends.openshift.OpenShiftBuildBackend",
+}
+
+
+def _slashes(path: str) -> str:
+    return "/" + path.strip("/") + "/"
+
+
+class BackendClass(Type):
+    """A `Type` trait of `BuildBackend` that also takes the short names of `BACKENDS`.
+
+    The class is imported when the value is first used, not when the service object is made:
+    ``--generate-config`` works even where a backend's dependencies are missing.
+    """
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, str):
+            value = BACKENDS.get(value, value)
+        return super().validate(obj, value)
+
+    def _resolve_classes(self) -> None:
+        if isinstance(self.klass, str):
+            self.klass = self._resolve_string(self.klass)
+
+
+class BuilderService(Application):
+    name = "jupyterhub-ov-builder"
+    version = __version__
+    description = "The jupyterhub-ov image build service (a JupyterHub service)."
+    examples = """
+    jupyterhub-ov-builder --generate-config
+    jupyterhub-ov-builder --config /etc/jupyterhub/builder_config.py
+    jupyterhub-ov-builder --BuilderService.backend_class=openshift
+    """
+
+    aliases = {
+        "config": "BuilderService.config_file",
+        "backend": "BuilderService.backend_class",
+        "db-url": "BuilderService.db_url",
+        "log-level": "Application.log_level",
+    }
+    flags = {
+        "generate-config": (
+            {"BuilderService": {"generate_config": True}},
+            "Write the default configuration file (config_file) and exit.",
+        ),
+    }
+
+    config_file = Unicode(
+        "jupyterhub_ov_builder_config.py",
+        help="Configuration file to load (if it exists) or to write with --generate-config.",
+    ).tag(config=True)
+
+    generate_config = Bool(False, help="Write config_file with every option, then exit.").tag(
+        config=True
+    )
+
+    backend_class = BackendClass(
+        "local",
+        klass=BuildBackend,
+        help="""The build backend: "local" (uv environments in a local catalog directory,
+        jupyterhub_ov.builds.backends.local.LocalBuildBackend), "openshift" (OpenShift
+        builds into ImageStreams, jupyterhub_ov.builds.backends.openshift.OpenShiftBuildBackend)
+        or the import string of another BuildBackend subclass.""",
+    ).tag(config=True)
+
+    db_url = Unicode(
+        "sqlite:///jupyterhub-ov-builds.sqlite",
+        help="""SQLAlchemy URL of the build records and logs (default: a SQLite file in the
+        working directory).""",
+    ).tag(config=True)
+
+    max_concurrent_builds = Int(
+        2, help="Builds running at once; further builds wait in Preparing for a slot."
+    ).tag(config=True)
+
+    build_timeout = Float(
+        3600.0, help="Seconds after which a build is stopped and ends in Failure."
+    ).tag(config=True)
+
+    allow_package_urls = Bool(
+        False,
+        help="Allow package list entries with a direct URL ('pkg @ https://...').",
+    ).tag(config=True)
+
+    git_schemes = List(
+        Unicode(),
+        ["https"],
+        help="URL schemes a GitRepository build's repositoryUrl may use.",
+    ).tag(config=True)
+
+    git_hosts = List(
+        Unicode(),
+        ["github.com", "gitlab.com"],
+        help="Hosts a GitRepository build may clone from; empty: any host.",
+    ).tag(config=True)
+
+    max_body_size = Int(
+        64 * 1024,
+        help="""Largest request body in bytes, on every route: a larger declared one is
+        refused with 413 before it is read, a chunked one once it passes the limit.""",
+    ).tag(config=True)
+
+    openvino_notebooks = Bool(
+        True,
+        help="""Build and keep the OpenVINO notebook image (openvino-notebook) for Notebook
+        requests from the panel and the API (and, in OpenShift mode, Notebook resources).""",
+    ).tag(config=True)
+
+    watch_notebooks = Bool(
+        True,
+        help="""With the openshift backend and openvino_notebooks: reconcile the cluster's
+        Notebook resources (intel.com/v1alpha1, watched in all namespaces) into
+        openvino-notebook images, as the OpenVINO Toolkit Operator does, and write the outcome
+        to their status. Needs the rights of deploy/builder-notebooks-rbac.yaml (tuning:
+        c.NotebookReconciler).""",
+    ).tag(config=True)
+
+    notebook_namespace = Unicode(
+        openvino.DEFAULT_NAMESPACE,
+        help="""The namespace Notebook resources must be created in (the operator's rule);
+        a Notebook elsewhere gets the operator's message in its status and nothing is built.
+        redhat-ods-applications on Red Hat OpenShift AI; set it for other distributions.""",
+    ).tag(config=True)
+
+    keepalive_interval = Float(
+        15.0,
+        help="Seconds of quiet after which a live event stream sends a keep-alive comment.",
+    ).tag(config=True)
+
+    bind_url = Unicode(
+        help="Where to listen (default: $JUPYTERHUB_SERVICE_URL, set by the hub)."
+    ).tag(config=True)
+
+    service_prefix = Unicode(
+        help="URL path of the service (default: $JUPYTERHUB_SERVICE_PREFIX, set by the hub)."
+    ).tag(config=True)
+
+    cookie_secret_file = Unicode(
+        "",
+        help="""File holding the secret that signs the service's login cookies (created,
+        mode 0600, if missing). Empty: a new secret at every start, so browsers log in again
+        (through the hub, without a prompt) after a restart.""",
+    ).tag(config=True)
+
+    @default("bind_url")
+    def _bind_url_default(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8011")
+
+    @default("service_prefix")
+    def _prefix_default(self) -> str:
+        return _slashes(os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/image-builder/"))
+
+    @validate("service_prefix")
+    def _prefix_slashes(self, proposal: Any) -> str:
+        return _slashes(str(proposal.value))
+
+    @validate("max_body_size", "max_concurrent_builds")
+    def _positive(self, proposal: Any) -> int:
+        if proposal.value < 1:
+            raise TraitError(f"{proposal.trait.name} must be at least 1")
+        return int(proposal.value)
+
+    @default("log_format")
+    def _log_format_default(self) -> str:
+        return "[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s] %(message)s"
+
+    def initialize(self, argv: Any = None) -> None:
+        super().initialize(argv)
+        if self.generate_config:
+            return
+        if os.path.isfile(self.config_file):
+            self.load_config_file(self.config_file)
+            self.update_config(self.cli_config)  # the command line wins over the file
+        tornado_log = logging.getLogger("tornado")
+        tornado_log.handlers = list(self.log.handlers)
+        tornado_log.setLevel(self.log.getEffectiveLevel())
+        tornado_log.propagate = False
+
+    def start(self) -> None:
+        if self.generate_config:
+            self.write_default_config()
+            return
+        # what it publishes (environments, their notebooks) every user's account must read,
+        # whatever umask the hub was started with; its private state has a private directory
+        os.umask(0o022)
+        asyncio.run(self.serve())
+
+    def write_default_config(self) -> None:
+        Path(self.config_file).write_text(self.generate_config_file())
+        print(f"Wrote {self.config_file}")
+
+    # -- running -------------------------------------------------------------------------
+
+    def make_manager(self) -> BuildManager:
+        backend: BuildBackend = self.backend_class(parent=self, log=self.log)
+        policy = SpecPolicy(
+            allow_urls=self.allow_package_urls,
+            git_schemes=tuple(self.git_schemes),
+            git_hosts=tuple(self.git_hosts),
+            import_source=backend.import_source,
+        )
+        return BuildManager(
+            store=BuildStore(self.db_url),
+            backend=backend,
+            policy=policy,
+            max_concurrent=self.max_concurrent_builds,
+            timeout=self.build_timeout,
+            log=self.log,
+        )
+
+    def cookie_secret(self) -> bytes:
+        if not self.cookie_secret_file:
+            return secrets.token_bytes(32)
+        path = Path(self.cookie_secret_file)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def make_reconciler(
+        self, manager: BuildManager, notebooks: NotebookController
+    ) -> NotebookReconciler:
+        """The reconciler of cluster Notebook resources (imported only when used)."""
+        from .features.notebooks.cluster import NotebookReconciler
+
+        reconciler = NotebookReconciler(
+            controller=notebooks,
+            required_namespace=self.notebook_namespace,
+            parent=self,
+            log=self.log,
+        )
+        if not reconciler.kubeconfig:  # the backend's cluster unless configured otherwise
+            reconciler.kubeconfig = getattr(manager.backend, "kubeconfig", "")
+        return reconciler
+
+    def make_context(
+        self, manager: BuildManager, notebooks: NotebookController | None
+    ) -> ServiceContext:
+        hub_auth = HubOAuth(parent=self, base_url=self.service_prefix)
+        return ServiceContext(
+            manager=manager,
+            notebooks=notebooks,
+            hub_auth=hub_auth,
+            prefix=self.service_prefix,
+            hub_prefix=hub_auth.hub_prefix,
+            max_body_size=self.max_body_size,
+            keepalive_interval=self.keepalive_interval,
+            log=self.log,
+        )
+
+    def _log_request(self, handler: RequestHandler) -> None:
+        status = handler.get_status()
+        level = logging.DEBUG if status < 400 else logging.INFO
+        if status >= 500:
+            level = logging.ERROR
+        ms = 1000.0 * handler.request.request_time()
+        # the path only: a query may carry an XSRF token
+        self.log.log(
+            level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path, ms
+        )
+
+    async def serve(self) -> None:
+        """Start every component, serve until SIGTERM/SIGINT, stop them in reverse order.
+
+        One exit stack holds what has started: a component that fails to start (a busy
+        port, an unreachable cluster) unwinds the ones before it, and so does a stop."""
+        async with contextlib.AsyncExitStack() as stack:
+            manager, notebooks = await self._start_components(stack)
+            context = self.make_context(manager, notebooks)
+            web_app = make_application(
+                context,
+                version=__version__,
+                cookie_secret=self.cookie_secret(),
+                log_function=self._log_request,
+            )
+            url = urlsplit(self.bind_url)
+            # the handlers refuse larger bodies from their headers (and raise the limit only
+            # to drop a refused body); this is the backstop for any that would not
+            server = HTTPServer(web_app, xheaders=True, max_body_size=self.max_body_size)
+            server.listen(url.port or 80, url.hostname or "127.0.0.1")
+            stack.callback(server.stop)
+            self.log.info(
+                "Image build service (%s backend) at %s%s",
+                manager.backend.kind,
+                self.bind_url.rstrip("/"),
+                self.service_prefix,
+            )
+            stopping = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
+            await stopping.wait()
+            self.log.info("Stopping: builds in flight stay recorded for the next start")
+
+    async def _start_components(
+        self, stack: contextlib.AsyncExitStack
+    ) -> tuple[BuildManager, NotebookController | None]:
+        """Store, backend, manager, then the notebook controller and its reconciler; each
+        one's stop is on ``stack`` as soon as it has started."""
+        manager = self.make_manager()
+        await manager.store.start()
+        stack.push_async_callback(manager.store.close)
+        await manager.backend.start()
+        stack.push_async_callback(manager.backend.stop)
+        await manager.start()
+        stack.push_async_callback(manager.stop)
+        if not self.openvino_notebooks:
+            return manager, None
+        notebooks = NotebookController(manager=manager, parent=self, log=self.log)
+        await notebooks.start()
+        stack.push_async_callback(notebooks.stop)
+        if self.watch_notebooks and manager.backend.kind == "openshift":
+            reconciler = self.make_reconciler(manager, notebooks)
+            await reconciler.start()
+            stack.push_async_callback(reconciler.stop)
+        return manager, notebooks
+
+
+main = BuilderService.launch_instance

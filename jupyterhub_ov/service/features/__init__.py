@@ -1,0 +1,1 @@
+"""Features of the platform service, one package each; a feature never imports another."""
