@@ -47,6 +47,7 @@ lint: setup-test
 	$(BIN)/ruff check jupyterhub_ov tests scripts jupyterhub_config.py
 	$(BIN)/ruff format --check jupyterhub_ov tests scripts jupyterhub_config.py
 	$(BIN)/mypy jupyterhub_ov
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) node_modules data test-artifacts .cache

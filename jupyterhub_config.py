@@ -127,9 +127,9 @@ services.append(
             sys.executable,
             "-m",
             "jupyterhub_ov.service",
-            f"--BuilderService.backend_class={builder_backend}",
-            f"--BuilderService.db_url=sqlite:///{state / 'builds.sqlite'}",
-            f"--BuilderService.cookie_secret_file={state / 'builder_cookie_secret'}",
+            f"--PlatformService.backend_class={builder_backend}",
+            f"--PlatformService.db_url=sqlite:///{state / 'builds.sqlite'}",
+            f"--PlatformService.cookie_secret_file={state / 'builder_cookie_secret'}",
             f"--LocalBuildBackend.catalog_dir={environments}",
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
             # requests never build on what users or the hub keep there (environments/ is fine)

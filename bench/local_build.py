@@ -38,13 +38,12 @@ from jupyterhub_ov.builds.backends.local.environments import (
     create_layer,
     inspect_environment,
     link_jupyter_dirs,
-    tool_env,
 )
 from jupyterhub_ov.builds.backends.local.pins import base_constraints
 from jupyterhub_ov.builds.manager import BuildManager
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.process import run
+from jupyterhub_ov.builds.process import run, tool_env
 from jupyterhub_ov.builds.resolve import uv_binary
 from jupyterhub_ov.builds.store import BuildStore
 

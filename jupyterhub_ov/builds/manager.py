@@ -21,7 +21,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .backends.base import DETACH, BuildBackend, BuildFailed, PublishedImage, detaching
+from ..errors import Conflict, NotFound
+from .backends.base import DETACH, BuildBackend, PublishedImage, detaching
+from .errors import BuildFailed
 from .model import phases
 from .model.phases import Phase, Transition
 from .model.spec import IMPORT_IMAGE, BuildRequest, SpecPolicy, parse_request
@@ -36,14 +38,6 @@ SEQ_GAP = 100_000
 ENDED_CACHE = 5000
 #: a log line longer than this is cut (one runaway line must not fill the database)
 MAX_LINE = 4000
-
-
-class NotFound(LookupError):
-    """No build with that id."""
-
-
-class Conflict(RuntimeError):
-    """The build is not in a state that allows this (the message says why)."""
 
 
 def utcnow() -> datetime:

@@ -13,12 +13,12 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets import Bool, HasTraits, List, Unicode
 
-from .backends.base import BuildFailed
+from .errors import BuildFailed
+from .model.index import PackageIndex
 from .process import CommandFailed, LineSink, run
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -31,35 +31,6 @@ def uv_binary() -> str:
     from uv import find_uv_bin
 
     return str(find_uv_bin())
-
-
-@dataclass(frozen=True)
-class PackageIndex:
-    """Where packages come from (the admin's configuration)."""
-
-    index_url: str = ""
-    extra_index_urls: tuple[str, ...] = ()
-    find_links: tuple[str, ...] = ()
-    no_index: bool = False
-    offline: bool = False
-    system_certs: bool = False
-
-    def uv_args(self) -> list[str]:
-        """The options of every ``uv pip compile`` and ``uv pip install`` of a build."""
-        args: list[str] = []
-        if self.index_url:
-            args += ["--index-url", self.index_url]
-        for url in self.extra_index_urls:
-            args += ["--extra-index-url", url]
-        for link in self.find_links:
-            args += ["--find-links", link]
-        if self.no_index:
-            args.append("--no-index")
-        if self.offline:
-            args.append("--offline")
-        if self.system_certs:
-            args.append("--system-certs")
-        return args
 
 
 class PackageIndexOptions(HasTraits):

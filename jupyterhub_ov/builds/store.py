@@ -5,17 +5,14 @@ to and published) and ``build_events`` (the build's story, numbered per build: e
 transition with its time and message, and every log line). Event numbers are what the live
 stream's ``id:`` fields carry, so a client that reconnects resumes where it left off.
 
-The engine is synchronous (it works with every driver); each call runs in a worker thread,
-writes on one thread of their own (SQLite has one writer anyway), so the event loop never
-waits on the database.
+The tables live in the service's `Database` (its threads keep the event loop from waiting on
+the database).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,16 +23,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     select,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ..database import Base, Database
 from .model.phases import TERMINAL, Phase, Transition
 from .model.records import (
     BuildEvent,
@@ -52,11 +47,7 @@ __all__ = ["BuildEvent", "BuildRecord", "BuildStore"]
 T = TypeVar("T")
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _Build(_Base):
+class _Build(Base):
     __tablename__ = "builds"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
@@ -78,7 +69,7 @@ class _Build(_Base):
     retry_of: Mapped[str] = mapped_column(String(32), default="")
 
 
-class _Event(_Base):
+class _Event(Base):
     __tablename__ = "build_events"
     __table_args__ = (Index("ix_build_events_build_seq", "build_id", "seq", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -128,36 +119,26 @@ _FIELDS: dict[str, Callable[[Any], Any]] = {
 
 
 class BuildStore:
-    """Async access to build records; ``await store.start()`` creates missing tables."""
+    """Async access to build records; ``await store.start()`` creates missing tables.
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = create_engine(url, **_engine_options(url))
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="build-store-write")
-        self._readers = ThreadPoolExecutor(4, thread_name_prefix="build-store-read")
+    ``BuildStore(url)`` has a `Database` of its own; ``BuildStore(database)`` shares the
+    service's, which its owner starts and closes (this store's start and close then do
+    nothing to it)."""
 
-    async def _write(self, work: Callable[[Session], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._writer, self._tx, work)
-
-    async def _read(self, work: Callable[[Session], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._readers, self._tx, work)
-
-    def _tx(self, work: Callable[[Session], T]) -> T:
-        with self._session.begin() as session:
-            return work(session)
+    def __init__(self, database: Database | str) -> None:
+        self._owned = isinstance(database, str)
+        self.database = Database(database) if isinstance(database, str) else database
+        self.url = self.database.url
+        self._write = self.database.write
+        self._read = self.database.read
 
     async def start(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(
-            self._writer, _Base.metadata.create_all, self.engine
-        )
+        if self._owned:
+            await self.database.start()
 
     async def close(self) -> None:
-        self._writer.shutdown(wait=True)
-        self._readers.shutdown(wait=True)
-        self.engine.dispose()
+        if self._owned:
+            await self.database.close()
 
     # -- writes --------------------------------------------------------------------------
 
@@ -295,17 +276,3 @@ def _phase_row(build_id: str, seq: int, t: Transition) -> _Event:
     return _Event(
         build_id=build_id, seq=seq, at=t.at, kind="phase", phase=str(t.phase), text=t.message
     )
-
-
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_pre_ping": True}
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

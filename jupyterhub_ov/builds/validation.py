@@ -15,8 +15,8 @@ from typing import Any
 
 from jupyterhub_ov.images import model
 
-from .backends.base import Package
 from .imagecheck import MARKER
+from .model.published import Package
 
 #: the check's source, passed to ``python3 -c`` (read once, at import)
 SCRIPT = Path(__file__).with_name("imagecheck.py").read_text()

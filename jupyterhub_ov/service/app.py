@@ -1,15 +1,16 @@
-"""The image build service: a JupyterHub-managed service (traitlets `Application`).
+"""The platform service: one JupyterHub-managed service (traitlets `Application`) that
+hosts features (image builds, OpenVINO notebook images, ...; see `feature`).
 
-    jupyterhub-ov-builder [--config FILE] [--BuilderService.backend_class=local] ...
-    jupyterhub-ov-builder --generate-config      # writes jupyterhub_ov_builder_config.py
+    jupyterhub-ov-service [--config FILE] [--PlatformService.backend_class=local] ...
+    jupyterhub-ov-service --generate-config      # writes jupyterhub_ov_service_config.py
 
 The hub starts it (``c.JupyterHub.services``) with ``JUPYTERHUB_SERVICE_URL`` (where to
 listen), ``JUPYTERHUB_SERVICE_PREFIX`` (its URL path) and the OAuth settings in the
-environment. Start: store → backend → manager (which resumes or fails the builds that were in
-flight) → HTTP. On SIGTERM or SIGINT: stop listening, then the manager (running builds stay
-recorded as they are, for the next start to pick up), the backend, the store. The OpenVINO
-notebook controller starts after the manager and stops before it; with the OpenShift backend
-the reconciler of cluster ``Notebook`` resources starts after the controller and stops first.
+environment. Start: database → backend → build manager (which resumes or fails the builds
+that were in flight) → each feature in ``features`` order → HTTP. On SIGTERM or SIGINT
+everything stops in the reverse order (running builds stay recorded as they are, for the
+next start to pick up). One exit stack holds what has started, so a component that fails
+to start unwinds the ones before it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import secrets
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from jupyterhub.services.auth import HubOAuth
@@ -35,13 +36,11 @@ from ..builds.backends.base import BuildBackend
 from ..builds.manager import BuildManager
 from ..builds.model.spec import SpecPolicy
 from ..builds.store import BuildStore
-from .features.notebooks import model as openvino
-from .features.notebooks.controller import NotebookController
+from ..database import Database
+from .feature import Feature, Host, feature_class
 from .web import make_application
 from .web.base import ServiceContext
-
-if TYPE_CHECKING:
-    from .features.notebooks.cluster import NotebookReconciler
+from .web.pages import templates
 
 #: short names of the backends for ``backend_class``
 BACKENDS = {
@@ -71,31 +70,32 @@ class BackendClass(Type):
             self.klass = self._resolve_string(self.klass)
 
 
-class BuilderService(Application):
-    name = "jupyterhub-ov-builder"
+class PlatformService(Application):
+    name = "jupyterhub-ov-service"
     version = __version__
-    description = "The jupyterhub-ov image build service (a JupyterHub service)."
+    description = """The jupyterhub-ov platform service (a JupyterHub service): image builds,
+    the OpenVINO notebook image, and the other features of `features`."""
     examples = """
-    jupyterhub-ov-builder --generate-config
-    jupyterhub-ov-builder --config /etc/jupyterhub/builder_config.py
-    jupyterhub-ov-builder --BuilderService.backend_class=openshift
+    jupyterhub-ov-service --generate-config
+    jupyterhub-ov-service --config /etc/jupyterhub/service_config.py
+    jupyterhub-ov-service --PlatformService.backend_class=openshift
     """
 
     aliases = {
-        "config": "BuilderService.config_file",
-        "backend": "BuilderService.backend_class",
-        "db-url": "BuilderService.db_url",
+        "config": "PlatformService.config_file",
+        "backend": "PlatformService.backend_class",
+        "db-url": "PlatformService.db_url",
         "log-level": "Application.log_level",
     }
     flags = {
         "generate-config": (
-            {"BuilderService": {"generate_config": True}},
+            {"PlatformService": {"generate_config": True}},
             "Write the default configuration file (config_file) and exit.",
         ),
     }
 
     config_file = Unicode(
-        "jupyterhub_ov_builder_config.py",
+        "jupyterhub_ov_service_config.py",
         help="Configuration file to load (if it exists) or to write with --generate-config.",
     ).tag(config=True)
 
@@ -149,26 +149,13 @@ class BuilderService(Application):
         refused with 413 before it is read, a chunked one once it passes the limit.""",
     ).tag(config=True)
 
-    openvino_notebooks = Bool(
-        True,
-        help="""Build and keep the OpenVINO notebook image (openvino-notebook) for Notebook
-        requests from the panel and the API (and, in OpenShift mode, Notebook resources).""",
-    ).tag(config=True)
-
-    watch_notebooks = Bool(
-        True,
-        help="""With the openshift backend and openvino_notebooks: reconcile the cluster's
-        Notebook resources (intel.com/v1alpha1, watched in all namespaces) into
-        openvino-notebook images, as the OpenVINO Toolkit Operator does, and write the outcome
-        to their status. Needs the rights of deploy/builder-notebooks-rbac.yaml (tuning:
-        c.NotebookReconciler).""",
-    ).tag(config=True)
-
-    notebook_namespace = Unicode(
-        openvino.DEFAULT_NAMESPACE,
-        help="""The namespace Notebook resources must be created in (the operator's rule);
-        a Notebook elsewhere gets the operator's message in its status and nothing is built.
-        redhat-ods-applications on Red Hat OpenShift AI; set it for other distributions.""",
+    features = List(
+        Unicode(),
+        ["builds", "notebooks"],
+        help="""The features the service runs, in the panel's order: short names of the
+        jupyterhub_ov.service_features entry points ("builds": image builds in the panel and
+        the REST API; "notebooks": the OpenVINO notebook image, c.OpenVINONotebooks) or import
+        strings of Feature subclasses. The build engine runs whatever is listed.""",
     ).tag(config=True)
 
     keepalive_interval = Float(
@@ -240,7 +227,20 @@ class BuilderService(Application):
 
     # -- running -------------------------------------------------------------------------
 
-    def make_manager(self) -> BuildManager:
+    def make_features(self) -> list[Feature]:
+        """One instance of each of ``features`` (configured by ``c.<ItsClass>``)."""
+        made: list[Feature] = []
+        for name in self.features:
+            try:
+                cls = feature_class(name)
+            except ValueError as e:
+                raise TraitError(f"PlatformService.features: {e}") from None
+            if any(f.name == cls.name for f in made):
+                raise TraitError(f"PlatformService.features: {cls.name!r} is listed twice")
+            made.append(cls(parent=self, log=self.log))
+        return made
+
+    def make_manager(self, database: Database | None = None) -> BuildManager:
         backend: BuildBackend = self.backend_class(parent=self, log=self.log)
         policy = SpecPolicy(
             allow_urls=self.allow_package_urls,
@@ -249,7 +249,7 @@ class BuilderService(Application):
             import_source=backend.import_source,
         )
         return BuildManager(
-            store=BuildStore(self.db_url),
+            store=BuildStore(database or self.db_url),
             backend=backend,
             policy=policy,
             max_concurrent=self.max_concurrent_builds,
@@ -267,35 +267,18 @@ class BuilderService(Application):
                 f.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
 
-    def make_reconciler(
-        self, manager: BuildManager, notebooks: NotebookController
-    ) -> NotebookReconciler:
-        """The reconciler of cluster Notebook resources (imported only when used)."""
-        from .features.notebooks.cluster import NotebookReconciler
-
-        reconciler = NotebookReconciler(
-            controller=notebooks,
-            required_namespace=self.notebook_namespace,
-            parent=self,
-            log=self.log,
-        )
-        if not reconciler.kubeconfig:  # the backend's cluster unless configured otherwise
-            reconciler.kubeconfig = getattr(manager.backend, "kubeconfig", "")
-        return reconciler
-
-    def make_context(
-        self, manager: BuildManager, notebooks: NotebookController | None
-    ) -> ServiceContext:
+    def make_context(self, manager: BuildManager, features: list[Feature]) -> ServiceContext:
         hub_auth = HubOAuth(parent=self, base_url=self.service_prefix)
         return ServiceContext(
             manager=manager,
-            notebooks=notebooks,
             hub_auth=hub_auth,
             prefix=self.service_prefix,
             hub_prefix=hub_auth.hub_prefix,
             max_body_size=self.max_body_size,
             keepalive_interval=self.keepalive_interval,
             log=self.log,
+            templates=templates(features),
+            features=features,
         )
 
     def _log_request(self, handler: RequestHandler) -> None:
@@ -315,8 +298,8 @@ class BuilderService(Application):
         One exit stack holds what has started: a component that fails to start (a busy
         port, an unreachable cluster) unwinds the ones before it, and so does a stop."""
         async with contextlib.AsyncExitStack() as stack:
-            manager, notebooks = await self._start_components(stack)
-            context = self.make_context(manager, notebooks)
+            manager, features = await self._start_components(stack)
+            context = self.make_context(manager, features)
             web_app = make_application(
                 context,
                 version=__version__,
@@ -330,8 +313,9 @@ class BuilderService(Application):
             server.listen(url.port or 80, url.hostname or "127.0.0.1")
             stack.callback(server.stop)
             self.log.info(
-                "Image build service (%s backend) at %s%s",
+                "Platform service (%s backend; %s) at %s%s",
                 manager.backend.kind,
+                ", ".join(f.name for f in features) or "no features",
                 self.bind_url.rstrip("/"),
                 self.service_prefix,
             )
@@ -344,26 +328,22 @@ class BuilderService(Application):
 
     async def _start_components(
         self, stack: contextlib.AsyncExitStack
-    ) -> tuple[BuildManager, NotebookController | None]:
-        """Store, backend, manager, then the notebook controller and its reconciler; each
-        one's stop is on ``stack`` as soon as it has started."""
-        manager = self.make_manager()
-        await manager.store.start()
-        stack.push_async_callback(manager.store.close)
+    ) -> tuple[BuildManager, list[Feature]]:
+        """Database, backend, manager, then each feature in order; each one's stop is on
+        ``stack`` as soon as it has started."""
+        features = self.make_features()  # before the database: their tables are declared
+        database = Database(self.db_url)
+        await database.start()
+        stack.push_async_callback(database.close)
+        manager = self.make_manager(database)
         await manager.backend.start()
         stack.push_async_callback(manager.backend.stop)
         await manager.start()
         stack.push_async_callback(manager.stop)
-        if not self.openvino_notebooks:
-            return manager, None
-        notebooks = NotebookController(manager=manager, parent=self, log=self.log)
-        await notebooks.start()
-        stack.push_async_callback(notebooks.stop)
-        if self.watch_notebooks and manager.backend.kind == "openshift":
-            reconciler = self.make_reconciler(manager, notebooks)
-            await reconciler.start()
-            stack.push_async_callback(reconciler.stop)
-        return manager, notebooks
+        host = Host(manager=manager, database=database, stack=stack, log=self.log)
+        for feature in features:
+            await feature.start(host)
+        return manager, features
 
 
-main = BuilderService.launch_instance
+main = PlatformService.launch_instance

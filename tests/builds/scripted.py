@@ -6,7 +6,7 @@ registry that `find` reads, so dedupe, joining, cancel, timeouts and restarts ca
 exercised in milliseconds. Behaviour per build comes from the request's first package (or
 the import source): ``fail`` fails while Building, ``slow`` waits on `release`, ``bad-phase``
 reports a phase out of order. Usable from a service config file as
-``c.BuilderService.backend_class = "tests.builds.scripted.ScriptedBackend"``.
+``c.PlatformService.backend_class = "tests.builds.scripted.ScriptedBackend"``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The test and the service share a directory: the backend appends what it resolved and
 started to ``events.jsonl`` there (so a test can prove that nothing ran for a refused
 request), and a ``slow`` build waits until the file ``release-<image name>`` appears.
-Configure it as ``--BuilderService.backend_class=tests.builds.service_backend.RecordingBackend
+Configure it as ``--PlatformService.backend_class=tests.builds.service_backend.RecordingBackend
 --RecordingBackend.record_dir=DIR`` (the repository root on ``PYTHONPATH``).
 """
 

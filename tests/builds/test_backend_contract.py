@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from jupyterhub_ov.builds.backends.base import BuildFailed
+from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import phases, spec
 from jupyterhub_ov.builds.model.phases import Phase
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from jupyterhub_ov.builds.manager import BuildManager, Conflict, NotFound
+from jupyterhub_ov.builds.manager import BuildManager
 from jupyterhub_ov.builds.model.phases import PATHS, Phase
 from jupyterhub_ov.builds.model.spec import InvalidBuildRequest, SpecPolicy, parse_request
 from jupyterhub_ov.builds.store import BuildStore
+from jupyterhub_ov.errors import Conflict, NotFound
 
 from ..service import svc
 from .scripted import NoReattachBackend, ScriptedBackend

@@ -4,11 +4,8 @@ import sys
 
 import pytest
 
-from ..builds.conftest import notebook_repo, openvino_wheels, wheels
 from ..environments import MARKER, make_environment
 from ..hubproc import running_hub
-
-__all__ = ["notebook_repo", "openvino_wheels", "wheels"]
 
 
 @pytest.fixture(scope="package")

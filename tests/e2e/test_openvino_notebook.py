@@ -97,7 +97,7 @@ def hub(
 ) -> Iterator[Hub]:
     directory = tmp_path_factory.mktemp("openvino-notebook")
     options = [
-        *("--BuilderService.git_schemes=https", "--BuilderService.git_schemes=file"),
+        *("--PlatformService.git_schemes=https", "--PlatformService.git_schemes=file"),
         *("--LocalBuildBackend.git_schemes=https", "--LocalBuildBackend.git_schemes=file"),
         f"--LocalBuildBackend.find_links={openvino_wheels}",
         f"--LocalBuildBackend.find_links={wheels}",

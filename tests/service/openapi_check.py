@@ -10,9 +10,14 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from jupyterhub_ov.service.web.openapi import document
+from jupyterhub_ov.service.app import PlatformService
+from jupyterhub_ov.service.openapi import document
 
-DOC = document(prefix="/services/image-builder/", hub_prefix="/hub/", version="test")
+#: the features a service runs by default, and its document
+FEATURES = PlatformService().make_features()
+DOC = document(
+    prefix="/services/image-builder/", hub_prefix="/hub/", version="test", features=FEATURES
+)
 BASE = "urn:builder-openapi"
 _registry: Registry = Registry().with_resource(
     BASE, Resource.from_contents(DOC, default_specification=DRAFT202012)

@@ -39,10 +39,10 @@ def builder_config(
     ours = [
         f"--RecordingBackend.record_dir={record_dir}",
         f"--RecordingBackend.step_delay={step_delay}",
-        f"--BuilderService.keepalive_interval={keepalive}",
+        f"--PlatformService.keepalive_interval={keepalive}",
         # OpenVINO notebooks from local repositories, checked every 0.2 s per "minute"
-        "--BuilderService.git_schemes=https",
-        "--BuilderService.git_schemes=file",
+        "--PlatformService.git_schemes=https",
+        "--PlatformService.git_schemes=file",
         "--NotebookController.period_unit=0.2",
         f"--log-level={log_level}",
     ]

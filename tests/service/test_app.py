@@ -16,7 +16,7 @@ from traitlets import TraitError
 
 from jupyterhub_ov.builds.backends.openshift.backend import OpenShiftBuildBackend
 from jupyterhub_ov.builds.store import BuildStore
-from jupyterhub_ov.service.app import BuilderService
+from jupyterhub_ov.service.app import PlatformService
 
 from ..builds.scripted import ScriptedBackend
 from ..util import REPO, free_port
@@ -27,7 +27,7 @@ class PathImports(ScriptedBackend):
 
 
 def test_backend_short_names_and_import_strings() -> None:
-    app = BuilderService()
+    app = PlatformService()
     app.backend_class = "tests.builds.scripted.ScriptedBackend"
     assert app.backend_class is ScriptedBackend
     app.backend_class = "openshift"
@@ -39,7 +39,7 @@ def test_backend_short_names_and_import_strings() -> None:
 
 
 def test_the_default_backend_is_local_and_resolved_lazily() -> None:
-    app = BuilderService()  # works although the local backend may be missing
+    app = PlatformService()  # works although the local backend may be missing
     try:
         assert app.backend_class.__name__ == "LocalBuildBackend"
     except TraitError as e:
@@ -47,7 +47,7 @@ def test_the_default_backend_is_local_and_resolved_lazily() -> None:
 
 
 def test_traits_reach_the_manager_and_import_source_follows_the_backend(tmp_path: Path) -> None:
-    app = BuilderService(
+    app = PlatformService(
         backend_class=PathImports,
         db_url=f"sqlite:///{tmp_path / 'b.sqlite'}",
         max_concurrent_builds=3,
@@ -62,7 +62,7 @@ def test_traits_reach_the_manager_and_import_source_follows_the_backend(tmp_path
     assert manager.policy.allow_urls and manager.policy.git_schemes == ("https", "file")
     assert manager.policy.git_hosts == () and manager.timeout == 12.5
     assert isinstance(manager.store, BuildStore) and manager.store.url.endswith("b.sqlite")
-    assert BuilderService(backend_class=ScriptedBackend).make_manager().policy.import_source == (
+    assert PlatformService(backend_class=ScriptedBackend).make_manager().policy.import_source == (
         "image"
     )
 
@@ -70,10 +70,10 @@ def test_traits_reach_the_manager_and_import_source_follows_the_backend(tmp_path
 def test_env_gives_bind_url_and_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:9999")
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/services/x")
-    app = BuilderService()
+    app = PlatformService()
     assert (app.bind_url, app.service_prefix) == ("http://127.0.0.1:9999", "/services/x/")
     with pytest.raises(TraitError):
-        BuilderService(max_body_size=0)
+        PlatformService(max_body_size=0)
 
 
 def run_service(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -92,13 +92,15 @@ def test_generate_config_then_the_file_is_loaded_and_the_command_line_wins(
 ) -> None:
     done = run_service(tmp_path, "--generate-config")
     assert done.returncode == 0, done.stderr
-    written = (tmp_path / "jupyterhub_ov_builder_config.py").read_text()
+    written = (tmp_path / "jupyterhub_ov_service_config.py").read_text()
     for option in ("backend_class", "db_url", "max_body_size", "keepalive_interval", "git_hosts"):
-        assert f"# c.BuilderService.{option} =" in written
+        assert f"# c.PlatformService.{option} =" in written
     config = tmp_path / "conf.py"
-    config.write_text("c.BuilderService.max_body_size = 1000\nc.BuilderService.build_timeout = 5\n")
-    app = BuilderService()
-    app.initialize(["--config", str(config), "--BuilderService.build_timeout=7"])
+    config.write_text(
+        "c.PlatformService.max_body_size = 1000\nc.PlatformService.build_timeout = 5\n"
+    )
+    app = PlatformService()
+    app.initialize(["--config", str(config), "--PlatformService.build_timeout=7"])
     assert (app.max_body_size, app.build_timeout) == (1000, 7)
 
 
@@ -162,11 +164,10 @@ async def test_a_component_that_fails_to_start_unwinds_those_before_it(tmp_path:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        app = BuilderService(
+        app = PlatformService(
             backend_class=LifecycleBackend,
             db_url=f"sqlite:///{tmp_path / 'b.sqlite'}",
             bind_url=f"http://127.0.0.1:{port}",
-            openvino_notebooks=True,
         )
         before = asyncio.all_tasks()
         with pytest.raises(OSError, match="in use"):

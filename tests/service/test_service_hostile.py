@@ -17,10 +17,11 @@ import pytest
 import requests
 
 from jupyterhub_ov.builds.model.spec import InvalidBuildRequest, SpecPolicy
+from jupyterhub_ov.service.features.builds.openapi import BUILD_ID
 from jupyterhub_ov.service.features.notebooks import model as openvino
+from jupyterhub_ov.service.features.notebooks.openapi import NOTEBOOK_NAME
 from jupyterhub_ov.service.scopes import READ_SCOPE
 from jupyterhub_ov.service.web.jsonbody import MAX_DEPTH
-from jupyterhub_ov.service.web.openapi import ID_PATTERNS
 
 from .openapi_check import DOC
 from .svc import PREFIX, Builder, package_list
@@ -278,7 +279,7 @@ BAD_IDS = ["..", "a%2Fb", "%2e%2e", "%2e%2e%2f%2e%2e", "x/y", "%C3%A9", "%00", "
 def test_malformed_ids_are_no_route(builder: Builder, template: str, bad: str) -> None:
     status, headers, body = raw_get(builder, template.format(bad), builder.token("admin"))
     if status == 200:  # the proxy resolved ``..``: /builds/.. is the list, not a build
-        assert template == "/builds/{}" and b'data-page="builds"' in body, body[:300]
+        assert template == "/builds/{}" and b'id="builds-section"' in body, body[:300]
     else:
         assert status in (400, 404), (status, body[:300])
     if template.startswith("/api/") and status == 404:  # never a handler's "No build ..."
@@ -297,14 +298,14 @@ def test_the_notebook_name_pattern_is_what_the_controller_accepts(name: str) -> 
         accepted = True
     except InvalidBuildRequest as e:
         accepted = not any(p.startswith("name ") for p in e.problems)
-    assert bool(re.fullmatch(ID_PATTERNS["notebooks"], name)) == accepted
+    assert bool(re.fullmatch(NOTEBOOK_NAME, name)) == accepted
 
 
 def test_a_real_build_id_is_routed(builder: Builder) -> None:
     """The build pattern is the manager's id format (``uuid4().hex``)."""
     r = builder.submit(package_list("idform", "ovtiny"))
     build_id = r.json()["id"]
-    assert re.fullmatch(ID_PATTERNS["builds"], build_id)
+    assert re.fullmatch(BUILD_ID, build_id)
     for path in ("", "/log"):
         assert builder.api("GET", f"/api/builds/{build_id}{path}").status_code == 200
     builder.finished(build_id)

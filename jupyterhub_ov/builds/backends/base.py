@@ -26,18 +26,25 @@ backend only does the work. Success and Failure are the manager's to report.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from traitlets.config import LoggingConfigurable
 
-from jupyterhub_ov.images.model import (
-    Software as Package,  # a published image's package: name, version
-)
-
+from ..errors import BuildFailed
 from ..model.phases import Phase
+from ..model.published import Package, PublishedImage
 from ..model.spec import BuildRequest, ResolvedBuild
+
+#: the interface of a backend, with what its methods take and give
+__all__ = [
+    "DETACH",
+    "BuildBackend",
+    "BuildFailed",
+    "Package",
+    "PublishedImage",
+    "Reporter",
+    "detaching",
+]
 
 #: the cancellation message of a service stop (see the module docstring)
 DETACH = "jupyterhub-ov build service stopping"
@@ -46,10 +53,6 @@ DETACH = "jupyterhub-ov build service stopping"
 def detaching(error: asyncio.CancelledError) -> bool:
     """Whether this cancellation is the service stopping rather than a cancel."""
     return DETACH in error.args
-
-
-class BuildFailed(Exception):
-    """The build cannot succeed; the message says why, for the admin reading the panel."""
 
 
 class Reporter(Protocol):
@@ -63,19 +66,6 @@ class Reporter(Protocol):
 
     async def remember(self, reference: str) -> None:
         """Persist what `reattach` needs after a restart (e.g. the cluster Build's name)."""
-
-
-@dataclass(frozen=True)
-class PublishedImage:
-    """A validated image that the spawner menu now offers."""
-
-    #: ``<name>:<tag>``
-    image: str
-    #: what runs it: a pullable image reference or an environment directory
-    reference: str
-    python_version: str = ""
-    #: top-level packages of the result (recorded in the image's annotations/manifest)
-    packages: Sequence[Package] = field(default=())
 
 
 class BuildBackend(LoggingConfigurable):

@@ -25,7 +25,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from jupyterhub_ov.errors import Invalid
 from jupyterhub_ov.images import model
 
 PACKAGE_LIST = "PackageList"
@@ -72,12 +73,10 @@ RUNTIME_KEYS = {"osName", "osVersion", "pythonVersion"}
 ANNOTATION_KEYS = {model.ANN_NAME, model.ANN_DESC, model.ANN_CREATOR, model.ANN_URL}
 
 
-class InvalidBuildRequest(ValueError):
-    """A request that must not run; ``problems`` says everything that is wrong."""
+class InvalidBuildRequest(Invalid):
+    """A build request that must not run; ``problems`` says everything that is wrong."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
+    summary = "The build request is invalid."
 
 
 @dataclass(frozen=True)

@@ -1,63 +1,71 @@
-"""The build service's web side: REST API, server-sent events, the admin panel."""
+"""The service's web side: the routes of its features, the panel's shell, the OpenAPI
+document, and the service's own routes (login callback, unknown paths)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from tornado import web
 
-from ..features.builds import api, events
-from ..features.notebooks import handlers as notebooks
-from . import pages
+from ..feature import Feature, Route
+from ..openapi import document
+from . import api, pages
 from .base import ServiceContext
-from .openapi import ID_PATTERNS, document
 from .security import Redirect, StaticFiles
 
-#: (path below the service prefix, handler) of the REST API, as the OpenAPI document names
-#: them; ``{id}`` is a build's id or a notebook's name (`ID_PATTERNS`), anything else is
-#: no route (404)
-API_ROUTES: list[tuple[str, type[web.RequestHandler]]] = [
-    ("/api/builds", api.BuildsHandler),
-    ("/api/builds/{id}", api.BuildHandler),
-    ("/api/builds/{id}/log", api.LogHandler),
-    ("/api/builds/{id}/events", events.EventsHandler),
-    ("/api/builds/{id}/cancel", api.CancelHandler),
-    ("/api/builds/{id}/retry", api.RetryHandler),
-    ("/api/notebooks", notebooks.NotebooksHandler),
-    ("/api/notebooks/{id}", notebooks.NotebookHandler),
-    ("/api/notebooks/{id}/check", notebooks.CheckHandler),
-    ("/api/openapi.json", api.OpenAPIHandler),
-]
+
+def pattern(prefix: str, route: Route) -> str:
+    """The route's regular expression: ``{id}`` matches only what ``route.id_pattern`` says."""
+    path = re.escape(route.path).replace(r"\{id\}", "{id}")
+    if "{id}" in path:
+        if not route.id_pattern:
+            raise ValueError(f"{route.path}: a route with {{id}} needs its id_pattern")
+        path = path.replace("{id}", f"({route.id_pattern})")
+    return prefix.rstrip("/") + path
 
 
-def _pattern(prefix: str, path: str) -> str:
-    """The route's regular expression: ``/api/builds/{id}`` matches only real build ids."""
-    kind = "notebooks" if path.startswith("/api/notebooks/") else "builds"
-    segment = f"({ID_PATTERNS[kind]})"
-    return prefix.rstrip("/") + path.replace(".", r"\.").replace("{id}", segment)
+def feature_routes(features: Sequence[Feature]) -> list[tuple[Feature, Route]]:
+    """Every feature's routes; two features claiming one path is an error at start."""
+    seen: dict[str, str] = {}
+    routes = []
+    for feature in features:
+        for route in feature.routes():
+            if route.path in seen:
+                raise ValueError(
+                    f"{route.path} is routed by both {seen[route.path]} and {feature.name}"
+                )
+            seen[route.path] = feature.name
+            routes.append((feature, route))
+    return routes
 
 
 def make_application(context: ServiceContext, *, version: str, **settings: Any) -> web.Application:
     prefix = context.prefix
-    doc = document(prefix=prefix, hub_prefix=context.hub_prefix, version=version)
+    features = context.features
+    doc = document(prefix=prefix, hub_prefix=context.hub_prefix, version=version, features=features)
     ctx = {"context": context}
-    with_doc = {**ctx, "document": doc}
     handlers: list[Any] = [
-        (_pattern(prefix, path), handler, with_doc if handler is api.OpenAPIHandler else ctx)
-        for path, handler in API_ROUTES
+        (pattern(prefix, route), route.handler, {**ctx, "feature": feature})
+        for feature, route in feature_routes(features)
     ]
     handlers += [
+        (prefix + r"api/openapi\.json", api.OpenAPIHandler, {**ctx, "document": doc}),
         (prefix + "api/.*", api.NotFoundHandler, ctx),
-        (prefix, pages.BuildsPage, ctx),
+        (prefix, pages.PanelPage, ctx),
         (prefix.rstrip("/"), Redirect, {"url": prefix}),
-        (_pattern(prefix, "/builds/{id}"), pages.BuildPage, ctx),
-        (_pattern(prefix, "/oauth_callback"), pages.OAuthCallbackHandler, ctx),
+        (prefix + "oauth_callback", pages.OAuthCallbackHandler, ctx),
     ]
+    # static files: each feature's below its name, then the shell's (see `pages.static_url`)
+    handlers += [
+        (f"{prefix}static/{f.name}/(.*)", StaticFiles, {"path": str(f.directory() / "static")})
+        for f in features
+        if (f.directory() / "static").is_dir()
+    ]
+    handlers.append((f"{prefix}static/(.*)", StaticFiles, {"path": str(pages.STATIC)}))
     return web.Application(
         handlers,
-        static_path=str(pages.STATIC),
-        static_url_prefix=f"{prefix}static/",
-        static_handler_class=StaticFiles,
         default_handler_class=pages.NotFoundPage,
         default_handler_args=ctx,
         **settings,

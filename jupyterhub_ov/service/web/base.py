@@ -24,21 +24,24 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from jinja2 import Environment
 from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, check_scopes
 from tornado import web
 
-from jupyterhub_ov.builds.manager import BuildManager, Conflict, NotFound
-from jupyterhub_ov.builds.model.spec import InvalidBuildRequest
+from jupyterhub_ov.builds.manager import BuildManager
+from jupyterhub_ov.errors import Conflict, Invalid, NotFound
 
-from ..features.notebooks.controller import NotebookController
 from ..scopes import READ_SCOPE, WRITE_SCOPE
 from . import jsonbody
 from .security import SecurityHeaders
+
+if TYPE_CHECKING:
+    from ..feature import Feature
 
 #: the methods of the service's routes that change something (and may carry a body)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -52,8 +55,6 @@ class ServiceContext:
     """The dependencies handlers receive through tornado's ``initialize``."""
 
     manager: BuildManager
-    #: the OpenVINO notebook images; None where the service does not build them
-    notebooks: NotebookController | None
     hub_auth: HubOAuth
     #: the service's URL prefix, ``/services/<name>/``
     prefix: str
@@ -62,6 +63,10 @@ class ServiceContext:
     max_body_size: int
     keepalive_interval: float
     log: logging.Logger | logging.LoggerAdapter[Any]
+    #: the panel's templates: the shell's, and each feature's below its name
+    templates: Environment
+    #: the features running, in the panel's order
+    features: Sequence[Feature] = ()
 
 
 class ApiError(web.HTTPError):
@@ -74,16 +79,17 @@ class ApiError(web.HTTPError):
 
 
 @contextmanager
-def domain_errors() -> Iterator[None]:
-    """The manager's errors as HTTP statuses."""
+def domain_errors(noun: str) -> Iterator[None]:
+    """The shared errors (`jupyterhub_ov.errors`) as HTTP statuses; ``noun`` names what
+    was not found."""
     try:
         yield
     except NotFound as e:
-        raise ApiError(404, f"No build {e.args[0]!r}.") from None
+        raise ApiError(404, f"No {noun} {e.args[0]!r}.") from None
     except Conflict as e:
         raise ApiError(409, str(e)) from None
-    except InvalidBuildRequest as e:
-        raise ApiError(422, "The build request is invalid.", e.problems) from None
+    except Invalid as e:
+        raise ApiError(422, e.summary, e.problems) from None
     except RecursionError:  # jsonschema on nesting `jsonbody` let through
         raise ApiError(400, "The request body is nested too deeply.") from None
 
@@ -112,8 +118,10 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
     _body: bytearray
     _refused = False
 
-    def initialize(self, context: ServiceContext) -> None:
+    def initialize(self, context: ServiceContext, feature: Feature | None = None) -> None:
         self.ctx = context
+        #: the feature whose route this is (None for the service's own)
+        self.feature = feature
         self.hub_auth = context.hub_auth
         self._body = bytearray()
 

@@ -1,8 +1,10 @@
-"""The admin panel: server-rendered pages (Jinja2) driven by ``static/panel.js``.
+"""The admin panel's shell: server-rendered pages (Jinja2) on which features' sections and
+scripts sit, the login callback, and the page for any unknown path.
 
-The pages carry what the script needs in ``data-`` attributes: the API's URL, the XSRF
+The pages carry what the scripts need in ``data-`` attributes: the API's URL, the XSRF
 token (browser requests through the API need it, see `base`), and whether the user may
-change anything (the buttons are shown only then; the API checks again in any case).
+change anything (the buttons are shown only then; the API checks again in any case). The
+shell's ``static/panel.js`` gives the features' scripts what they share (``window.OVPanel``).
 
 Only a top-level navigation without a session is sent to log in. A script's request
 (``fetch``, EventSource, a frame) gets a JSON 403 instead: following the redirect it would
@@ -12,28 +14,43 @@ start again, minting a hub token on every round.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
 
-from jupyterhub_ov.builds.model.spec import BUILD_TYPES
-
-from ..features.notebooks import model as openvino
 from ..scopes import READ_SCOPE
 from .base import ApiError, BaseHandler, ServiceContext
 from .security import SecurityHeaders, is_navigation
 
+if TYPE_CHECKING:
+    from ..feature import Feature
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
-_jinja = Environment(
-    loader=FileSystemLoader(str(TEMPLATES)),
-    autoescape=select_autoescape(["html"]),
-    enable_async=False,
-)
+
+def templates(features: Sequence[Feature]) -> Environment:
+    """The shell's templates, and each feature's as ``<name>/<file>``."""
+    by_feature = {f.name: FileSystemLoader(str(f.directory() / "templates")) for f in features}
+    return Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), PrefixLoader(by_feature)]),
+        autoescape=select_autoescape(["html"]),
+        enable_async=False,
+    )
+
+
+def static_url(prefix: str, path: str, feature: Feature | None = None) -> str:
+    """The versioned URL (``?v=<hash>``) of a file of the shell's ``static/`` directory, or
+    of a feature's (served below ``static/<feature>/``)."""
+    directory, below = (
+        (STATIC, "") if feature is None else (feature.directory() / "static", f"{feature.name}/")
+    )
+    settings = {"static_path": str(directory), "static_url_prefix": f"{prefix}static/{below}"}
+    return web.StaticFileHandler.make_static_url(settings, path)
 
 
 class PageHandler(BaseHandler):
@@ -45,15 +62,15 @@ class PageHandler(BaseHandler):
             "prefix": prefix,
             "hub_prefix": self.ctx.hub_prefix,
             "api_url": f"{prefix}api/",
-            "static": lambda path: self.static_url(path),
+            "static": lambda path: static_url(prefix, path),
             "xsrf_token": self.xsrf_token.decode("ascii"),
             "user": self.user_name,
             "can_write": self.can_write,
-            "build_types": BUILD_TYPES,
         }
 
     def render_page(self, **extra: Any) -> None:
-        html = _jinja.get_template(self.template).render(**self.namespace(), **extra)
+        template = self.ctx.templates.get_template(self.template)
+        html = template.render(**self.namespace(), **extra)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(html)
 
@@ -78,29 +95,30 @@ class PageHandler(BaseHandler):
             message = error.log_message % error.args if error.args else error.log_message
         ns = self.namespace() if hasattr(self, "ctx") else {}
         self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.finish(
-            _jinja.get_template("error.html").render(**ns, status=status_code, message=message)
-        )
+        page = self.ctx.templates.get_template("error.html")
+        self.finish(page.render(**ns, status=status_code, message=message))
 
 
-class BuildsPage(PageHandler):
-    template = "builds.html"
+class PanelPage(PageHandler):
+    """The panel's home page: each feature's section, in the order of the features."""
+
+    template = "panel.html"
 
     async def get(self) -> None:
-        if self.require_page():
-            self.render_page(
-                notebooks=self.ctx.notebooks is not None,
-                # the operator's defaults, as the "Create Notebook" form's initial values
-                notebook_defaults=openvino.NotebookParams(name=""),
-            )
-
-
-class BuildPage(PageHandler):
-    template = "build.html"
-
-    async def get(self, build_id: str) -> None:
-        if self.require_page():
-            self.render_page(build_id=build_id)
+        if not self.require_page():
+            return
+        sections: list[str] = []
+        scripts: list[str] = []
+        names: dict[str, Any] = {}  # the sections' variables (each feature names its own)
+        for feature in self.ctx.features:
+            section = feature.panel()
+            if section is None:
+                continue
+            sections.append(f"{feature.name}/{section.template}")
+            prefix = self.ctx.prefix
+            scripts += [static_url(prefix, path, feature) for path in section.scripts]
+            names.update(feature.panel_namespace())
+        self.render_page(sections=sections, scripts=scripts, **names)
 
 
 class NotFoundPage(PageHandler):

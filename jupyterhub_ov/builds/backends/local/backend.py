@@ -42,7 +42,10 @@ from jupyterhub_ov.images.local import LocalImageCatalog, python_of
 from jupyterhub_ov.images.manifest import MANIFEST_FILE, environment_of, manifest_to_stream
 from jupyterhub_ov.netenv import describe
 
-from ..base import BuildBackend, BuildFailed, Package, PublishedImage, Reporter
+from ...errors import BuildFailed
+from ...model.published import Package, PublishedImage
+from ...process import tool_env
+from ..base import BuildBackend, Reporter
 from . import pins
 from .entries import MARKER, checked_environment, is_leftover, remove_leftovers
 from .environments import (
@@ -52,7 +55,6 @@ from .environments import (
     inspect_environment,
     link_jupyter_dirs,
     remove_tree,
-    tool_env,
     write_manifest,
 )
 from .repository import checkout, read_requirements

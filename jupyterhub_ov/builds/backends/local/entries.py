@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from jupyterhub_ov.images.local import python_of, read_manifest
 from jupyterhub_ov.images.manifest import MANIFEST_FILE
 
-from ..base import BuildFailed
+from ...errors import BuildFailed
 from .environments import remove_tree
 
 #: in every directory the local backend makes: a leftover carrying it may be removed

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyterhub_ov.builds.process import Completed, LineSink, run
+from jupyterhub_ov.builds.process import Completed, LineSink, run, tool_env
 from jupyterhub_ov.images.local import python_of
 
-from ..base import BuildFailed
+from ...errors import BuildFailed
 
 BASE_PTH = "jupyterhub-ov-base.pth"
 #: scripts run by `ask_python` print this, then their answer as JSON, on one line
@@ -73,29 +73,6 @@ class EnvironmentInfo:
     @property
     def minor(self) -> str:
         return ".".join(self.version.split(".")[:2])
-
-
-#: the service's own Python settings: they would make uv and the inspected interpreters
-#: see the service's environment instead of the one being built
-_SERVICE_PYTHON = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX")
-#: the service's credentials from JupyterHub (its API token, OAuth client): a build runs
-#: packages' own code (sdist builds, the validation), which must never see them
-_SERVICE_SECRETS = ("JUPYTERHUB_", "JPY_")
-
-
-def tool_env(**extra: str) -> dict[str, str]:
-    """The environment for uv and the inspected interpreters: the service's, which holds the
-    network settings the hub handed on (`jupyterhub_ov.netenv`: CA bundles, proxies,
-    indexes) — but nothing of the service's own virtualenv, Python path or credentials; and
-    uv never downloads an interpreter."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _SERVICE_PYTHON and not k.startswith(_SERVICE_SECRETS)
-    }
-    env["UV_PYTHON_DOWNLOADS"] = "never"
-    env.update(extra)
-    return env
 
 
 async def ask_python(

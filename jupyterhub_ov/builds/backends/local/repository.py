@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from jupyterhub_ov.builds.process import CommandFailed, LineSink, run
 from jupyterhub_ov.builds.resolve import git_env
 
-from ..base import BuildFailed
+from ...errors import BuildFailed
 
 REQUIREMENTS = "requirements.txt"
 

@@ -35,8 +35,9 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from jupyterhub_ov.builds.process import LineSink, run
 from jupyterhub_ov.images.local import python_of
 
-from ..base import BuildFailed
-from .environments import ANSWER, ask_python, tool_env
+from ...errors import BuildFailed
+from ...process import tool_env
+from .environments import ANSWER, ask_python
 from .pins import top_level
 
 #: seconds between requests while the server starts

@@ -43,8 +43,9 @@ from jupyterhub_ov.builds.resolve import PackageIndexOptions, compile_lock, reso
 from jupyterhub_ov.kube.client import Gone, KubeIO, connect
 from jupyterhub_ov.netenv import describe
 
-from ..base import DETACH, BuildBackend, BuildFailed, PublishedImage, Reporter, detaching
-from ..local.environments import tool_env
+from ...errors import BuildFailed
+from ...process import tool_env
+from ..base import DETACH, BuildBackend, PublishedImage, Reporter, detaching
 from . import objects, status
 from .steps import Attempt, ImageSteps, StepSettings
 

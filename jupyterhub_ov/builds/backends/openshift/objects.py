@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyterhub_ov.builds.model import spec
+from jupyterhub_ov.builds.model.index import PackageIndex
 from jupyterhub_ov.builds.model.spec import BuildRequest, ResolvedBuild
-from jupyterhub_ov.builds.resolve import PackageIndex
 from jupyterhub_ov.images import model
 
 CREATED_BY = "jupyterhub-ov-builder"

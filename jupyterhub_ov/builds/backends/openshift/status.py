@@ -14,7 +14,7 @@ from typing import Any
 
 from jupyterhub_ov.images import model
 
-from ..base import Package, PublishedImage
+from ...model.published import Package, PublishedImage
 from .objects import CREATED_BY, FAILED, SUCCEEDED
 
 BUILD_DONE = frozenset({"Complete", "Failed", "Error", "Cancelled"})

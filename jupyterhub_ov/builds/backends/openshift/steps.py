@@ -22,11 +22,12 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from jupyterhub_ov.builds import validation
 from jupyterhub_ov.builds.imagecheck import MARKER
 from jupyterhub_ov.builds.model import spec
+from jupyterhub_ov.builds.model.index import PackageIndex
 from jupyterhub_ov.builds.model.spec import ResolvedBuild
-from jupyterhub_ov.builds.resolve import PackageIndex
 from jupyterhub_ov.kube.client import KubeIO
 
-from ..base import BuildFailed, PublishedImage, Reporter
+from ...errors import BuildFailed
+from ..base import PublishedImage, Reporter
 from . import objects, status
 
 #: seconds the build log may trail the Build's completion

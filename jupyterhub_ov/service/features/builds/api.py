@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tornado import web
 
 from jupyterhub_ov.builds.model.phases import Phase
@@ -63,7 +61,7 @@ class BuildsHandler(BaseHandler):
     async def post(self) -> None:
         self.require_write()
         body = self.json_body()
-        with domain_errors():
+        with domain_errors("build"):
             record, created = await self.manager.submit(body, creator=self.user_name)
         self.set_header("Location", f"{self.ctx.prefix}api/builds/{record.id}")
         self.write_json(record.to_json(), 201 if created else 200)
@@ -72,14 +70,14 @@ class BuildsHandler(BaseHandler):
 class BuildHandler(BaseHandler):
     async def get(self, build_id: str) -> None:
         self.require_read()
-        with domain_errors():
+        with domain_errors("build"):
             record = await self.manager.get(build_id)
         self.write_json(record.to_json())
 
     async def delete(self, build_id: str) -> None:
         self.require_write()
         self.take_no_body()
-        with domain_errors():
+        with domain_errors("build"):
             await self.manager.delete(build_id)
         self.set_status(204)
         self.finish()
@@ -88,7 +86,7 @@ class BuildHandler(BaseHandler):
 class LogHandler(BaseHandler):
     async def get(self, build_id: str) -> None:
         self.require_read()
-        with domain_errors():
+        with domain_errors("build"):
             text = await self.manager.log_text(build_id)
         self.set_header("Content-Type", "text/plain; charset=UTF-8")
         self.finish(text)
@@ -98,7 +96,7 @@ class CancelHandler(BaseHandler):
     async def post(self, build_id: str) -> None:
         self.require_write()
         self.take_no_body()
-        with domain_errors():
+        with domain_errors("build"):
             record = await self.manager.cancel(build_id, by=self.user_name)
         self.write_json(record.to_json())
 
@@ -107,25 +105,7 @@ class RetryHandler(BaseHandler):
     async def post(self, build_id: str) -> None:
         self.require_write()
         self.take_no_body()
-        with domain_errors():
+        with domain_errors("build"):
             record, created = await self.manager.retry(build_id, by=self.user_name)
         self.set_header("Location", f"{self.ctx.prefix}api/builds/{record.id}")
         self.write_json(record.to_json(), 201 if created else 200)
-
-
-class OpenAPIHandler(BaseHandler):
-    """The OpenAPI document, readable without authentication (it holds no data)."""
-
-    identified = False
-
-    def initialize(self, context: Any, document: dict[str, Any]) -> None:  # type: ignore[override]
-        super().initialize(context)
-        self.document = document
-
-    def get(self) -> None:
-        self.write_json(self.document)
-
-
-class NotFoundHandler(BaseHandler):
-    async def admit(self) -> None:
-        raise ApiError(404, f"No such API path: {self.request.path}")

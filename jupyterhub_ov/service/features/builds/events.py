@@ -39,7 +39,7 @@ class EventsHandler(BaseHandler):
     async def get(self, build_id: str) -> None:
         self.require_read()
         after = self._after()
-        with domain_errors():
+        with domain_errors("build"):
             record = await self.manager.get(build_id)
         if record.terminal and await self.manager.store.last_seq(build_id) <= after:
             self.set_status(204)  # nothing more will ever come

@@ -1,4 +1,4 @@
-"""Pure: the JSON schemas of the build service's API (used by `openapi`)."""
+"""Pure: the JSON schemas of the builds feature's API (used by `openapi`)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from typing import Any
 
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.builds.model.spec import BUILD_TYPES
+from jupyterhub_ov.service.openapi import ref
 
 PHASES = [p.value for p in Phase]
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _nullable(kind: str) -> dict[str, Any]:
@@ -169,17 +166,6 @@ BUILD_LIST = {
     },
 }
 
-ERROR = {
-    "type": "object",
-    "required": ["status", "message"],
-    "additionalProperties": False,
-    "properties": {
-        "status": {"type": "integer"},
-        "message": {"type": "string"},
-        "problems": {"type": "array", "items": {"type": "string"}},
-    },
-}
-
 EVENT = {
     "description": "The JSON data of one server-sent event",
     "oneOf": [
@@ -207,89 +193,4 @@ EVENT = {
             },
         },
     ],
-}
-
-_DATE = {"type": ["string", "null"], "format": "date-time"}
-
-NOTEBOOK_SPEC = {
-    "type": "object",
-    "additionalProperties": False,
-    "description": "The OpenVINO Toolkit Operator's Notebook parameters; all optional.",
-    "properties": {
-        "git_uri": {
-            "type": "string",
-            "description": "default https://github.com/openvinotoolkit/openvino_notebooks",
-        },
-        "git_ref": {"type": "string", "description": "branch or tag, default main"},
-        "auto_update_image": {
-            "type": "boolean",
-            "description": "rebuild when the branch head moves (default false)",
-        },
-        "reconcile_duration_multiplier": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "minutes between two checks of the branch head (default 120)",
-        },
-    },
-}
-
-NOTEBOOK_REQUEST = {
-    "type": "object",
-    "required": ["metadata"],
-    "additionalProperties": False,
-    "properties": {
-        "metadata": {
-            "type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": {
-                    "type": "string",
-                    "description": "the first image's tag in openvino-notebook; later ones"
-                    " add the build date",
-                }
-            },
-        },
-        "spec": ref("NotebookSpec"),
-    },
-}
-
-NOTEBOOK = {
-    "type": "object",
-    "required": ["name", "namespace", "creator", "created", "updated", "spec", "status"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string"},
-        "namespace": {"type": "string", "description": "the Notebook resource's; '' if none"},
-        "creator": {"type": "string"},
-        "created": {"type": "string", "format": "date-time"},
-        "updated": {"type": "string", "format": "date-time"},
-        "spec": ref("NotebookSpec"),
-        "status": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["state", "message", "warning", "commit", "tags", "image", "build_id"],
-            "properties": {
-                "state": {"enum": ["Pending", "Building", "Ready", "Failed"]},
-                "message": {"type": "string"},
-                "warning": {
-                    "type": "string",
-                    "description": "why the last check of the branch failed ('' if it did not)",
-                },
-                "commit": {"type": "string", "description": "of the newest image"},
-                "latest_update_date": _DATE,
-                "build_date": _DATE,
-                "last_check": _DATE,
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "image": {"type": "string", "description": "openvino-notebook:<newest tag>"},
-                "build_id": {"type": "string", "description": "the running or last build"},
-            },
-        },
-    },
-}
-
-NOTEBOOK_LIST = {
-    "type": "object",
-    "required": ["notebooks"],
-    "additionalProperties": False,
-    "properties": {"notebooks": {"type": "array", "items": ref("Notebook")}},
 }

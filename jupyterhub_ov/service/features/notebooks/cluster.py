@@ -41,8 +41,9 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from traitlets import Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
-from jupyterhub_ov.builds.manager import NotFound, utcnow
+from jupyterhub_ov.builds.manager import utcnow
 from jupyterhub_ov.builds.model.spec import InvalidBuildRequest
+from jupyterhub_ov.errors import NotFound
 from jupyterhub_ov.kube.client import connect
 from jupyterhub_ov.kube.reflectors import CustomObjectReflector
 from jupyterhub_ov.kube.retry import with_retries

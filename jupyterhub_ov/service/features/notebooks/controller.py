@@ -25,11 +25,12 @@ from typing import Any
 from traitlets import Float, List, Unicode
 from traitlets.config import LoggingConfigurable
 
-from jupyterhub_ov.builds.backends.base import BuildFailed
-from jupyterhub_ov.builds.manager import BuildManager, Conflict, NotFound, utcnow
+from jupyterhub_ov.builds.errors import BuildFailed
+from jupyterhub_ov.builds.manager import BuildManager, utcnow
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.builds.model.spec import DOCKERFILE, GIT_REPOSITORY, BuildRequest, SpecPolicy
 from jupyterhub_ov.builds.resolve import resolve_commit
+from jupyterhub_ov.errors import Conflict, NotFound
 
 from . import model as openvino
 from .store import BUILDING, FAILED, READY, NotebookRecord, NotebookStore, changed
@@ -55,7 +56,7 @@ class NotebookController(LoggingConfigurable):
     def __init__(self, *, manager: BuildManager, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.manager = manager
-        self.store = NotebookStore(manager.store)
+        self.store = NotebookStore(manager.store.database)
         self.policy: SpecPolicy = manager.policy
         self.listeners: list[Listener] = []
         self._records: dict[str, NotebookRecord] = {}

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from jupyterhub_ov.builds.manager import NotFound
+from jupyterhub_ov.errors import NotFound
 from jupyterhub_ov.service.web.base import ApiError, BaseHandler, domain_errors
 
 from .controller import NotebookController
@@ -23,7 +23,7 @@ from .controller import NotebookController
 @contextmanager
 def notebook_errors(name: str = "") -> Iterator[None]:
     try:
-        with domain_errors():
+        with domain_errors("notebook"):
             try:
                 yield
             except NotFound:
@@ -37,9 +37,9 @@ def notebook_errors(name: str = "") -> Iterator[None]:
 class NotebookBase(BaseHandler):
     @property
     def notebooks(self) -> NotebookController:
-        if self.ctx.notebooks is None:
-            raise ApiError(404, "This build service does not build OpenVINO notebook images.")
-        return self.ctx.notebooks
+        # the feature starts its controller before the service listens
+        controller: NotebookController = getattr(self.feature, "controller")  # noqa: B009
+        return controller
 
     def body(self) -> tuple[Any, Any]:
         body = self.json_body()

@@ -3,7 +3,7 @@
 A record is what the service knows of one Notebook: the operator's parameters, what it
 fills in (``commit``, ``latest_update_date``, ``build_date``), the tags it published, the
 build in flight and the last outcome. It lives in the same database as the builds (the
-table is created by `BuildStore.start`), written through the store's writer thread.
+table is created when the service's `Database` starts).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jupyterhub_ov.builds.model.records import aware, iso
-from jupyterhub_ov.builds.store import BuildStore, _Base
+from jupyterhub_ov.database import Base, Database
 
 from .model import IMAGE_NAME, NotebookParams
 
@@ -110,7 +110,7 @@ def record_from_json(data: dict[str, Any]) -> NotebookRecord:
     )
 
 
-class _Notebook(_Base):
+class _Notebook(Base):
     __tablename__ = "openvino_notebooks"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
@@ -118,10 +118,10 @@ class _Notebook(_Base):
 
 
 class NotebookStore:
-    """Async reads and writes of `NotebookRecord` rows, on the `BuildStore`'s threads."""
+    """Async reads and writes of `NotebookRecord` rows in the service's `Database`."""
 
-    def __init__(self, builds: BuildStore) -> None:
-        self._builds = builds
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def save(self, record: NotebookRecord) -> None:
         text = json.dumps(record.to_json())
@@ -129,20 +129,20 @@ class NotebookStore:
         def work(session: Session) -> None:
             session.merge(_Notebook(name=record.name, data=text, updated=record.updated))
 
-        await self._builds._write(work)
+        await self._db.write(work)
 
     async def delete(self, name: str) -> None:
         def work(session: Session) -> None:
             session.execute(delete(_Notebook).where(_Notebook.name == name))
 
-        await self._builds._write(work)
+        await self._db.write(work)
 
     async def all(self) -> list[NotebookRecord]:
         def work(session: Session) -> list[NotebookRecord]:
             rows = session.scalars(select(_Notebook).order_by(_Notebook.name))
             return [record_from_json(json.loads(row.data)) for row in rows]
 
-        return await self._builds._read(work)
+        return await self._db.read(work)
 
 
 def changed(record: NotebookRecord, at: datetime, **fields: Any) -> NotebookRecord:

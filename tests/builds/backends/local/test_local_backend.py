@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from traitlets import TraitError
 
-from jupyterhub_ov.builds.backends.base import BuildFailed
 from jupyterhub_ov.builds.backends.local.backend import LOCK_FILE, LocalBuildBackend
 from jupyterhub_ov.builds.backends.local.backend import MARKER as BUILD_MARKER
+from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.phases import PATHS, Phase
 from jupyterhub_ov.images.local import LocalImageCatalog

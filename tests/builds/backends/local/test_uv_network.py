@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterhub_ov.builds.backends.local.environments import tool_env
+from jupyterhub_ov.builds.process import tool_env
 from jupyterhub_ov.builds.resolve import (
     TLS_HINT,
     PackageIndex,

@@ -17,9 +17,10 @@ import pytest
 from kubernetes_asyncio import client, watch
 from traitlets import TraitError
 
-from jupyterhub_ov.builds.backends.base import DETACH, BuildFailed
+from jupyterhub_ov.builds.backends.base import DETACH
 from jupyterhub_ov.builds.backends.openshift import objects
 from jupyterhub_ov.builds.backends.openshift.backend import OpenShiftBuildBackend
+from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import phases, spec
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.images import model

@@ -8,8 +8,8 @@ import shlex
 
 from jupyterhub_ov.builds.backends.openshift import objects
 from jupyterhub_ov.builds.model import spec
+from jupyterhub_ov.builds.model.index import PackageIndex
 from jupyterhub_ov.builds.model.spec import ResolvedBuild
-from jupyterhub_ov.builds.resolve import PackageIndex
 
 POLICY = spec.SpecPolicy()
 ANNOTATIONS = {

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from jupyterhub_ov.builds.backends.base import Package, PublishedImage
 from jupyterhub_ov.builds.backends.openshift import status
 from jupyterhub_ov.builds.backends.openshift.backend import _cluster_problem
+from jupyterhub_ov.builds.model.published import Package, PublishedImage
 from jupyterhub_ov.kube.client import Gone
 
 OURS = {"app.kubernetes.io/created-by": "jupyterhub-ov-builder"}

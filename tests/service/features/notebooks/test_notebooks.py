@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterhub_ov.builds.manager import BuildManager, Conflict, NotFound
+from jupyterhub_ov.builds.manager import BuildManager
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.builds.model.spec import (
     DOCKERFILE,
@@ -26,6 +26,7 @@ from jupyterhub_ov.builds.model.spec import (
     SpecPolicy,
 )
 from jupyterhub_ov.builds.store import BuildStore
+from jupyterhub_ov.errors import Conflict, NotFound
 from jupyterhub_ov.service.features.notebooks import model as openvino
 from jupyterhub_ov.service.features.notebooks.controller import NotebookController
 from jupyterhub_ov.service.features.notebooks.store import BUILDING, FAILED, READY, NotebookRecord
