@@ -24,7 +24,7 @@ from typing import Any
 from . import phases
 from .backends.base import DETACH, BuildBackend, BuildFailed, PublishedImage, detaching
 from .phases import Phase, Transition
-from .spec import IMPORT_IMAGE, BuildRequest, SpecPolicy, parse_request
+from .spec import BuildRequest, BuildType, SpecPolicy, parse_request
 from .store import BuildEvent, BuildRecord, BuildStore
 
 #: log lines are written to the database in batches at most this far apart (seconds)
@@ -287,7 +287,10 @@ class BuildManager:
         built anything: it goes on from Preparing or Resolving)."""
         request = run.record.request
         async with self._slots:
-            if run.state.phase is Phase.PREPARING and request.build_type != IMPORT_IMAGE:
+            if (
+                run.state.phase is Phase.PREPARING
+                and request.build_type is not BuildType.IMPORT_IMAGE
+            ):
                 await self._transition(run, Phase.RESOLVING, "Resolving the build spec")
             else:
                 await self._flush(run, message="Resolving the build spec")

@@ -31,7 +31,7 @@ from .manager import BuildManager, Conflict, NotFound, utcnow
 from .notebookstore import BUILDING, FAILED, READY, NotebookRecord, NotebookStore, changed
 from .phases import Phase
 from .resolve import resolve_commit
-from .spec import DOCKERFILE, GIT_REPOSITORY, BuildRequest, SpecPolicy
+from .spec import DOCKERFILE, BuildRequest, BuildType, SpecPolicy
 
 Listener = Callable[[NotebookRecord], Awaitable[None]]
 
@@ -250,7 +250,7 @@ class NotebookController(LoggingConfigurable):
         dockerfile = self.manager.backend.builds_dockerfiles
         return BuildRequest(
             name=openvino.IMAGE_NAME,
-            build_type=GIT_REPOSITORY,
+            build_type=BuildType.GIT_REPOSITORY,
             display_name=openvino.display_name(record.name),
             description=openvino.description(now, head),
             creator=record.creator,

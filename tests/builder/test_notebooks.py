@@ -22,7 +22,7 @@ from jupyterhub_ov.builder.manager import BuildManager, Conflict, NotFound
 from jupyterhub_ov.builder.notebooks import NotebookController
 from jupyterhub_ov.builder.notebookstore import BUILDING, FAILED, READY, NotebookRecord
 from jupyterhub_ov.builder.phases import Phase
-from jupyterhub_ov.builder.spec import DOCKERFILE, GIT_REPOSITORY, InvalidBuildRequest, SpecPolicy
+from jupyterhub_ov.builder.spec import DOCKERFILE, BuildType, InvalidBuildRequest, SpecPolicy
 from jupyterhub_ov.builder.store import BuildStore
 
 from .gitrepos import commit_files, make_repository
@@ -123,7 +123,7 @@ async def test_a_notebook_builds_openvino_notebook_tagged_with_its_name(service,
     assert build.phase is Phase.SUCCESS and build.image == "openvino-notebook:v1"
     assert (request.name, request.build_type, request.tag) == (
         "openvino-notebook",
-        GIT_REPOSITORY,
+        BuildType.GIT_REPOSITORY,
         "v1",
     )
     assert request.git_ref == ready.commit  # pinned to the commit that was checked
