@@ -1,8 +1,9 @@
 """Pure: BYON validation of an image — the check's command, its report, and what it records.
 
-The check itself is `imagecheck` (run inside the image: a pod in OpenShift, any environment's
-Python elsewhere); this module builds the command, parses the report line it prints, and
-turns a passed check into the ODH tag annotations (``opendatahub.io/notebook-software``,
+The check itself is `imagecheck` (run inside the image: a pod in OpenShift, the environment's
+own Python locally); this module builds its command line for both backends (handing it the
+service's Python floor), parses the report line it prints, and turns a passed check into the
+ODH tag annotations (``opendatahub.io/notebook-software``,
 ``opendatahub.io/notebook-python-dependencies``) and the stream's messages.
 """
 
@@ -15,7 +16,8 @@ from typing import Any
 
 from ..images import model
 from .backends.base import Package
-from .imagecheck import MARKER
+from .imagecheck import MARKER as MARKER  # the report line's start, for its readers
+from .spec_rules import MIN_PYTHON
 
 #: the check's source, passed to ``python3 -c`` (read once, at import)
 SCRIPT = Path(__file__).with_name("imagecheck.py").read_text()
@@ -41,9 +43,25 @@ class CheckReport:
         return ".".join(self.python.split(".")[:2])
 
 
-def command(server_timeout: float, python: str = "python3") -> list[str]:
-    """The check as a command line: the image's ``python3`` runs the script."""
-    return [python, "-c", SCRIPT, f"{server_timeout:g}"]
+def command(
+    server_timeout: float,
+    python: str = "python3",
+    *,
+    server: bool = True,
+    site_only: bool = False,
+    isolated: bool = False,
+) -> list[str]:
+    """The check as a command line: ``python`` runs the script, held to `MIN_PYTHON`.
+
+    ``server=False`` skips starting ``jupyterhub-singleuser`` (the caller starts a server
+    itself), ``site_only`` lists only the packages of the interpreter's own site directories
+    (a layer's), ``isolated`` runs Python with ``-I`` (no user site, no PYTHON* variables).
+    """
+    floor = ".".join(map(str, MIN_PYTHON))
+    options = ["--min-python", floor]
+    options += [] if server else ["--no-server"]
+    options += ["--site-only"] if site_only else []
+    return [python, *(["-I"] if isolated else []), "-c", SCRIPT, f"{server_timeout:g}", *options]
 
 
 def parse_report(output: str) -> CheckReport | None:

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from jupyterhub_ov.builder.environments import (
     base_pth,
     copy_files,
@@ -19,7 +17,6 @@ from jupyterhub_ov.builder.environments import (
     remove_tree,
     write_manifest,
 )
-from jupyterhub_ov.builder.validate import failed_checks
 
 REAL_PREFIX = os.path.realpath(sys.prefix)
 
@@ -201,18 +198,3 @@ def test_remove_tree_never_follows_a_link(tmp_path):
     remove_tree(str(tmp_path / "link"))
     remove_tree(str(tmp_path / "absent"))
     assert tree(tmp_path) == {"kept": "dir", "kept/f": "file:f"}
-
-
-@pytest.mark.parametrize(
-    "checks, failures",
-    [
-        ([], []),
-        ([["a", True, ""]], []),
-        (
-            [["a", True, ""], ["import x", False, "ModuleNotFoundError: x"], ["b", False, "no"]],
-            ["import x failed (ModuleNotFoundError: x)", "b failed (no)"],
-        ),
-    ],
-)
-def test_failed_checks(checks, failures):
-    assert failed_checks(checks) == failures

@@ -271,8 +271,10 @@ async def test_validation_names_the_failed_checks(
     with pytest.raises(BuildFailed) as failed:
         await drive(backend, request, reporter)
     message = str(failed.value)
-    assert message.startswith("Validation failed: import jupyterhub failed (ModuleNotFoundError")
-    assert "import jupyterlab failed (ModuleNotFoundError" in message
+    assert message.startswith(
+        "The image failed validation: import jupyterhub failed: ModuleNotFoundError"
+    )
+    assert "import jupyterlab failed: ModuleNotFoundError" in message
     assert "Python 3.8" not in message and "HOME" not in message  # those passed
     assert reporter.phases[-1] == Phase.VALIDATING
     assert os.listdir(backend.catalog_dir) == []
