@@ -219,7 +219,9 @@ def arguments(argv):
 
 def main(argv):
     args = arguments(argv)
-    packages, passed, problems = [], [], []
+    packages = []  # type: list[dict[str, str]]
+    passed = []  # type: list[str]
+    problems = []  # type: list[str]
     if check_python(args.min_python, problems, passed):
         try:
             packages = top_level_packages(args.site_only)
