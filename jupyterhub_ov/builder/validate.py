@@ -91,7 +91,7 @@ async def _validate(
         if not line.startswith(validation.MARKER):
             await on_line(line)
 
-    cmd = validation.command(0, python, server=False, site_only=True, isolated=True)
+    cmd = validation.command(None, python, site_only=True, isolated=True)
     done = await run(cmd, env=env, on_line=shown, capture=True, check=False)
     report = validation.parse_report(done.output)
     if report is None:

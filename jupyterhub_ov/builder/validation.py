@@ -44,24 +44,23 @@ class CheckReport:
 
 
 def command(
-    server_timeout: float,
+    server_timeout: float | None,
     python: str = "python3",
     *,
-    server: bool = True,
     site_only: bool = False,
     isolated: bool = False,
 ) -> list[str]:
     """The check as a command line: ``python`` runs the script, held to `MIN_PYTHON`.
 
-    ``server=False`` skips starting ``jupyterhub-singleuser`` (the caller starts a server
-    itself), ``site_only`` lists only the packages of the interpreter's own site directories
-    (a layer's), ``isolated`` runs Python with ``-I`` (no user site, no PYTHON* variables).
+    ``server_timeout`` is how long ``jupyterhub-singleuser`` may take to answer; None skips
+    starting it (the caller starts a server itself). ``site_only`` lists only the packages of
+    the interpreter's own site directories (a layer's); ``isolated`` runs Python with ``-I``
+    (no user site, no PYTHON* variables).
     """
-    floor = ".".join(map(str, MIN_PYTHON))
-    options = ["--min-python", floor]
-    options += [] if server else ["--no-server"]
+    options = ["--min-python", ".".join(map(str, MIN_PYTHON))]
+    options += ["--no-server"] if server_timeout is None else [f"{server_timeout:g}"]
     options += ["--site-only"] if site_only else []
-    return [python, *(["-I"] if isolated else []), "-c", SCRIPT, f"{server_timeout:g}", *options]
+    return [python, *(["-I"] if isolated else []), "-c", SCRIPT, *options]
 
 
 def parse_report(output: str) -> CheckReport | None:

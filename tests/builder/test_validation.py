@@ -170,7 +170,7 @@ def test_top_level_takes_the_first_of_a_name_as_sys_path_does() -> None:
 async def test_the_floor_is_the_one_handed_over(tmp_path: Path) -> None:
     """The service's floor reaches the script (here one this Python is below of)."""
     future = f"{sys.version_info[0]}.{sys.version_info[1] + 1}"
-    cmd = validation.command(60, python=sys.executable, server=False)
+    cmd = validation.command(None, python=sys.executable)
     assert cmd[cmd.index("--min-python") + 1] == "{}.{}".format(*REQUESTS_MIN_PYTHON)
     cmd[cmd.index("--min-python") + 1] = future
     done = await run(cmd, env={"HOME": str(tmp_path)}, check=False, capture=True)
@@ -178,3 +178,15 @@ async def test_the_floor_is_the_one_handed_over(tmp_path: Path) -> None:
     assert done.returncode == 1 and report is not None, done.output
     assert report.problems == (f"Python {report.python} is older than {future}",)
     assert "import jupyterhub.singleuser" in report.passed and report.packages == ()
+
+
+async def test_the_script_runs_standalone_as_a_file(tmp_path: Path) -> None:
+    """Copied anywhere and run without arguments: the default floor, the same report."""
+    script = tmp_path / "imagecheck.py"
+    script.write_text(validation.SCRIPT)
+    cmd = [sys.executable, str(script), "--no-server", "--site-only"]
+    done = await run(cmd, env={"HOME": str(tmp_path)}, check=False, capture=True)
+    report = validation.parse_report(done.output)
+    assert done.returncode == 0 and report is not None and report.ok, done.output
+    assert f"ok:     Python {report.python}" in done.output.splitlines()
+    assert "jupyterhub-ov" in {p.name for p in report.packages}
