@@ -9,9 +9,11 @@ A request is what an admin sends to the build service (REST body or panel form):
               "runtimeEnvironment": {"osName": "ubi", "osVersion": "8", "pythonVersion": "3.11"},
               "packageVersions": ["pandas>=2", "boto3>=1.24.0"]}}
 
-`parse_request` checks every field (names, PEP 508 requirements, git URLs against the policy)
-and returns a `BuildRequest`, or raises `InvalidBuildRequest` listing every problem: nothing
-is ever run for a request that fails here. The creator is always the requesting user.
+`parse_request` checks every field (names, PEP 508 requirements, git URLs against the policy;
+the rules of one field are in `spec_rules`) and returns a `BuildRequest`, or raises
+`InvalidBuildRequest` listing every problem: nothing is ever run for a request that fails
+here. The creator is always the requesting user. The published JSON Schema of the body
+(`request_schema`) is made from the keys, patterns and limits used here.
 
 A build is identified twice: `BuildRequest.key` (the normalized request: identical requests
 join one running build) and `ResolvedBuild.tag` (a hash of the resolved spec: the locked
