@@ -1,17 +1,25 @@
-"""Runs inside a notebook image: the BYON checks, ending with one JSON report line.
+"""Runs inside a notebook image or environment: the BYON checks, ending with one JSON report.
 
-Executed as ``python3 -c <this file> [server timeout]`` by the validation pod, with whatever
-Python the image has: standard library only, and syntax Python 3.6 still parses (no walrus,
-no annotations), so an old interpreter reports "too old" instead of a syntax error.
+The one validation script of both backends: the OpenShift validation pod runs it as
+``python3 -c <this file> ...`` with whatever Python the image has; the local backend runs it
+the same way with the environment's own interpreter (`validation.command` builds both command
+lines). Standard library only, and syntax Python 3.6 still parses (no walrus, no
+annotations), so an old interpreter reports "too old" instead of a syntax error.
 
-Checks, as Open Data Hub's BYON validation does: Python >= 3.8; ``import jupyterhub`` and
-``import jupyterlab``; ``$HOME`` set and writable; the spawner's entry point
-``jupyterhub-singleuser`` starts and answers HTTP (on loopback, against a stand-in for the
-hub's API that only tells its version), then is stopped. The last line is `MARKER` followed
-by JSON: ``python`` (the full version), ``packages`` (top-level distributions: installed and
-required by no other), ``passed`` and ``problems``. Exit status 0 when there are no problems.
+Checks, as Open Data Hub's BYON validation does: Python no older than ``--min-python`` (the
+service passes its floor, `spec_rules.MIN_PYTHON`; `MIN_PYTHON` here is only the default of a
+standalone run); ``import jupyterhub`` and ``import jupyterlab``; ``$HOME`` set and writable;
+the spawner's entry point ``jupyterhub-singleuser`` starts and answers HTTP (on loopback,
+against a stand-in for the hub's API that only tells its version), then is stopped. With
+``--no-server`` the last check is ``import jupyterhub.singleuser`` instead (the local backend
+starts a real server itself). Each check prints an ``ok:`` or ``FAILED:`` line; the last line
+is `MARKER` followed by JSON: ``python`` (the full version), ``packages`` (top-level
+distributions: installed and required by no other; with ``--site-only`` those of the
+environment's own site directories only, i.e. a layer's and not its base's), ``passed`` and
+``problems``. Exit status 0 when there are no problems.
 """
 
+import argparse
 import json
 import os
 import re
@@ -24,6 +32,7 @@ import threading
 import time
 
 MARKER = "JUPYTERHUB_OV_IMAGE_CHECK"
+#: the floor of a standalone run; the service always passes its own (``--min-python``)
 MIN_PYTHON = (3, 8)
 IGNORED = ("pip", "setuptools", "wheel")
 PREFIX = "/user/image-check/"
@@ -33,25 +42,35 @@ def canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def top_level_packages():
-    """Distributions no other installed distribution requires (extras do not count)."""
-    from importlib import metadata
-
+def top_level(distributions):
+    """Of ``(name, version, requirement strings)`` in sys.path order, those no other requires
+    (``pip list --not-required``; extras do not count, the first of a name wins, pip,
+    setuptools and wheel are left out), as ``{"name", "version"}`` sorted by name."""
     found = {}
     required = set()
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if not name:
+    for name, version, requires in distributions:
+        if not name or canonical(name) in found:
             continue
-        found[canonical(name)] = {"name": name, "version": dist.version}
-        for requirement in dist.requires or []:
+        found[canonical(name)] = {"name": name, "version": version}
+        for requirement in requires or []:
             if re.search(r"\bextra\s*==", requirement):
                 continue
             match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
             if match:
                 required.add(canonical(match.group(1)))
     top = [p for key, p in found.items() if key not in required and key not in IGNORED]
-    return sorted(top, key=lambda p: p["name"].lower())
+    return sorted(top, key=lambda p: canonical(p["name"]))
+
+
+def top_level_packages(site_only=False):
+    """The interpreter's top-level distributions (of its own site directories only, if
+    ``site_only``: a layer's, not those its base contributes)."""
+    import site
+    from importlib import metadata
+
+    path = [d for d in site.getsitepackages() if os.path.isdir(d)] if site_only else None
+    dists = metadata.distributions(path=path) if path is not None else metadata.distributions()
+    return top_level((d.metadata["Name"], d.version, d.requires) for d in dists)
 
 
 def free_port():
@@ -164,27 +183,61 @@ def check_home(problems):
     return True
 
 
-def main(argv):
-    timeout = float(argv[1]) if len(argv) > 1 else 60.0
+def check_python(floor, problems, passed):
     python = "{}.{}.{}".format(*sys.version_info[:3])
-    packages, passed, problems = [], [], []
-    if sys.version_info[:2] < MIN_PYTHON:
-        problems.append("Python {} is older than {}.{}".format(python, *MIN_PYTHON))
-    else:
-        passed.append(f"Python {python}")
-        packages = top_level_packages()
+    if sys.version_info[:2] < floor:
+        problems.append("Python {} is older than {}.{}".format(python, *floor))
+        return False
+    passed.append(f"Python {python}")
+    return True
+
+
+def check_imports(modules, problems, passed):
     imported = True
-    for module in ("jupyterhub", "jupyterlab"):
+    for module in modules:
         try:
             __import__(module)
             passed.append(f"import {module}")
         except Exception as error:  # any failure to import is the finding
             imported = False
             problems.append(f"import {module} failed: {type(error).__name__}: {error}")
+    return imported
+
+
+def arguments(argv):
+    parser = argparse.ArgumentParser(prog="imagecheck", description=__doc__.split("\n")[0])
+    parser.add_argument("server_timeout", nargs="?", type=float, default=60.0)
+    parser.add_argument(
+        "--min-python", default="{}.{}".format(*MIN_PYTHON), help="the oldest Python allowed"
+    )
+    parser.add_argument("--no-server", action="store_true", help="do not start a server")
+    parser.add_argument("--site-only", action="store_true", help="packages of site dirs only")
+    args = parser.parse_args(argv[1:])
+    args.min_python = tuple(int(x) for x in args.min_python.split(".")[:2])
+    return args
+
+
+def main(argv):
+    args = arguments(argv)
+    packages = []  # type: list[dict[str, str]]
+    passed = []  # type: list[str]
+    problems = []  # type: list[str]
+    if check_python(args.min_python, problems, passed):
+        try:
+            packages = top_level_packages(args.site_only)
+        except Exception as error:
+            problems.append(f"cannot list the installed packages: {error}")
+    modules = ["jupyterhub", "jupyterlab"] + (["jupyterhub.singleuser"] if args.no_server else [])
+    imported = check_imports(modules, problems, passed)
     if check_home(problems):
         passed.append("$HOME is writable")
-    if imported and check_server(timeout, problems):
+    if imported and not args.no_server and check_server(args.server_timeout, problems):
         passed.append("jupyterhub-singleuser started and answered")
+    for line in passed:
+        print("ok:     " + line)
+    for line in problems:
+        print("FAILED: " + line)
+    python = "{}.{}.{}".format(*sys.version_info[:3])
     report = {"python": python, "packages": packages, "passed": passed, "problems": problems}
     sys.stdout.flush()
     print(MARKER + " " + json.dumps(report, sort_keys=True), flush=True)

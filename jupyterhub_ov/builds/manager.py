@@ -26,7 +26,7 @@ from .backends.base import DETACH, BuildBackend, PublishedImage, detaching
 from .errors import BuildFailed
 from .model import phases
 from .model.phases import Phase, Transition
-from .model.spec import IMPORT_IMAGE, BuildRequest, SpecPolicy, parse_request
+from .model.spec import BuildRequest, BuildType, SpecPolicy, parse_request
 from .store import BuildEvent, BuildRecord, BuildStore
 
 #: log lines are written to the database in batches at most this far apart (seconds)
@@ -281,7 +281,10 @@ class BuildManager:
         built anything: it goes on from Preparing or Resolving)."""
         request = run.record.request
         async with self._slots:
-            if run.state.phase is Phase.PREPARING and request.build_type != IMPORT_IMAGE:
+            if (
+                run.state.phase is Phase.PREPARING
+                and request.build_type is not BuildType.IMPORT_IMAGE
+            ):
                 await self._transition(run, Phase.RESOLVING, "Resolving the build spec")
             else:
                 await self._flush(run, message="Resolving the build spec")

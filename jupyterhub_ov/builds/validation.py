@@ -1,8 +1,9 @@
 """Pure: BYON validation of an image — the check's command, its report, and what it records.
 
-The check itself is `imagecheck` (run inside the image: a pod in OpenShift, any environment's
-Python elsewhere); this module builds the command, parses the report line it prints, and
-turns a passed check into the ODH tag annotations (``opendatahub.io/notebook-software``,
+The check itself is `imagecheck` (run inside the image: a pod in OpenShift, the environment's
+own Python locally); this module builds its command line for both backends (handing it the
+service's Python floor), parses the report line it prints, and turns a passed check into the
+ODH tag annotations (``opendatahub.io/notebook-software``,
 ``opendatahub.io/notebook-python-dependencies``) and the stream's messages.
 """
 
@@ -15,8 +16,9 @@ from typing import Any
 
 from jupyterhub_ov.images import model
 
-from .imagecheck import MARKER
+from .imagecheck import MARKER as MARKER  # the report line's start, for its readers
 from .model.published import Package
+from .model.spec_rules import MIN_PYTHON
 
 #: the check's source, passed to ``python3 -c`` (read once, at import)
 SCRIPT = Path(__file__).with_name("imagecheck.py").read_text()
@@ -42,9 +44,24 @@ class CheckReport:
         return ".".join(self.python.split(".")[:2])
 
 
-def command(server_timeout: float, python: str = "python3") -> list[str]:
-    """The check as a command line: the image's ``python3`` runs the script."""
-    return [python, "-c", SCRIPT, f"{server_timeout:g}"]
+def command(
+    server_timeout: float | None,
+    python: str = "python3",
+    *,
+    site_only: bool = False,
+    isolated: bool = False,
+) -> list[str]:
+    """The check as a command line: ``python`` runs the script, held to `MIN_PYTHON`.
+
+    ``server_timeout`` is how long ``jupyterhub-singleuser`` may take to answer; None skips
+    starting it (the caller starts a server itself). ``site_only`` lists only the packages of
+    the interpreter's own site directories (a layer's); ``isolated`` runs Python with ``-I``
+    (no user site, no PYTHON* variables).
+    """
+    options = ["--min-python", ".".join(map(str, MIN_PYTHON))]
+    options += ["--no-server"] if server_timeout is None else [f"{server_timeout:g}"]
+    options += ["--site-only"] if site_only else []
+    return [python, *(["-I"] if isolated else []), "-c", SCRIPT, *options]
 
 
 def parse_report(output: str) -> CheckReport | None:

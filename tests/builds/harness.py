@@ -89,7 +89,7 @@ async def resolve(
 ) -> tuple[ResolvedBuild, RecordingReporter]:
     """Preparing → (Resolving) → resolved, as the manager does before building."""
     reporter = reporter or RecordingReporter(request.build_type)
-    if request.build_type != spec.IMPORT_IMAGE:
+    if request.build_type != spec.BuildType.IMPORT_IMAGE:
         await reporter.phase(Phase.RESOLVING)
     return await backend.resolve(request, reporter), reporter
 

@@ -25,7 +25,7 @@ from jupyterhub_ov.builds.backends.base import (
     detaching,
 )
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.model.spec import IMPORT_IMAGE, BuildRequest, ResolvedBuild
+from jupyterhub_ov.builds.model.spec import BuildRequest, BuildType, ResolvedBuild
 
 
 class ScriptedBackend(BuildBackend):
@@ -71,7 +71,7 @@ class ScriptedBackend(BuildBackend):
     async def _work(
         self, resolved: ResolvedBuild, report: Reporter, behaviour: str
     ) -> PublishedImage:
-        if resolved.request.build_type != IMPORT_IMAGE:
+        if resolved.request.build_type is not BuildType.IMPORT_IMAGE:
             await report.phase(Phase.BUILDING, "building")
             await report.remember(f"build/{resolved.tag}")
             self.building.set()

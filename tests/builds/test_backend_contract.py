@@ -53,13 +53,13 @@ async def test_a_build_follows_its_phase_path_and_is_offered(
     again = RecordingReporter(build_type)
     assert await drive(backend, request, again) == published
     shortcut = [Phase.PREPARING, Phase.SUCCESS]
-    if build_type != spec.IMPORT_IMAGE:
+    if build_type != spec.BuildType.IMPORT_IMAGE:
         shortcut.insert(1, Phase.RESOLVING)
     assert again.phases == shortcut
 
 
 async def test_an_unresolvable_request_fails_before_building(backend_case: BackendCase) -> None:
-    request = backend_case.request(spec.PACKAGE_LIST, UNRESOLVABLE)
+    request = backend_case.request(spec.BuildType.PACKAGE_LIST, UNRESOLVABLE)
     reporter = RecordingReporter(request.build_type)
     with pytest.raises(BuildFailed, match="ovdoesnotexist"):
         await drive(backend_case.backend, request, reporter)
@@ -106,7 +106,7 @@ async def test_cancelling_mid_build_stops_the_work(
 async def test_cancelling_as_building_begins_leaves_nothing(backend_case: BackendCase) -> None:
     """A cancel that lands before the real work started (inside the Building report)."""
     resolved, reporter = await resolve(
-        backend_case.backend, backend_case.request(spec.PACKAGE_LIST, SLOW)
+        backend_case.backend, backend_case.request(spec.BuildType.PACKAGE_LIST, SLOW)
     )
     task = asyncio.create_task(backend_case.backend.build(resolved, reporter))
 

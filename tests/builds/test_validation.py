@@ -12,8 +12,8 @@ import pytest
 
 from jupyterhub_ov.builds import validation
 from jupyterhub_ov.builds.backends.base import Package
-from jupyterhub_ov.builds.imagecheck import MIN_PYTHON
-from jupyterhub_ov.builds.model.spec import MIN_PYTHON as REQUESTS_MIN_PYTHON
+from jupyterhub_ov.builds.imagecheck import MIN_PYTHON, top_level
+from jupyterhub_ov.builds.model.spec_rules import MIN_PYTHON as REQUESTS_MIN_PYTHON
 from jupyterhub_ov.builds.process import run
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -129,3 +129,64 @@ def test_what_a_passed_check_records() -> None:
         "The image check did not report (is python3 on the image's PATH?):\n"
         "line 1\nTraceback\nSyntaxError"
     )
+
+
+def test_failure_message_names_every_problem() -> None:
+    problems = ("import x failed: ModuleNotFoundError: x", "b failed")
+    report = validation.CheckReport("3.11.7", problems=problems)
+    assert not report.ok
+    assert validation.failure_message(report, "") == (
+        "The image failed validation: import x failed: ModuleNotFoundError: x; b failed"
+    )
+    assert validation.CheckReport("3.11.7", passed=("a",)).ok
+
+
+def dists(installed: dict[str, str], requires: dict[str, list[str]]) -> list[tuple]:
+    return [(name, version, requires.get(name)) for name, version in installed.items()]
+
+
+@pytest.mark.parametrize(
+    "installed, requires, top",
+    [
+        ({}, {}, ()),
+        ({"ovtiny": "2", "ovdep": "1"}, {"ovtiny": ["ovdep"]}, (("ovtiny", "2"),)),
+        ({"A_b": "1", "c": "1"}, {"c": ["a-B"]}, (("c", "1"),)),  # canonical names
+        ({"x": "1", "y": "1"}, {"x": ["y"], "y": ["x"]}, ()),  # a cycle: neither is top-level
+        ({"b": "1", "A": "2"}, {"b": ["not-installed"]}, (("A", "2"), ("b", "1"))),
+        ({"a": "1", "e": "1"}, {"a": ['e; extra == "x"']}, (("a", "1"), ("e", "1"))),  # extras
+        ({"pip": "24", "wheel": "1", "a": "1"}, {}, (("a", "1"),)),  # the installers
+    ],
+)
+def test_top_level(installed, requires, top):
+    found = top_level(dists(installed, requires))
+    assert tuple((p["name"], p["version"]) for p in found) == top
+
+
+def test_top_level_takes_the_first_of_a_name_as_sys_path_does() -> None:
+    found = top_level([("pandas", "2.2", []), ("Pandas", "1.0", [])])
+    assert found == [{"name": "pandas", "version": "2.2"}]
+
+
+async def test_the_floor_is_the_one_handed_over(tmp_path: Path) -> None:
+    """The service's floor reaches the script (here one this Python is below of)."""
+    future = f"{sys.version_info[0]}.{sys.version_info[1] + 1}"
+    cmd = validation.command(None, python=sys.executable)
+    assert cmd[cmd.index("--min-python") + 1] == "{}.{}".format(*REQUESTS_MIN_PYTHON)
+    cmd[cmd.index("--min-python") + 1] = future
+    done = await run(cmd, env={"HOME": str(tmp_path)}, check=False, capture=True)
+    report = validation.parse_report(done.output)
+    assert done.returncode == 1 and report is not None, done.output
+    assert report.problems == (f"Python {report.python} is older than {future}",)
+    assert "import jupyterhub.singleuser" in report.passed and report.packages == ()
+
+
+async def test_the_script_runs_standalone_as_a_file(tmp_path: Path) -> None:
+    """Copied anywhere and run without arguments: the default floor, the same report."""
+    script = tmp_path / "imagecheck.py"
+    script.write_text(validation.SCRIPT)
+    cmd = [sys.executable, str(script), "--no-server", "--site-only"]
+    done = await run(cmd, env={"HOME": str(tmp_path)}, check=False, capture=True)
+    report = validation.parse_report(done.output)
+    assert done.returncode == 0 and report is not None and report.ok, done.output
+    assert f"ok:     Python {report.python}" in done.output.splitlines()
+    assert "jupyterhub-ov" in {p.name for p in report.packages}

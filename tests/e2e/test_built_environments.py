@@ -55,7 +55,7 @@ async def test_a_repository_build_gives_each_user_its_notebooks_once(
     local_hub, wheels, notebook_repo: Repo
 ):
     hub = local_hub
-    request = parse("demo", spec.GIT_REPOSITORY, repositoryUrl=notebook_repo.url)
+    request = parse("demo", spec.BuildType.GIT_REPOSITORY, repositoryUrl=notebook_repo.url)
     image = await build(hub, wheels, request)
     hub.start_server("grace", {"image": image})
     copied = hub.data / "users" / "grace" / "demo-notebook"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 
+from .spec import BuildType
+
 
 class Phase(str, Enum):
     PREPARING = "Preparing"
@@ -44,16 +46,16 @@ _BUILD = (
 )
 #: the path of each build type, first to last
 PATHS: dict[str, tuple[Phase, ...]] = {
-    "PackageList": _BUILD,
-    "GitRepository": _BUILD,
-    "ImportImage": (Phase.PREPARING, Phase.IMPORTING, Phase.VALIDATING, Phase.SUCCESS),
+    BuildType.PACKAGE_LIST: _BUILD,
+    BuildType.GIT_REPOSITORY: _BUILD,
+    BuildType.IMPORT_IMAGE: (Phase.PREPARING, Phase.IMPORTING, Phase.VALIDATING, Phase.SUCCESS),
 }
 
 #: the phase after which an already published image ends the build with Success
 SHORTCUT_FROM: dict[str, Phase] = {
-    "PackageList": Phase.RESOLVING,
-    "GitRepository": Phase.RESOLVING,
-    "ImportImage": Phase.PREPARING,
+    BuildType.PACKAGE_LIST: Phase.RESOLVING,
+    BuildType.GIT_REPOSITORY: Phase.RESOLVING,
+    BuildType.IMPORT_IMAGE: Phase.PREPARING,
 }
 
 

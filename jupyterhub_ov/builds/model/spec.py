@@ -9,9 +9,11 @@ A request is what an admin sends to the build service (REST body or panel form):
               "runtimeEnvironment": {"osName": "ubi", "osVersion": "8", "pythonVersion": "3.11"},
               "packageVersions": ["pandas>=2", "boto3>=1.24.0"]}}
 
-`parse_request` checks every field (names, PEP 508 requirements, git URLs against the policy)
-and returns a `BuildRequest`, or raises `InvalidBuildRequest` listing every problem: nothing
-is ever run for a request that fails here. The creator is always the requesting user.
+`parse_request` checks every field (names, PEP 508 requirements, git URLs against the policy;
+the rules of one field are in `spec_rules`) and returns a `BuildRequest`, or raises
+`InvalidBuildRequest` listing every problem: nothing is ever run for a request that fails
+here. The creator is always the requesting user. The published JSON Schema of the body
+(`request_schema`) is made from the keys, patterns and limits used here.
 
 A build is identified twice: `BuildRequest.key` (the normalized request: identical requests
 join one running build) and `ResolvedBuild.tag` (a hash of the resolved spec: the locked
@@ -23,74 +25,80 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from jupyterhub_ov.errors import Invalid
 from jupyterhub_ov.images import model
-
-PACKAGE_LIST = "PackageList"
-#: `BuildRequest.strategy` of a repository built from its own Dockerfile
-DOCKERFILE = "Dockerfile"
-GIT_REPOSITORY = "GitRepository"
-IMPORT_IMAGE = "ImportImage"
-BUILD_TYPES = (PACKAGE_LIST, GIT_REPOSITORY, IMPORT_IMAGE)
-
-NAME_SUFFIX = "-notebook"
-#: the image (ImageStream) name's limit: room for derived object names (BuildConfig
-#: ``<name>-<tag>``, its builds and their pods) within a 63 character DNS label
-NAME_MAX = 40
-TAG_LENGTH = 12
-MAX_PACKAGES = 200
-MAX_FIELD = 500
-MAX_DISPLAY = 100
-MIN_PYTHON = (3, 8)
-
-_NAME = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
-_PYTHON = re.compile(r"^3\.(\d{1,2})$")
-_SIMPLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._+-]{0,62}$")
-_GIT_REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$")
-_IMAGE_REF = re.compile(
-    r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?/)?"  # registry
-    r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"  # repository
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"  # tag
-    r"(?:@sha256:[a-f0-9]{64})?$"  # digest
+from .spec_rules import (
+    MAX_DISPLAY,
+    MAX_FIELD,
+    MAX_PACKAGES,
+    MIN_PYTHON,
+    NAME_MAX,
+    NAME_SUFFIX,
+    InvalidBuildRequest,
+    SpecPolicy,
+    git_ref_problem,
+    git_url_problem,
+    image_name,
+    import_source_problem,
+    name_problem,
+    os_field_problem,
+    python_version_problem,
+    requirement_problem,
+    text_problem,
 )
 
+__all__ = [
+    "BUILD_TYPES",
+    "DOCKERFILE",
+    "MAX_DISPLAY",
+    "MAX_FIELD",
+    "MAX_PACKAGES",
+    "MIN_PYTHON",
+    "NAME_MAX",
+    "NAME_SUFFIX",
+    "BuildRequest",
+    "BuildType",
+    "InvalidBuildRequest",
+    "ResolvedBuild",
+    "RuntimeEnvironment",
+    "SpecPolicy",
+    "image_name",
+    "name_problem",
+    "parse_request",
+    "requirement_problem",
+]
+
+
+class BuildType(StrEnum):
+    """``spec.buildType``: the values are the wire strings (JSON bodies, the database)."""
+
+    PACKAGE_LIST = "PackageList"
+    GIT_REPOSITORY = "GitRepository"
+    IMPORT_IMAGE = "ImportImage"
+
+
+BUILD_TYPES = tuple(BuildType)
+#: `BuildRequest.strategy` of a repository built from its own Dockerfile (set by the service,
+#: never a ``buildType`` of a request body)
+DOCKERFILE = "Dockerfile"
+TAG_LENGTH = 12
+
+#: the keys a request's ``spec`` may have, per build type (`request_schema` publishes these)
 SPEC_KEYS = {
-    PACKAGE_LIST: {"buildType", "runtimeEnvironment", "builderImage", "packageVersions"},
-    GIT_REPOSITORY: {"buildType", "repositoryUrl", "gitRef", "builderImage"},
-    IMPORT_IMAGE: {"buildType", "fromImage"},
+    BuildType.PACKAGE_LIST: ("buildType", "runtimeEnvironment", "builderImage", "packageVersions"),
+    BuildType.GIT_REPOSITORY: ("buildType", "repositoryUrl", "gitRef", "builderImage"),
+    BuildType.IMPORT_IMAGE: ("buildType", "fromImage"),
 }
-RUNTIME_KEYS = {"osName", "osVersion", "pythonVersion"}
-ANNOTATION_KEYS = {model.ANN_NAME, model.ANN_DESC, model.ANN_CREATOR, model.ANN_URL}
-
-
-class InvalidBuildRequest(Invalid):
-    """A build request that must not run; ``problems`` says everything that is wrong."""
-
-    summary = "The build request is invalid."
-
-
-@dataclass(frozen=True)
-class SpecPolicy:
-    """What the admin allows (configured on the build service)."""
-
-    #: requirements with a direct URL (``pkg @ https://...``)
-    allow_urls: bool = False
-    git_schemes: tuple[str, ...] = ("https",)
-    #: hosts a repository may come from; empty: any host
-    git_hosts: tuple[str, ...] = ("github.com", "gitlab.com")
-    #: what ``fromImage`` names: "image" (a container image reference) or "path" (an absolute
-    #: path of a local environment)
-    import_source: str = "image"
+RUNTIME_KEYS = ("osName", "osVersion", "pythonVersion")
+ANNOTATION_KEYS = (model.ANN_NAME, model.ANN_DESC, model.ANN_CREATOR, model.ANN_URL)
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class RuntimeEnvironment:
 class BuildRequest:
     #: the image (ImageStream / environment) name, always ending in ``-notebook``
     name: str
-    build_type: str
+    build_type: BuildType
     display_name: str
     description: str
     creator: str
@@ -123,6 +131,10 @@ class BuildRequest:
     tag: str = ""
     strategy: str = ""
 
+    def __post_init__(self) -> None:
+        # a stored request comes back with the wire string: always hold the enum
+        object.__setattr__(self, "build_type", BuildType(self.build_type))
+
     @property
     def internal(self) -> dict[str, Any]:
         """What the service set beyond the CustomNBImage body (see above)."""
@@ -131,7 +143,7 @@ class BuildRequest:
             found["tag"] = self.tag
         if self.strategy:
             found["strategy"] = self.strategy
-        if self.build_type == GIT_REPOSITORY and self.package_versions:
+        if self.build_type is BuildType.GIT_REPOSITORY and self.package_versions:
             found["package_versions"] = self.package_versions
         return found
 
@@ -150,9 +162,9 @@ class BuildRequest:
         """The CustomNBImage-shaped body this request was parsed from (normalized)."""
         annotations = self.annotations()
         spec: dict[str, Any] = {"buildType": self.build_type}
-        if self.build_type == IMPORT_IMAGE:
+        if self.build_type is BuildType.IMPORT_IMAGE:
             spec["fromImage"] = self.from_image
-        if self.build_type == PACKAGE_LIST:
+        if self.build_type is BuildType.PACKAGE_LIST:
             spec["packageVersions"] = list(self.package_versions)
             if self.runtime_environment is not None:
                 rt = self.runtime_environment
@@ -165,7 +177,7 @@ class BuildRequest:
                     )
                     if v
                 }
-        if self.build_type == GIT_REPOSITORY:
+        if self.build_type is BuildType.GIT_REPOSITORY:
             spec["repositoryUrl"] = self.repository_url
             if self.git_ref:
                 spec["gitRef"] = self.git_ref
@@ -229,110 +241,7 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-# -- validation -------------------------------------------------------------------------------
-
-
-def image_name(raw: str) -> str:
-    """The image name for a requested name: ``-notebook`` appended unless already there."""
-    return raw if raw.endswith(NAME_SUFFIX) else raw + NAME_SUFFIX
-
-
-def name_problem(raw: Any) -> str | None:
-    if not isinstance(raw, str) or not raw:
-        return "metadata.name is required"
-    name = image_name(raw)
-    if not _NAME.match(raw) or "--" in raw:
-        return (
-            f"metadata.name {raw!r} must be lowercase letters, digits and single hyphens,"
-            " starting with a letter and not ending with a hyphen"
-        )
-    if len(name) > NAME_MAX:
-        return f"metadata.name {raw!r} is too long: the image name {name!r} exceeds {NAME_MAX}"
-    return None
-
-
-def _text_problem(what: str, value: Any, *, required: bool, limit: int) -> str | None:
-    if value is None or value == "":
-        return f"{what} is required" if required else None
-    if not isinstance(value, str):
-        return f"{what} must be a string"
-    if len(value) > limit:
-        return f"{what} is longer than {limit} characters"
-    if any(unicodedata.category(ch).startswith("C") and ch not in "\n\t" for ch in value):
-        return f"{what} contains control characters"
-    return None
-
-
-def requirement_problem(raw: Any, policy: SpecPolicy) -> tuple[str | None, str | None]:
-    """(normalized requirement, None) or (None, problem) for one package list entry."""
-    if not isinstance(raw, str) or not raw.strip():
-        return None, f"package {raw!r} must be a non-empty string"
-    text = raw.strip()
-    if len(text) > MAX_FIELD:
-        return None, f"package {text[:40]!r}... is longer than {MAX_FIELD} characters"
-    if text.startswith("-"):
-        return None, f"package {text!r}: pip options are not allowed, only requirements"
-    if any(ch in text for ch in "\r\n\x00"):
-        return None, f"package {text!r} must be a single line"
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as e:
-        return None, f"package {text!r} is not a valid PEP 508 requirement ({e})"
-    if req.url and not policy.allow_urls:
-        return None, f"package {text!r}: direct URLs are not allowed"
-    return str(req), None
-
-
-def git_url_problem(raw: Any, policy: SpecPolicy) -> str | None:
-    problem = _text_problem("spec.repositoryUrl", raw, required=True, limit=MAX_FIELD)
-    if problem:
-        return problem
-    try:
-        parts = urlsplit(raw)
-        port = parts.port  # raises ValueError for a bad port
-    except ValueError as e:
-        return f"spec.repositoryUrl {raw!r} is not a URL ({e})"
-    del port
-    if parts.scheme not in policy.git_schemes:
-        allowed = ", ".join(policy.git_schemes)
-        return f"spec.repositoryUrl {raw!r}: the scheme must be one of {allowed}"
-    if parts.username or parts.password:
-        return f"spec.repositoryUrl {raw!r} must not carry credentials"
-    if parts.query or parts.fragment:
-        return f"spec.repositoryUrl {raw!r} must not have a query or fragment"
-    if parts.scheme != "file":
-        host = (parts.hostname or "").lower()
-        if not host:
-            return f"spec.repositoryUrl {raw!r} has no host"
-        if policy.git_hosts and host not in policy.git_hosts:
-            return f"spec.repositoryUrl {raw!r}: host {host!r} is not allowed"
-    elif not parts.path.startswith("/") or ".." in parts.path.split("/"):
-        return f"spec.repositoryUrl {raw!r} must be an absolute file path without '..'"
-    return None
-
-
-def git_ref_problem(raw: Any) -> str | None:
-    if raw in (None, ""):
-        return None
-    if not isinstance(raw, str) or not _GIT_REF.match(raw):
-        return f"spec.gitRef {raw!r} is not a valid branch, tag or commit"
-    if ".." in raw or raw.endswith((".lock", "/", ".")) or "//" in raw or "@{" in raw:
-        return f"spec.gitRef {raw!r} is not a valid branch, tag or commit"
-    return None
-
-
-def import_source_problem(raw: Any, policy: SpecPolicy) -> str | None:
-    problem = _text_problem("spec.fromImage", raw, required=True, limit=MAX_FIELD)
-    if problem:
-        return problem
-    if policy.import_source == "path":
-        parts = raw.split("/")
-        if not raw.startswith("/") or ".." in parts or any(c in raw for c in "\n\r\x00"):
-            return f"spec.fromImage {raw!r} must be an absolute path of an environment"
-        return None
-    if not _IMAGE_REF.match(raw):
-        return f"spec.fromImage {raw!r} is not a container image reference"
-    return None
+# -- parsing ----------------------------------------------------------------------------------
 
 
 def _runtime(raw: Any, problems: list[str]) -> RuntimeEnvironment | None:
@@ -341,20 +250,17 @@ def _runtime(raw: Any, problems: list[str]) -> RuntimeEnvironment | None:
     if not isinstance(raw, Mapping):
         problems.append("spec.runtimeEnvironment must be an object")
         return None
-    unknown = sorted(set(raw) - RUNTIME_KEYS)
+    unknown = sorted(set(raw) - set(RUNTIME_KEYS))
     if unknown:
         problems.append(f"spec.runtimeEnvironment: unknown keys {unknown}")
-    for key in ("osName", "osVersion"):
-        value = raw.get(key, "")
-        if value and not (isinstance(value, str) and _SIMPLE.match(value)):
-            problems.append(f"spec.runtimeEnvironment.{key} {value!r} is not valid")
-    python = raw.get("pythonVersion", "")
-    if python:
-        match = _PYTHON.match(python) if isinstance(python, str) else None
-        if not match:
-            problems.append(f"spec.runtimeEnvironment.pythonVersion {python!r} must look like 3.11")
-        elif (3, int(match.group(1))) < MIN_PYTHON:
-            problems.append(f"spec.runtimeEnvironment.pythonVersion {python} is older than 3.8")
+    python = raw.get("pythonVersion")
+    for problem in (
+        os_field_problem("osName", raw.get("osName")),
+        os_field_problem("osVersion", raw.get("osVersion")),
+        python_version_problem(python),
+    ):
+        if problem:
+            problems.append(problem)
     return RuntimeEnvironment(
         str(raw.get("osName") or ""), str(raw.get("osVersion") or ""), str(python or "")
     )
@@ -381,69 +287,69 @@ def _packages(raw: Any, policy: SpecPolicy, problems: list[str]) -> tuple[str, .
     return tuple(found[p] for p in sorted(found))
 
 
-def parse_request(body: Any, *, creator: str, policy: SpecPolicy) -> BuildRequest:
-    """Validate a CustomNBImage-shaped request; InvalidBuildRequest lists all problems."""
-    if not isinstance(body, Mapping):
-        raise InvalidBuildRequest(["the request must be a JSON object"])
-    problems: list[str] = []
-    unknown = sorted(set(body) - {"metadata", "spec"})
-    if unknown:
-        problems.append(f"unknown keys {unknown}")
-    meta = body.get("metadata")
-    spec = body.get("spec")
-    if not isinstance(meta, Mapping):
-        raise InvalidBuildRequest([*problems, "metadata must be an object"])
-    if not isinstance(spec, Mapping):
-        raise InvalidBuildRequest([*problems, "spec must be an object"])
-    unknown = sorted(set(meta) - {"name", "annotations"})
-    if unknown:
-        problems.append(f"metadata: unknown keys {unknown}")
+def _unknown(where: str, raw: Mapping[str, Any], known: tuple[str, ...]) -> list[str]:
+    unknown = sorted(set(raw) - set(known))
+    return [f"{where}unknown keys {unknown}"] if unknown else []
+
+
+def _metadata(meta: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The name and annotations' fields of ``metadata`` (problems added to ``problems``)."""
+    problems += _unknown("metadata: ", meta, ("name", "annotations"))
     name_error = name_problem(meta.get("name"))
     if name_error:
         problems.append(name_error)
-    annotations = meta.get("annotations") or {}
+    annotations = meta.get("annotations")
+    if annotations is None:
+        annotations = {}
     if not isinstance(annotations, Mapping):
         problems.append("metadata.annotations must be an object")
         annotations = {}
-    unknown = sorted(set(annotations) - ANNOTATION_KEYS)
-    if unknown:
-        problems.append(f"metadata.annotations: unknown keys {unknown}")
+    problems += _unknown("metadata.annotations: ", annotations, ANNOTATION_KEYS)
     display = annotations.get(model.ANN_NAME)
     description = annotations.get(model.ANN_DESC)
-    url = annotations.get(model.ANN_URL, "")
+    url = annotations.get(model.ANN_URL)
     for what, value, required, limit in (
         (model.ANN_NAME, display, True, MAX_DISPLAY),
         (model.ANN_DESC, description, True, MAX_FIELD),
         (model.ANN_URL, url, False, MAX_FIELD),
     ):
-        where = f"metadata.annotations[{what}]"
-        problem = _text_problem(where, value, required=required, limit=limit)
+        problem = text_problem(
+            f"metadata.annotations[{what}]", value, required=required, limit=limit
+        )
         if problem:
             problems.append(problem)
+    if not isinstance(annotations.get(model.ANN_CREATOR, ""), str | None):  # ignored, but typed
+        problems.append(f"metadata.annotations[{model.ANN_CREATOR}] must be a string")
     if url and isinstance(url, str) and model.link_url(url) is None:  # the menu's link rule
         problems.append(f"metadata.annotations[{model.ANN_URL}] must be an http(s) URL")
+    return {
+        "name": image_name(meta["name"]) if not name_error else "",
+        "display_name": str(display).strip(),
+        "description": str(description).strip(),
+        "url": url or "",
+    }
 
-    build_type = spec.get("buildType")
-    if build_type not in BUILD_TYPES:
-        raise InvalidBuildRequest(
-            [*problems, f"spec.buildType {build_type!r} must be one of {', '.join(BUILD_TYPES)}"]
-        )
-    unknown = sorted(set(spec) - SPEC_KEYS[build_type])
+
+def _spec_fields(
+    build_type: BuildType, spec: Mapping[str, Any], policy: SpecPolicy, problems: list[str]
+) -> dict[str, Any]:
+    """The `BuildRequest` fields of a ``spec`` of ``build_type``."""
+    unknown = sorted(set(spec) - set(SPEC_KEYS[build_type]))
     if unknown:
         problems.append(f"spec: keys {unknown} do not apply to a {build_type} build")
     fields: dict[str, Any] = {}
-    builder = spec.get("builderImage", "")
-    if builder:
+    builder = spec.get("builderImage")
+    if builder not in (None, ""):
         problem = import_source_problem(builder, policy)
         if problem:
             problems.append(problem.replace("spec.fromImage", "spec.builderImage"))
         fields["builder_image"] = builder
-    if build_type == PACKAGE_LIST:
+    if build_type is BuildType.PACKAGE_LIST:
         fields["runtime_environment"] = _runtime(spec.get("runtimeEnvironment"), problems)
         if builder and fields["runtime_environment"] is not None:
             problems.append("give spec.runtimeEnvironment or spec.builderImage, not both")
         fields["package_versions"] = _packages(spec.get("packageVersions"), policy, problems)
-    elif build_type == GIT_REPOSITORY:
+    elif build_type is BuildType.GIT_REPOSITORY:
         for problem in (
             git_url_problem(spec.get("repositoryUrl"), policy),
             git_ref_problem(spec.get("gitRef")),
@@ -457,14 +363,27 @@ def parse_request(body: Any, *, creator: str, policy: SpecPolicy) -> BuildReques
         if problem:
             problems.append(problem)
         fields["from_image"] = spec.get("fromImage")
+    return fields
+
+
+def parse_request(body: Any, *, creator: str, policy: SpecPolicy) -> BuildRequest:
+    """Validate a CustomNBImage-shaped request; InvalidBuildRequest lists all problems."""
+    if not isinstance(body, Mapping):
+        raise InvalidBuildRequest(["the request must be a JSON object"])
+    problems = _unknown("", body, ("metadata", "spec"))
+    meta = body.get("metadata")
+    spec = body.get("spec")
+    if not isinstance(meta, Mapping):
+        raise InvalidBuildRequest([*problems, "metadata must be an object"])
+    if not isinstance(spec, Mapping):
+        raise InvalidBuildRequest([*problems, "spec must be an object"])
+    metadata = _metadata(meta, problems)
+    build_type = spec.get("buildType")
+    if build_type not in BUILD_TYPES:
+        raise InvalidBuildRequest(
+            [*problems, f"spec.buildType {build_type!r} must be one of {', '.join(BUILD_TYPES)}"]
+        )
+    fields = _spec_fields(BuildType(build_type), spec, policy, problems)
     if problems:
         raise InvalidBuildRequest(problems)
-    return BuildRequest(
-        name=image_name(meta["name"]),
-        build_type=build_type,
-        display_name=str(display).strip(),
-        description=str(description).strip(),
-        creator=creator,
-        url=url or "",
-        **fields,
-    )
+    return BuildRequest(build_type=BuildType(build_type), creator=creator, **metadata, **fields)

@@ -51,7 +51,7 @@ def parse(name: str, build_type: str, **fields: Any) -> spec.BuildRequest:
 def package_list(name: str, *packages: str, python: str = PYTHON) -> spec.BuildRequest:
     return parse(
         name,
-        spec.PACKAGE_LIST,
+        spec.BuildType.PACKAGE_LIST,
         packageVersions=list(packages),
         runtimeEnvironment={"pythonVersion": python},
     )
@@ -85,14 +85,14 @@ class LocalCase:
 
     def request(self, build_type: str, variant: str = OK) -> spec.BuildRequest:
         suffix = "" if variant == OK else f"-{variant}"
-        if build_type == spec.PACKAGE_LIST:
+        if build_type == spec.BuildType.PACKAGE_LIST:
             package = {FAIL: "ovbreak", UNRESOLVABLE: "ovdoesnotexist"}.get(variant, "ovtiny>=2")
             return package_list(f"tiny{suffix}", package)
-        if build_type == spec.GIT_REPOSITORY:
+        if build_type == spec.BuildType.GIT_REPOSITORY:
             repo = self.broken_repo if variant == FAIL else self.repo
-            return parse(f"repo{suffix}", spec.GIT_REPOSITORY, repositoryUrl=repo.url)
+            return parse(f"repo{suffix}", spec.BuildType.GIT_REPOSITORY, repositoryUrl=repo.url)
         source = str(self.bare_environment) if variant == FAIL else sys.prefix
-        return parse(f"hub-env{suffix}", spec.IMPORT_IMAGE, fromImage=source)
+        return parse(f"hub-env{suffix}", spec.BuildType.IMPORT_IMAGE, fromImage=source)
 
     async def catalog_images(self) -> list[NotebookImage]:
         catalog = LocalImageCatalog(

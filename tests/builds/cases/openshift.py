@@ -111,7 +111,7 @@ class OpenShiftCase:
 
     def request(self, build_type: str, variant: str = OK) -> BuildRequest:
         suffix = "" if variant == OK else f"-{variant}"
-        if build_type == spec.PACKAGE_LIST:
+        if build_type == spec.BuildType.PACKAGE_LIST:
             packages = ["tinypkg>=1.0"]
             packages += {FAIL: [FAIL_MARKER], SLOW: [HOLD_MARKER]}.get(variant, [])
             if variant == UNRESOLVABLE:
@@ -122,7 +122,7 @@ class OpenShiftCase:
                 "packageVersions": packages,
             }
             return parse(body(f"pkgs{suffix}", build, "Tiny packages"))
-        if build_type == spec.GIT_REPOSITORY:
+        if build_type == spec.BuildType.GIT_REPOSITORY:
             build = {"buildType": build_type, "repositoryUrl": self.repositories[variant]}
             return parse(body(f"repo{suffix}", build, "From a repository"))
         source = {OK: GOOD_IMPORT, FAIL: FAILING_IMPORT, SLOW: SLOW_IMPORT}[variant]
@@ -173,7 +173,7 @@ class OpenShiftCase:
         return found
 
     async def working(self, resolved: ResolvedBuild, reporter: RecordingReporter) -> None:
-        if resolved.request.build_type == spec.IMPORT_IMAGE:  # the hanging validation
+        if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:  # the hanging validation
             pod = objects.validation_pod_name(resolved)
             await reporter.until(lambda: any(pod in line for line in reporter.lines))
             await watch_until(
@@ -196,7 +196,7 @@ class OpenShiftCase:
         await settled(lambda: build in self.builds.holding)
 
     async def stopped(self, resolved: ResolvedBuild) -> list[str]:
-        if resolved.request.build_type == spec.IMPORT_IMAGE:
+        if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:
             pod = objects.validation_pod_name(resolved)
             assert self.cluster.kubelet is not None
             kubelet = self.cluster.kubelet

@@ -87,22 +87,60 @@ def test_git_and_import_requests() -> None:
     assert parse(body({"buildType": "ImportImage", "fromImage": "/srv/envs/x"}), path)
 
 
-@pytest.mark.parametrize(
-    "package,message",
-    [
-        ("--index-url http://evil.example/simple", "pip options are not allowed"),
-        ("-e git+https://github.com/x/y", "pip options are not allowed"),
-        ("-r /etc/passwd", "pip options are not allowed"),
-        ("pandas; rm -rf /", "not a valid PEP 508 requirement"),
-        ("pandas && curl evil", "not a valid PEP 508 requirement"),
-        ("$(reboot)", "not a valid PEP 508 requirement"),
-        ("pandas\n--extra-index-url x", "single line"),
-        ("evil @ https://evil.example/evil.whl", "direct URLs are not allowed"),
-        ("", "non-empty string"),
-        (42, "non-empty string"),
-        ("x" * 600, "longer than"),
-    ],
-)
+GIT = {"buildType": "GitRepository", "repositoryUrl": "https://github.com/org/nb"}
+#: (body, policy) pairs every rule accepts: the schema agreement test reads them too
+VALID = [
+    (body(PACKAGES), POLICY),
+    (body(dict(PACKAGES, runtimeEnvironment={"pythonVersion": "3.8"})), POLICY),
+    (body(dict(PACKAGES, runtimeEnvironment={"osName": "ubi", "osVersion": "9"})), POLICY),
+    (body(dict(PACKAGES, runtimeEnvironment=None, builderImage="quay.io/org/b:1")), POLICY),
+    (body(dict(PACKAGES, runtimeEnvironment={}, builderImage="")), POLICY),
+    (body(dict(PACKAGES, packageVersions=["  pandas >= 2 "])), POLICY),
+    (body(PACKAGES, name="x" * (NAME_MAX - len("-notebook"))), POLICY),
+    (body(PACKAGES, name="x" * (NAME_MAX - len("-notebook")) + "-notebook"), POLICY),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "https://example.org/x"}), POLICY),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-url": None}), POLICY),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-creator": "someone"}), POLICY),
+    (body(dict(GIT, gitRef=None)), POLICY),
+    (body(dict(GIT, gitRef="v1.2", builderImage="quay.io/org/b:1")), POLICY),
+    (body({"buildType": "ImportImage", "fromImage": "quay.io/org/img@sha256:" + "a" * 64}), POLICY),
+    (
+        body({"buildType": "ImportImage", "fromImage": "/srv/envs/x"}),
+        SpecPolicy(import_source="path"),
+    ),
+    (
+        body({"buildType": "GitRepository", "repositoryUrl": "file:///srv/repos/nb"}),
+        SpecPolicy(git_schemes=("file",), git_hosts=()),
+    ),
+    (
+        body(dict(PACKAGES, packageVersions=["pkg @ https://host/pkg.whl"])),
+        SpecPolicy(allow_urls=True),
+    ),
+]
+
+
+@pytest.mark.parametrize("raw, policy", VALID)
+def test_valid_bodies(raw: dict[str, Any], policy: SpecPolicy) -> None:
+    request = parse(raw, policy)
+    assert parse(request.to_json(), policy) == request  # and the normalized body round-trips
+
+
+BAD_PACKAGES = [
+    ("--index-url http://evil.example/simple", "pip options are not allowed"),
+    ("-e git+https://github.com/x/y", "pip options are not allowed"),
+    ("-r /etc/passwd", "pip options are not allowed"),
+    ("pandas; rm -rf /", "not a valid PEP 508 requirement"),
+    ("pandas && curl evil", "not a valid PEP 508 requirement"),
+    ("$(reboot)", "not a valid PEP 508 requirement"),
+    ("pandas\n--extra-index-url x", "single line"),
+    ("evil @ https://evil.example/evil.whl", "direct URLs are not allowed"),
+    ("", "non-empty string"),
+    (42, "non-empty string"),
+    ("x" * 600, "longer than"),
+]
+
+
+@pytest.mark.parametrize("package,message", BAD_PACKAGES)
 def test_hostile_packages(package: Any, message: str) -> None:
     spec = {"buildType": "PackageList", "packageVersions": ["numpy", package]}
     assert message in problems(body(spec))
@@ -115,22 +153,23 @@ def test_urls_can_be_allowed_by_the_admin() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "name,message",
-    [
-        ("../x", "lowercase letters"),
-        ("UPPER", "lowercase letters"),
-        ("a--b", "lowercase letters"),
-        ("-a", "lowercase letters"),
-        ("a-", "lowercase letters"),
-        ("9lives", "lowercase letters"),
-        ("x" * 100, "too long"),
-        ("x" * (NAME_MAX - len("-notebook") + 1), "too long"),
-        ("", "metadata.name is required"),
-        (None, "metadata.name is required"),
-        (["a"], "metadata.name is required"),
-    ],
-)
+BAD_NAMES = [
+    ("../x", "lowercase letters"),
+    ("UPPER", "lowercase letters"),
+    ("a--b", "lowercase letters"),
+    ("-a", "lowercase letters"),
+    ("a-", "lowercase letters"),
+    ("9lives", "lowercase letters"),
+    ("x" * 100, "too long"),
+    ("x" * (NAME_MAX - len("-notebook") + 1), "too long"),
+    ("", "metadata.name is required"),
+    (None, "metadata.name is required"),
+    (["a"], "metadata.name is required"),
+    ("abc\n", "lowercase letters"),  # no line end after the name
+]
+
+
+@pytest.mark.parametrize("name,message", BAD_NAMES)
 def test_bad_names(name: Any, message: str) -> None:
     assert message in problems(body(PACKAGES, name=name))
 
@@ -141,20 +180,20 @@ def test_longest_name_and_suffix_handling() -> None:
     assert parse(body(PACKAGES, name="a-notebook")).name == "a-notebook"
 
 
-@pytest.mark.parametrize(
-    "url,message",
-    [
-        ("http://github.com/a/b", "scheme must be one of https"),
-        ("ext::sh -c touch% /tmp/pwned", "scheme must be one of https"),
-        ("file:///etc", "scheme must be one of https"),
-        ("https://evil.example/a/b", "host 'evil.example' is not allowed"),
-        ("https://user:token@github.com/a/b", "must not carry credentials"),
-        ("https://github.com/a/b?x=1", "query or fragment"),
-        ("https://:80/a", "has no host"),
-        ("https://github.com:99999/a", "is not a URL"),
-        ("", "spec.repositoryUrl is required"),
-    ],
-)
+BAD_GIT_URLS = [
+    ("http://github.com/a/b", "scheme must be one of https"),
+    ("ext::sh -c touch% /tmp/pwned", "scheme must be one of https"),
+    ("file:///etc", "scheme must be one of https"),
+    ("https://evil.example/a/b", "host 'evil.example' is not allowed"),
+    ("https://user:token@github.com/a/b", "must not carry credentials"),
+    ("https://github.com/a/b?x=1", "query or fragment"),
+    ("https://:80/a", "has no host"),
+    ("https://github.com:99999/a", "is not a URL"),
+    ("", "spec.repositoryUrl is required"),
+]
+
+
+@pytest.mark.parametrize("url,message", BAD_GIT_URLS)
 def test_bad_git_urls(url: str, message: str) -> None:
     spec = {"buildType": "GitRepository", "repositoryUrl": url}
     assert message in problems(body(spec))
@@ -168,60 +207,67 @@ def test_file_urls_when_allowed() -> None:
     assert "without '..'" in problems(body(bad), policy)
 
 
-@pytest.mark.parametrize(
-    "ref", ["-upload-pack=evil", "a..b", "x.lock", "a b", "a~1", "a@{1}", "/x"]
-)
+BAD_GIT_REFS = ["-upload-pack=evil", "a..b", "x.lock", "a b", "a~1", "a@{1}", "/x", "a\n", 1]
+
+
+@pytest.mark.parametrize("ref", BAD_GIT_REFS)
 def test_bad_git_refs(ref: str) -> None:
     spec = {"buildType": "GitRepository", "repositoryUrl": "https://github.com/a/b", "gitRef": ref}
     assert "spec.gitRef" in problems(body(spec))
 
 
-@pytest.mark.parametrize(
-    "spec,message",
-    [
-        ({"buildType": "Dockerfile"}, "spec.buildType 'Dockerfile' must be one of"),
-        ({}, "spec.buildType None must be one of"),
-        (dict(PACKAGES, fromImage="x"), "do not apply to a PackageList build"),
-        ({"buildType": "PackageList", "packageVersions": []}, "non-empty list"),
-        ({"buildType": "PackageList", "packageVersions": "pandas"}, "non-empty list"),
-        ({"buildType": "PackageList", "packageVersions": ["a"] * 201}, "more than 200"),
-        ({"buildType": "PackageList", "packageVersions": ["a", "A"]}, "listed more than once"),
-        (dict(PACKAGES, runtimeEnvironment={"pythonVersion": "2.7"}), "must look like 3.11"),
-        (dict(PACKAGES, runtimeEnvironment={"pythonVersion": "3.6"}), "older than 3.8"),
-        (dict(PACKAGES, runtimeEnvironment={"python": "3.11"}), "unknown keys ['python']"),
-        (dict(PACKAGES, runtimeEnvironment={"osName": "ubi; rm"}), "osName"),
-        (dict(PACKAGES, runtimeEnvironment="3.11"), "must be an object"),
-        (
-            dict(PACKAGES, runtimeEnvironment={"pythonVersion": "3.11"}, builderImage="quay.io/a"),
-            "not both",
-        ),
-        ({"buildType": "ImportImage", "fromImage": "Not An Image"}, "not a container image"),
-        ({"buildType": "ImportImage"}, "spec.fromImage is required"),
-        ({"buildType": "ImportImage", "fromImage": "quay.io/a", "packageVersions": []}, "do not"),
-    ],
-)
+BAD_SPECS = [
+    ({"buildType": "Dockerfile"}, "spec.buildType 'Dockerfile' must be one of"),
+    ({}, "spec.buildType None must be one of"),
+    (dict(PACKAGES, fromImage="x"), "do not apply to a PackageList build"),
+    ({"buildType": "PackageList", "packageVersions": []}, "non-empty list"),
+    ({"buildType": "PackageList", "packageVersions": "pandas"}, "non-empty list"),
+    ({"buildType": "PackageList", "packageVersions": ["a"] * 201}, "more than 200"),
+    ({"buildType": "PackageList", "packageVersions": ["a", "A"]}, "listed more than once"),
+    (dict(PACKAGES, runtimeEnvironment={"pythonVersion": "2.7"}), "must look like 3.11"),
+    (dict(PACKAGES, runtimeEnvironment={"pythonVersion": "3.6"}), "older than 3.8"),
+    (dict(PACKAGES, runtimeEnvironment={"python": "3.11"}), "unknown keys ['python']"),
+    (dict(PACKAGES, runtimeEnvironment={"osName": "ubi; rm"}), "osName"),
+    (dict(PACKAGES, runtimeEnvironment="3.11"), "must be an object"),
+    (dict(PACKAGES, runtimeEnvironment={"pythonVersion": "3.11\n"}), "must look like 3.11"),
+    (dict(PACKAGES, runtimeEnvironment={"osName": 8}), "osName"),
+    (dict(PACKAGES, builderImage=0), "spec.builderImage must be a string"),
+    (
+        dict(PACKAGES, runtimeEnvironment={"pythonVersion": "3.11"}, builderImage="quay.io/a"),
+        "not both",
+    ),
+    ({"buildType": "ImportImage", "fromImage": "Not An Image"}, "not a container image"),
+    ({"buildType": "ImportImage"}, "spec.fromImage is required"),
+    ({"buildType": "ImportImage", "fromImage": "quay.io/a", "packageVersions": []}, "do not"),
+]
+
+
+@pytest.mark.parametrize("spec,message", BAD_SPECS)
 def test_bad_specs(spec: dict[str, Any], message: str) -> None:
     assert message in problems(body(spec))
 
 
-@pytest.mark.parametrize(
-    "raw,message",
-    [
-        ([], "must be a JSON object"),
-        ("pandas", "must be a JSON object"),
-        ({"metadata": [], "spec": {}}, "metadata must be an object"),
-        ({"metadata": {"name": "a"}, "spec": None}, "spec must be an object"),
-        (dict(body(PACKAGES), extra=1), "unknown keys ['extra']"),
-        (body(PACKAGES, **{NAME_ANN: ""}), "notebook-image-name] is required"),
-        (body(PACKAGES, **{DESC_ANN: None}), "notebook-image-desc] is required"),
-        (body(PACKAGES, **{NAME_ANN: "x" * 101}), "longer than 100"),
-        (body(PACKAGES, **{NAME_ANN: "bell\x07"}), "control characters"),
-        (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "javascript:x"}), "http(s) URL"),
-        (body(PACKAGES, **{"opendatahub.io/notebook-image-url": " javascript:x"}), "http(s) URL"),
-        (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "https:no-host"}), "http(s) URL"),
-        (body(PACKAGES, **{"other/annotation": "x"}), "unknown keys ['other/annotation']"),
-    ],
-)
+BAD_BODIES = [
+    ([], "must be a JSON object"),
+    ("pandas", "must be a JSON object"),
+    ({"metadata": [], "spec": {}}, "metadata must be an object"),
+    ({"metadata": {"name": "a"}, "spec": None}, "spec must be an object"),
+    (dict(body(PACKAGES), extra=1), "unknown keys ['extra']"),
+    (body(PACKAGES, **{NAME_ANN: ""}), "notebook-image-name] is required"),
+    (body(PACKAGES, **{DESC_ANN: None}), "notebook-image-desc] is required"),
+    (body(PACKAGES, **{NAME_ANN: "x" * 101}), "longer than 100"),
+    (body(PACKAGES, **{NAME_ANN: "bell\x07"}), "control characters"),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "javascript:x"}), "http(s) URL"),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-url": " javascript:x"}), "http(s) URL"),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-url": "https:no-host"}), "http(s) URL"),
+    (body(PACKAGES, **{"other/annotation": "x"}), "unknown keys ['other/annotation']"),
+    ({"metadata": {"name": "a", "annotations": []}, "spec": PACKAGES}, "must be an object"),
+    ({"metadata": {"name": "a"}, "spec": PACKAGES}, "notebook-image-name] is required"),
+    (body(PACKAGES, **{"opendatahub.io/notebook-image-creator": 1}), "must be a string"),
+]
+
+
+@pytest.mark.parametrize("raw,message", BAD_BODIES)
 def test_bad_bodies(raw: Any, message: str) -> None:
     assert message in problems(raw)
 

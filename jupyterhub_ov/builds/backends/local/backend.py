@@ -172,7 +172,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
     # -- resolving -----------------------------------------------------------------------------
 
     async def resolve(self, request: spec.BuildRequest, report: Reporter) -> spec.ResolvedBuild:
-        if request.build_type == spec.IMPORT_IMAGE:
+        if request.build_type == spec.BuildType.IMPORT_IMAGE:
             source = await asyncio.to_thread(
                 self.requested_environment, request.from_image, "spec.fromImage"
             )
@@ -182,7 +182,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             raise BuildFailed("The local build backend cannot build a Dockerfile")
         base = await self._base(request)
         commit = ""
-        if request.build_type == spec.GIT_REPOSITORY:
+        if request.build_type == spec.BuildType.GIT_REPOSITORY:
             commit, requirements = await self._repository_requirements(request, report)
         else:
             requirements = request.package_versions
@@ -269,7 +269,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 return found
             await self._claim(directory, report)
             try:
-                if resolved.request.build_type == spec.IMPORT_IMAGE:
+                if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:
                     return await self._import(resolved, directory, report)
                 return await self._layer(resolved, directory, report)
             except BaseException as e:
@@ -310,7 +310,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             await create_layer(base, directory, uv=self.uv, on_line=report.log)
             await self._install(resolved, base, directory, report)
             notebooks = None
-            if resolved.request.build_type == spec.GIT_REPOSITORY:
+            if resolved.request.build_type == spec.BuildType.GIT_REPOSITORY:
                 notebooks = await self._bring_notebooks(resolved, directory, report)
             links = await asyncio.to_thread(link_jupyter_dirs, base.prefix, directory)
         except (CommandFailed, OSError) as e:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -120,20 +120,3 @@ def packages_digest(versions: Mapping[str, str]) -> str:
 def base_identity(prefix: str, python_version: str, versions: Mapping[str, str]) -> str:
     """What `ResolvedBuild.base` records for a base environment (part of the tag)."""
     return f"{prefix} python={python_version} packages={packages_digest(versions)}"
-
-
-def top_level(
-    installed: Mapping[str, str], requires: Mapping[str, Iterable[str]]
-) -> tuple[tuple[str, str], ...]:
-    """The installed packages no other installed package requires (``pip list
-    --not-required``), as (name, version) sorted by canonical name.
-
-    ``installed`` maps display name → version; ``requires`` display name → the names of what
-    it requires (extras already left out).
-    """
-    needed = {canonicalize_name(r) for name in installed for r in requires.get(name, ())}
-    return tuple(
-        (name, installed[name])
-        for name in sorted(installed, key=canonicalize_name)
-        if canonicalize_name(name) not in needed
-    )

@@ -3,10 +3,12 @@
 Two steps, both with the environment's own interpreter, a throw-away ``$HOME`` and the
 output streamed to the build log:
 
-1. a check script: Python ≥ 3.8; ``import jupyterhub``, ``import jupyterlab`` and
-   ``import jupyterhub.singleuser`` (the module the spawner runs); ``$HOME`` set and
-   writable. It also reports the Python version and the packages of the environment's own
-   site directories (for a layer: the layer only), of which the top-level ones are recorded;
+1. the image check (`imagecheck`, the same script the OpenShift validation pod runs, its
+   report parsed by `validation`): Python no older than the service's floor; ``import
+   jupyterhub``, ``import jupyterlab`` and ``import jupyterhub.singleuser`` (the module the
+   spawner runs); ``$HOME`` set and writable. It also reports the Python version and the
+   top-level packages of the environment's own site directories (for a layer: the layer
+   only), which are recorded;
 2. a real server: ``python -m jupyter_server`` on a free 127.0.0.1 port with a random token
    must answer ``/api/status``, serve ``/lab`` and the main script that page loads (so
    JupyterLab's server extension and its assets are really found and served), then it is
@@ -26,84 +28,23 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jupyterhub.utils import random_port
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from jupyterhub_ov.builds import validation
 from jupyterhub_ov.builds.process import LineSink, run
 from jupyterhub_ov.images.local import python_of
 
 from ...errors import BuildFailed
 from ...process import tool_env
-from .environments import ANSWER, ask_python
-from .pins import top_level
 
 #: seconds between requests while the server starts
 POLL = 0.25
 #: the first script of JupyterLab's page, served from the server itself (its main bundle)
 _SCRIPT = re.compile(r'<script[^>]+src="(/[^"]+)"')
-
-# Runs in the validated interpreter: standard library only, no syntax newer than 3.6, so
-# that an old Python still gets as far as saying it is too old.
-CHECKS = (
-    f"ANSWER = {ANSWER!r}\n"
-    + r"""
-import json, os, re, site, sys, tempfile
-checks = []
-
-def check(name, func):
-    try:
-        checks.append([name, True, func() or ""])
-    except BaseException as e:
-        checks.append([name, False, "%s: %s" % (type(e).__name__, e)])
-
-def python():
-    if sys.version_info < (3, 8):
-        raise RuntimeError("Python %d.%d is older than 3.8" % sys.version_info[:2])
-
-def importing(module):
-    return lambda: __import__(module) and None
-
-def home():
-    path = os.environ.get("HOME")
-    if not path:
-        raise RuntimeError("HOME is not set")
-    fd, probe = tempfile.mkstemp(dir=path)
-    os.close(fd)
-    os.unlink(probe)
-
-check("Python 3.8 or newer", python)
-for module in ("jupyterhub", "jupyterlab", "jupyterhub.singleuser"):
-    check("import " + module, importing(module))
-check("$HOME is set and writable", home)
-installed, requires = {}, {}
-try:
-    import importlib.metadata as md
-    own = [d for d in site.getsitepackages() if os.path.isdir(d)]
-    for dist in md.distributions(path=own):
-        name = dist.metadata["Name"]
-        if not name or name in installed:
-            continue
-        installed[name] = dist.version
-        requires[name] = [
-            re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", r).group(1)
-            for r in dist.requires or []
-            if not re.search(r"extra\s*==", r)
-        ]
-except Exception as e:
-    print("Cannot list the installed packages: %s" % e)
-for name, ok, detail in checks:
-    print("%s %s%s" % ("ok:    " if ok else "FAILED:", name, " (%s)" % detail if detail else ""))
-print(ANSWER + json.dumps({
-    "python_version": "%d.%d.%d" % sys.version_info[:3],
-    "checks": checks,
-    "installed": installed,
-    "requires": requires,
-}))
-"""
-)
 
 
 @dataclass(frozen=True)
@@ -111,11 +52,6 @@ class Validated:
     python_version: str
     #: top-level packages of the environment's own site directories: (name, version)
     packages: tuple[tuple[str, str], ...]
-
-
-def failed_checks(checks: Sequence[Sequence[object]]) -> list[str]:
-    """``[name, ok, detail]`` rows → the failures, readable."""
-    return [f"{name} failed ({detail})" for name, ok, detail in checks if not ok]
 
 
 def validation_env(prefix: str, home: str, token: str) -> dict[str, str]:
@@ -152,18 +88,23 @@ async def validate_environment(prefix: str, *, timeout: float, on_line: LineSink
 async def _validate(
     python: str, home: str, env: Mapping[str, str], on_line: LineSink, stage: list[str]
 ) -> Validated:
-    result, done = await ask_python(python, CHECKS, env=env, on_line=on_line)
-    if result is None:
+    async def shown(line: str) -> None:
+        if not line.startswith(validation.MARKER):
+            await on_line(line)
+
+    cmd = validation.command(None, python, site_only=True, isolated=True)
+    done = await run(cmd, env=env, on_line=shown, capture=True, check=False)
+    report = validation.parse_report(done.output)
+    if report is None:
         tail = "\n".join(done.tail[-10:])
         raise BuildFailed(f"Validation failed: the check script did not run:\n{tail}")
-    failures = failed_checks(result["checks"])
-    if failures:
-        raise BuildFailed("Validation failed: " + "; ".join(failures))
+    if not report.ok:
+        raise BuildFailed(validation.failure_message(report, done.output))
     stage[0] = "the notebook server start"
     await _serve(python, home, env, on_line)
     return Validated(
-        python_version=str(result["python_version"]),
-        packages=top_level(result["installed"], result["requires"]),
+        python_version=report.python,
+        packages=tuple((p.name, p.version) for p in report.packages),
     )
 
 

@@ -212,9 +212,9 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         raise BuildFailed(f"No builder image is configured for {keys[0]} (only for {configured})")
 
     async def resolve(self, request: BuildRequest, report: Reporter) -> ResolvedBuild:
-        if request.build_type == spec.IMPORT_IMAGE:
+        if request.build_type == spec.BuildType.IMPORT_IMAGE:
             return ResolvedBuild(request, source=request.from_image)
-        if request.build_type == spec.PACKAGE_LIST:
+        if request.build_type == spec.BuildType.PACKAGE_LIST:
             runtime = request.runtime_environment
             python = (runtime.python_version if runtime else "") or self.default_python_version
             base = request.builder_image or self.builder_for(runtime, python)
@@ -275,7 +275,7 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
     async def _build(self, attempt: Attempt) -> PublishedImage:
         resolved, report, steps = attempt.resolved, attempt.report, self.steps
         await steps.ensure_stream(attempt)
-        if resolved.request.build_type != spec.IMPORT_IMAGE:
+        if resolved.request.build_type != spec.BuildType.IMPORT_IMAGE:
             await report.phase(Phase.BUILDING, f"Building {resolved.image} in the cluster")
             attempt.build = await steps.start_build(attempt)
             return await self._after_build(attempt, validating=False)

@@ -196,7 +196,7 @@ def _source_and_strategy(
     builder = {"kind": "DockerImage", "name": resolved.base}
     env = build_env(network, index)
     extra = {"env": env} if env else {}
-    if resolved.request.build_type == spec.PACKAGE_LIST:
+    if resolved.request.build_type == spec.BuildType.PACKAGE_LIST:
         return {
             "source": {
                 "type": "Dockerfile",

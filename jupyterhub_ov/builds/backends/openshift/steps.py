@@ -253,7 +253,7 @@ class ImageSteps:
             await self._quietly(self._cancel_build(attempt.build), f"cancel {attempt.build}")
         pod = objects.validation_pod_name(resolved)
         await self._quietly(self.kube.delete_pod(pod), f"delete pod {pod}")
-        if resolved.request.build_type == spec.IMPORT_IMAGE:
+        if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:
             staging = objects.instance_name(resolved)
             await self._quietly(self.kube.delete(objects.STREAMS, staging), f"delete {staging}")
         if attempt.owns_stream:

@@ -5,69 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.model.spec import BUILD_TYPES
+from jupyterhub_ov.builds.model.request_schema import REQUEST as REQUEST  # from the parser
+from jupyterhub_ov.builds.model.spec import BuildType
 from jupyterhub_ov.service.openapi import ref
 
 PHASES = [p.value for p in Phase]
+BUILD_TYPES = [t.value for t in BuildType]
 
 
 def _nullable(kind: str) -> dict[str, Any]:
     return {"type": [kind, "null"]}
 
-
-REQUEST = {
-    "type": "object",
-    "description": "A CustomNBImage-shaped build request. The server checks every field and"
-    " answers 422 listing all problems; nothing runs for an invalid request.",
-    "required": ["metadata", "spec"],
-    "additionalProperties": False,
-    "properties": {
-        "metadata": {
-            "type": "object",
-            "required": ["name"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {
-                    "type": "string",
-                    "description": "Image name: lowercase letters, digits, single hyphens;"
-                    " '-notebook' is appended unless present.",
-                },
-                "annotations": {
-                    "type": "object",
-                    "description": "opendatahub.io/notebook-image-name (required),"
-                    " -desc (required), -url; -creator is always the requesting user.",
-                    "additionalProperties": {"type": "string"},
-                },
-            },
-        },
-        "spec": {
-            "type": "object",
-            "required": ["buildType"],
-            "additionalProperties": False,
-            "properties": {
-                "buildType": {"enum": list(BUILD_TYPES)},
-                "fromImage": {"type": "string", "description": "ImportImage: what to import"},
-                "packageVersions": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "PackageList: PEP 508 requirements (no pip options)",
-                },
-                "runtimeEnvironment": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "osName": {"type": "string"},
-                        "osVersion": {"type": "string"},
-                        "pythonVersion": {"type": "string", "examples": ["3.11"]},
-                    },
-                },
-                "builderImage": {"type": "string"},
-                "repositoryUrl": {"type": "string", "description": "GitRepository"},
-                "gitRef": {"type": "string", "description": "GitRepository: branch/tag/commit"},
-            },
-        },
-    },
-}
 
 TRANSITION = {
     "type": "object",
@@ -106,7 +54,7 @@ BUILD = {
     "properties": {
         "id": {"type": "string"},
         "name": {"type": "string", "description": "the image name (ends in -notebook)"},
-        "buildType": {"enum": list(BUILD_TYPES)},
+        "buildType": {"enum": BUILD_TYPES},
         "displayName": {"type": "string"},
         "description": {"type": "string"},
         "creator": {"type": "string"},

@@ -28,7 +28,7 @@ from traitlets.config import LoggingConfigurable
 from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.manager import BuildManager, utcnow
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.model.spec import DOCKERFILE, GIT_REPOSITORY, BuildRequest, SpecPolicy
+from jupyterhub_ov.builds.model.spec import DOCKERFILE, BuildRequest, BuildType, SpecPolicy
 from jupyterhub_ov.builds.resolve import resolve_commit
 from jupyterhub_ov.errors import Conflict, NotFound
 
@@ -252,7 +252,7 @@ class NotebookController(LoggingConfigurable):
         dockerfile = self.manager.backend.builds_dockerfiles
         return BuildRequest(
             name=openvino.IMAGE_NAME,
-            build_type=GIT_REPOSITORY,
+            build_type=BuildType.GIT_REPOSITORY,
             display_name=openvino.display_name(record.name),
             description=openvino.description(now, head),
             creator=record.creator,

@@ -19,7 +19,6 @@ from jupyterhub_ov.builds.backends.local.environments import (
     remove_tree,
     write_manifest,
 )
-from jupyterhub_ov.builds.backends.local.validate import failed_checks
 
 REAL_PREFIX = os.path.realpath(sys.prefix)
 
@@ -201,18 +200,3 @@ def test_remove_tree_never_follows_a_link(tmp_path):
     remove_tree(str(tmp_path / "link"))
     remove_tree(str(tmp_path / "absent"))
     assert tree(tmp_path) == {"kept": "dir", "kept/f": "file:f"}
-
-
-@pytest.mark.parametrize(
-    "checks, failures",
-    [
-        ([], []),
-        ([["a", True, ""]], []),
-        (
-            [["a", True, ""], ["import x", False, "ModuleNotFoundError: x"], ["b", False, "no"]],
-            ["import x failed (ModuleNotFoundError: x)", "b failed (no)"],
-        ),
-    ],
-)
-def test_failed_checks(checks, failures):
-    assert failed_checks(checks) == failures

@@ -130,7 +130,7 @@ def assert_layered(env: Path, lock: tuple[str, ...], tag: str) -> None:
 
 
 async def test_resolving_is_constrained_to_the_base(backend: LocalBuildBackend) -> None:
-    reporter = RecordingReporter(spec.PACKAGE_LIST)
+    reporter = RecordingReporter(spec.BuildType.PACKAGE_LIST)
     with pytest.raises(BuildFailed, match="packages could not be resolved") as failed:
         await backend.resolve(package_list("conflict", "ovconflict"), reporter)
     # ovconflict wants packaging<1: 0.5 is offered, but the base has another version
@@ -140,11 +140,13 @@ async def test_resolving_is_constrained_to_the_base(backend: LocalBuildBackend) 
 async def test_commit_and_base_are_part_of_the_tag(
     backend: LocalBuildBackend, notebook_repo: Repo, tmp_path: Path
 ) -> None:
-    reporter = RecordingReporter(spec.GIT_REPOSITORY)
+    reporter = RecordingReporter(spec.BuildType.GIT_REPOSITORY)
     url = notebook_repo.url
-    main = await backend.resolve(parse("demo", spec.GIT_REPOSITORY, repositoryUrl=url), reporter)
+    main = await backend.resolve(
+        parse("demo", spec.BuildType.GIT_REPOSITORY, repositoryUrl=url), reporter
+    )
     nxt = await backend.resolve(
-        parse("demo", spec.GIT_REPOSITORY, repositoryUrl=url, gitRef="next"), reporter
+        parse("demo", spec.BuildType.GIT_REPOSITORY, repositoryUrl=url, gitRef="next"), reporter
     )
     assert (main.commit, nxt.commit) == (
         notebook_repo.commits["main"],
@@ -153,7 +155,7 @@ async def test_commit_and_base_are_part_of_the_tag(
     assert main.lock == nxt.lock == ("ovtiny==1.0",)
     assert main.tag != nxt.tag  # same packages, another commit
     # packages the service adds (openvino for the OpenVINO image) join the repository's
-    plain = parse("demo", spec.GIT_REPOSITORY, repositoryUrl=url)
+    plain = parse("demo", spec.BuildType.GIT_REPOSITORY, repositoryUrl=url)
     added = await backend.resolve(replace(plain, package_versions=("ovdep",)), reporter)
     assert added.lock == ("ovdep==1.0", "ovtiny==1.0") and added.tag != main.tag
     with pytest.raises(BuildFailed, match="cannot build a Dockerfile"):
@@ -163,7 +165,7 @@ async def test_commit_and_base_are_part_of_the_tag(
     other_base = make_environment(tmp_path / "other-base", MARKER)
     on_hub, on_other = [
         await backend.resolve(
-            parse("b", spec.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=base),
+            parse("b", spec.BuildType.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=base),
             reporter,
         )
         for base in (sys.prefix, str(other_base))
@@ -187,10 +189,12 @@ async def test_python_version_must_match_the_base(backend: LocalBuildBackend) ->
 
 
 async def test_builder_image_is_another_base(backend: LocalBuildBackend, tmp_path: Path) -> None:
-    reporter = RecordingReporter(spec.PACKAGE_LIST)
+    reporter = RecordingReporter(spec.BuildType.PACKAGE_LIST)
 
     def with_builder(path: str) -> spec.BuildRequest:
-        return parse("b", spec.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=path)
+        return parse(
+            "b", spec.BuildType.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=path
+        )
 
     with pytest.raises(BuildFailed, match=r"is not a Python environment: it has no bin/python"):
         await backend.resolve(with_builder(str(tmp_path / "nothing")), reporter)
@@ -204,7 +208,7 @@ async def test_builder_image_is_another_base(backend: LocalBuildBackend, tmp_pat
 async def test_hostile_requirements_are_refused(
     backend: LocalBuildBackend, hostile_repo: Repo
 ) -> None:
-    request = parse("hostile", spec.GIT_REPOSITORY, repositoryUrl=hostile_repo.url)
+    request = parse("hostile", spec.BuildType.GIT_REPOSITORY, repositoryUrl=hostile_repo.url)
     with pytest.raises(BuildFailed) as failed:
         await drive(backend, request, RecordingReporter(request.build_type))
     assert str(failed.value) == (
@@ -218,7 +222,7 @@ async def test_hostile_requirements_are_refused(
 async def test_repository_build_brings_its_notebooks(
     backend: LocalBuildBackend, notebook_repo: Repo
 ) -> None:
-    request = parse("demo", spec.GIT_REPOSITORY, repositoryUrl=notebook_repo.url)
+    request = parse("demo", spec.BuildType.GIT_REPOSITORY, repositoryUrl=notebook_repo.url)
     reporter = RecordingReporter(request.build_type)
     published = await drive(backend, request, reporter)
     env = Path(published.reference)
@@ -242,7 +246,7 @@ async def test_import_references_an_existing_environment(
 ) -> None:
     link = tmp_path / "hub-env-link"
     link.symlink_to(sys.prefix)
-    request = parse("imported", spec.IMPORT_IMAGE, fromImage=str(link))
+    request = parse("imported", spec.BuildType.IMPORT_IMAGE, fromImage=str(link))
     published = await drive(backend, request, RecordingReporter(request.build_type))
     assert published.reference == REAL_PREFIX
     entry = Path(backend.catalog_dir) / f"imported-notebook--{published.image.split(':')[1]}"
@@ -261,13 +265,15 @@ async def test_validation_names_the_failed_checks(
     backend: LocalBuildBackend, tmp_path: Path
 ) -> None:
     plain = bare_venv(tmp_path / "plain")
-    request = parse("plain", spec.IMPORT_IMAGE, fromImage=str(plain))
+    request = parse("plain", spec.BuildType.IMPORT_IMAGE, fromImage=str(plain))
     reporter = RecordingReporter(request.build_type)
     with pytest.raises(BuildFailed) as failed:
         await drive(backend, request, reporter)
     message = str(failed.value)
-    assert message.startswith("Validation failed: import jupyterhub failed (ModuleNotFoundError")
-    assert "import jupyterlab failed (ModuleNotFoundError" in message
+    assert message.startswith(
+        "The image failed validation: import jupyterhub failed: ModuleNotFoundError"
+    )
+    assert "import jupyterlab failed: ModuleNotFoundError" in message
     assert "Python 3.8" not in message and "HOME" not in message  # those passed
     assert reporter.phases[-1] == Phase.VALIDATING
     assert os.listdir(backend.catalog_dir) == []
@@ -297,7 +303,7 @@ async def test_concurrent_builds_of_one_image_build_once(backend: LocalBuildBack
     assert a == b
     assert sorted([one.phases, two.phases], key=len) == [
         [Phase.PREPARING, Phase.RESOLVING, Phase.SUCCESS],
-        list(PATHS[spec.PACKAGE_LIST]),
+        list(PATHS[spec.BuildType.PACKAGE_LIST]),
     ]
     created = [line for line in one.lines + two.lines if "Creating virtual environment" in line]
     assert len(created) == 1
@@ -308,10 +314,13 @@ async def test_concurrent_builds_of_one_image_build_once(backend: LocalBuildBack
 
 def test_the_service_takes_absolute_paths_for_local_imports_and_bases() -> None:
     policy = spec.SpecPolicy(import_source=LocalBuildBackend.import_source)
-    ok = request_body("abs", spec.IMPORT_IMAGE, fromImage="/opt/envs/scipy")
+    ok = request_body("abs", spec.BuildType.IMPORT_IMAGE, fromImage="/opt/envs/scipy")
     assert spec.parse_request(ok, creator="t", policy=policy).from_image == "/opt/envs/scipy"
     for raw in ("users/alice/venv", "./venv", "quay.io/x/y:1", "/opt/../etc"):
-        for key, build_type in (("fromImage", spec.IMPORT_IMAGE), ("builderImage", "PackageList")):
+        for key, build_type in (
+            ("fromImage", spec.BuildType.IMPORT_IMAGE),
+            ("builderImage", "PackageList"),
+        ):
             body = request_body("rel", build_type, **{key: raw})
             with pytest.raises(spec.InvalidBuildRequest, match=f"spec.{key} .* absolute path"):
                 spec.parse_request(body, creator="t", policy=policy)
@@ -337,8 +346,10 @@ _FIELDS = {"fromImage": "from_image", "builderImage": "builder_image"}
 
 def _requesting(key: str, path: str) -> spec.BuildRequest:
     if key == "fromImage":
-        return parse("named", spec.IMPORT_IMAGE, fromImage=path)
-    return parse("named", spec.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=path)
+        return parse("named", spec.BuildType.IMPORT_IMAGE, fromImage=path)
+    return parse(
+        "named", spec.BuildType.PACKAGE_LIST, packageVersions=["ovtiny"], builderImage=path
+    )
 
 
 @pytest.mark.parametrize("key", ["fromImage", "builderImage"])
@@ -377,7 +388,7 @@ async def test_the_catalog_is_allowed_inside_a_refused_root(tmp_path: Path, whee
     backend = local_backend(data / "environments", wheels, refused_roots=[str(data)])
     await backend.start()
     handmade = bare_venv(data / "environments" / "handmade")
-    request = parse("again", spec.IMPORT_IMAGE, fromImage=str(handmade))
+    request = parse("again", spec.BuildType.IMPORT_IMAGE, fromImage=str(handmade))
     resolved = await backend.resolve(request, RecordingReporter(request.build_type))
     assert resolved.source == str(handmade)
 

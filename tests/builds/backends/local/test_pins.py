@@ -134,17 +134,3 @@ def test_base_identity_changes_with_path_python_and_packages():
         pins.base_identity("/env", "3.11.7", {"a": "1"}),
     ):
         assert other != one
-
-
-@pytest.mark.parametrize(
-    "installed, requires, top",
-    [
-        ({}, {}, ()),
-        ({"ovtiny": "2", "ovdep": "1"}, {"ovtiny": ["ovdep"]}, (("ovtiny", "2"),)),
-        ({"A_b": "1", "c": "1"}, {"c": ["a-B"]}, (("c", "1"),)),  # canonical names
-        ({"x": "1", "y": "1"}, {"x": ["y"], "y": ["x"]}, ()),  # a cycle: neither is top-level
-        ({"b": "1", "A": "2"}, {"b": ["not-installed"]}, (("A", "2"), ("b", "1"))),
-    ],
-)
-def test_top_level(installed, requires, top):
-    assert pins.top_level(installed, requires) == top

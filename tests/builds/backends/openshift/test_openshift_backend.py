@@ -92,7 +92,7 @@ def package_request(name: str, *packages: str) -> spec.BuildRequest:
 
 
 async def test_a_package_list_build_leaves_exactly_the_odh_objects(oc: OpenShiftCase) -> None:
-    request = oc.request(spec.PACKAGE_LIST)
+    request = oc.request(spec.BuildType.PACKAGE_LIST)
     async with validation_pods(oc) as pods:
         published, resolved, reporter = await run_build(oc.backend, request)
 
@@ -144,7 +144,9 @@ async def test_a_package_list_build_leaves_exactly_the_odh_objects(oc: OpenShift
 
 
 async def test_a_repository_is_built_with_s2i_at_the_resolved_commit(oc: OpenShiftCase) -> None:
-    published, resolved, reporter = await run_build(oc.backend, oc.request(spec.GIT_REPOSITORY))
+    published, resolved, reporter = await run_build(
+        oc.backend, oc.request(spec.BuildType.GIT_REPOSITORY)
+    )
 
     asked = oc.builds.seen(reporter.remembered[0])
     assert re.fullmatch(r"[0-9a-f]{40}", resolved.commit)
@@ -161,7 +163,9 @@ async def test_the_cluster_build_gets_the_configured_proxies_and_env(tmp_path: P
         "build_env": {"PIP_CERT": "/etc/pki/corp.pem"},
     }
     async with case_in(tmp_path, **network) as oc:
-        _, resolved, reporter = await run_build(oc.backend, oc.request(spec.GIT_REPOSITORY))
+        _, resolved, reporter = await run_build(
+            oc.backend, oc.request(spec.BuildType.GIT_REPOSITORY)
+        )
         build = await oc.observer.get(objects.BUILDS, reporter.remembered[0])
 
     assert build is not None
@@ -186,7 +190,7 @@ def test_build_env_names_must_be_variable_names() -> None:
 async def test_an_import_is_validated_from_a_staging_stream_then_tagged_by_digest(
     oc: OpenShiftCase,
 ) -> None:
-    request = oc.request(spec.IMPORT_IMAGE)
+    request = oc.request(spec.BuildType.IMPORT_IMAGE)
     published, resolved, reporter = await run_build(oc.backend, request)
 
     pinned = imagestreams.pinned_reference(resolved.source)
@@ -203,7 +207,7 @@ async def test_an_import_is_validated_from_a_staging_stream_then_tagged_by_diges
 async def test_cancel_cancels_the_cluster_build_and_a_retry_builds_again(
     oc: OpenShiftCase,
 ) -> None:
-    resolved, reporter = await resolve(oc.backend, oc.request(spec.PACKAGE_LIST, SLOW))
+    resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.PACKAGE_LIST, SLOW))
     task = asyncio.create_task(oc.backend.build(resolved, reporter))
     await oc.working(resolved, reporter)
     first = reporter.remembered[-1]
@@ -223,7 +227,7 @@ async def test_cancel_cancels_the_cluster_build_and_a_retry_builds_again(
         {"severity": "warning", "message": f"Tag {resolved.tag}: the build was cancelled"}
     ]
 
-    retry = await started(spec.PACKAGE_LIST)
+    retry = await started(spec.BuildType.PACKAGE_LIST)
     oc.builds.release()
     published = await oc.backend.build(resolved, retry)
 
@@ -238,7 +242,7 @@ async def test_cancel_cancels_the_cluster_build_and_a_retry_builds_again(
 async def test_a_restarted_service_reattaches_to_the_running_build(
     oc: OpenShiftCase, stopping: str
 ) -> None:
-    resolved, reporter = await resolve(oc.backend, oc.request(spec.PACKAGE_LIST, SLOW))
+    resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.PACKAGE_LIST, SLOW))
     first = asyncio.create_task(oc.backend.build(resolved, reporter))
     await oc.working(resolved, reporter)
     build = reporter.remembered[-1]
@@ -264,14 +268,14 @@ async def test_a_restarted_service_reattaches_to_the_running_build(
     published = await finishing
     await reporter.succeed()
 
-    assert reporter.path == phases.PATHS[spec.PACKAGE_LIST]
+    assert reporter.path == phases.PATHS[spec.BuildType.PACKAGE_LIST]
     assert reporter.remembered == [build, f"{build}/validating"]
     assert [b["metadata"]["name"] for b in await oc.cluster_builds(resolved)] == [build]
     assert (await offered_within(oc, published.image))[published.image] == published.reference
 
 
 async def test_a_restart_during_validation_validates_again(oc: OpenShiftCase) -> None:
-    resolved, reporter = await resolve(oc.backend, oc.request(spec.PACKAGE_LIST))
+    resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.PACKAGE_LIST))
     kubelet = oc.cluster.kubelet
     assert kubelet is not None
     # the image this build will push hangs in validation (its python3 never finishes)
@@ -300,7 +304,7 @@ async def test_a_restart_during_validation_validates_again(oc: OpenShiftCase) ->
     published = await restarted.reattach(resolved, reporter.remembered[-1], reporter)
     await reporter.succeed()
 
-    assert reporter.path == phases.PATHS[spec.PACKAGE_LIST]  # no phase reported twice
+    assert reporter.path == phases.PATHS[spec.BuildType.PACKAGE_LIST]  # no phase reported twice
     assert published.image == resolved.image
     assert not await oc.pod_exists(pod)
     # the hung pod held the name: refused (409), replaced, then the new one was created
@@ -308,7 +312,7 @@ async def test_a_restart_during_validation_validates_again(oc: OpenShiftCase) ->
 
 
 async def test_an_import_failure_reports_the_registrys_message(oc: OpenShiftCase) -> None:
-    resolved, reporter = await resolve(oc.backend, oc.request(spec.IMPORT_IMAGE, FAIL))
+    resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.IMPORT_IMAGE, FAIL))
 
     with pytest.raises(BuildFailed) as failed:
         await oc.backend.build(resolved, reporter)
@@ -380,7 +384,9 @@ async def test_a_rebuild_keeps_the_validated_tags_offered(oc: OpenShiftCase) -> 
 async def test_a_new_build_joins_a_cluster_build_left_running(oc: OpenShiftCase) -> None:
     """After a restart without reattach (e.g. the record was lost), building the same
     image again follows the cluster build still running instead of starting another."""
-    resolved, first_reporter = await resolve(oc.backend, oc.request(spec.GIT_REPOSITORY, SLOW))
+    resolved, first_reporter = await resolve(
+        oc.backend, oc.request(spec.BuildType.GIT_REPOSITORY, SLOW)
+    )
     first = asyncio.create_task(oc.backend.build(resolved, first_reporter))
     await oc.working(resolved, first_reporter)
     first.cancel(DETACH)  # the service stopping, as BuildManager.stop() does it
@@ -401,7 +407,7 @@ async def test_a_new_build_joins_a_cluster_build_left_running(oc: OpenShiftCase)
     assert published.image == resolved.image
 
 
-async def started(build_type: str = spec.GIT_REPOSITORY) -> RecordingReporter:
+async def started(build_type: str = spec.BuildType.GIT_REPOSITORY) -> RecordingReporter:
     """A reporter as the manager hands it to `build`: past Preparing and Resolving."""
     reporter = RecordingReporter.start(build_type)
     await reporter.phase(Phase.RESOLVING)
@@ -414,16 +420,16 @@ async def test_throttling_and_server_errors_are_retried(oc: OpenShiftCase) -> No
     faults.add(verb="get", resource="imagestreams", times=2, error_rate=1.0, error_code=503)
     faults.add(verb="create", resource="pods", times=1, error_rate=1.0, error_code=500)
 
-    published, _, _ = await run_build(oc.backend, oc.request(spec.IMPORT_IMAGE))
+    published, _, _ = await run_build(oc.backend, oc.request(spec.BuildType.IMPORT_IMAGE))
 
     assert published.reference == imagestreams.pinned_reference(
-        oc.request(spec.IMPORT_IMAGE).from_image
+        oc.request(spec.BuildType.IMPORT_IMAGE).from_image
     )
     assert counters.get("create", "pods") == 2  # one 500, then created
 
 
 async def test_a_stream_made_by_someone_else_is_left_alone(oc: OpenShiftCase) -> None:
-    request = oc.request(spec.IMPORT_IMAGE)
+    request = oc.request(spec.BuildType.IMPORT_IMAGE)
     theirs = {
         "apiVersion": "image.openshift.io/v1",
         "kind": "ImageStream",

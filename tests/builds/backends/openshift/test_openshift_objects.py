@@ -165,7 +165,7 @@ def test_the_openvino_notebook_is_a_docker_build_of_the_repositorys_own_dockerfi
     commit = "c0ffee" + "0" * 34
     request = spec.BuildRequest(
         name="openvino-notebook",
-        build_type=spec.GIT_REPOSITORY,
+        build_type=spec.BuildType.GIT_REPOSITORY,
         display_name="OpenVINO™ Toolkit v2024",
         description="OpenVINO™ Toolkit notebooks",
         creator="notebooks.intel.com/redhat-ods-applications/v2024",

@@ -19,12 +19,7 @@ import pytest
 
 from jupyterhub_ov.builds.manager import BuildManager
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.model.spec import (
-    DOCKERFILE,
-    GIT_REPOSITORY,
-    InvalidBuildRequest,
-    SpecPolicy,
-)
+from jupyterhub_ov.builds.model.spec import DOCKERFILE, BuildType, InvalidBuildRequest, SpecPolicy
 from jupyterhub_ov.builds.store import BuildStore
 from jupyterhub_ov.errors import Conflict, NotFound
 from jupyterhub_ov.service.features.notebooks import model as openvino
@@ -128,7 +123,7 @@ async def test_a_notebook_builds_openvino_notebook_tagged_with_its_name(service,
     assert build.phase is Phase.SUCCESS and build.image == "openvino-notebook:v1"
     assert (request.name, request.build_type, request.tag) == (
         "openvino-notebook",
-        GIT_REPOSITORY,
+        BuildType.GIT_REPOSITORY,
         "v1",
     )
     assert request.git_ref == ready.commit  # pinned to the commit that was checked
