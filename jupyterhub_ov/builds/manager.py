@@ -18,74 +18,38 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import Conflict, NotFound
 from .backends.base import DETACH, BuildBackend, PublishedImage, detaching
 from .errors import BuildFailed
+from .journal import Journal, Run, utcnow
 from .model import phases
 from .model.phases import Phase, Transition
 from .model.spec import BuildRequest, BuildType, SpecPolicy, parse_request
 from .store import BuildEvent, BuildRecord, BuildStore
 
-#: log lines are written to the database in batches at most this far apart (seconds)
-FLUSH_INTERVAL = 0.25
-FLUSH_LINES = 200
 #: how far event numbers jump after a restart (more than the log lines ever held unflushed)
 SEQ_GAP = 100_000
 #: ended builds kept in memory for status reads
 ENDED_CACHE = 5000
-#: a log line longer than this is cut (one runaway line must not fill the database)
-MAX_LINE = 4000
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class _Run:
-    """One build's live state: its phase machine, event numbering, pending logs, listeners."""
-
-    def __init__(self, record: BuildRecord, state: phases.BuildState, seq: int) -> None:
-        self.record = record
-        self.state = state
-        self.seq = seq
-        self.pending_logs: list[tuple[int, datetime, str]] = []
-        self.listeners: set[asyncio.Queue[BuildEvent]] = set()
-        self.task: asyncio.Task[None] | None = None
-        self.cancelled_by: str | None = None
-        #: set once the build's record exists in the store
-        self.stored = asyncio.Event()
-        self.flusher: asyncio.TimerHandle | None = None
-        #: one write at a time: a flush that finds nothing pending returns only once the
-        #: writes before it are stored (`events` reads the store right after its flush)
-        self.flush_lock = asyncio.Lock()
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    def publish(self, event: BuildEvent) -> None:
-        for queue in self.listeners:
-            queue.put_nowait(event)
 
 
 class _Reporter:
     """The `Reporter` a backend gets for one build."""
 
-    def __init__(self, manager: BuildManager, run: _Run) -> None:
+    def __init__(self, manager: BuildManager, run: Run) -> None:
         self._manager, self._run = manager, run
 
     async def phase(self, phase: Phase, message: str = "") -> None:
         await self._manager._transition(self._run, Phase(phase), message)
 
     async def log(self, line: str) -> None:
-        self._manager._log(self._run, line)
+        self._manager.journal.log_line(self._run, line)
 
     async def remember(self, reference: str) -> None:
         self._run.record.backend_ref = reference
-        await self._manager._flush(self._run, backend_ref=reference)
+        await self._manager.journal.flush(self._run, backend_ref=reference)
 
 
 class BuildManager:
@@ -103,13 +67,13 @@ class BuildManager:
         self.timeout = timeout
         self.log = log or logging.getLogger(__name__)
         self._slots = asyncio.Semaphore(max(1, max_concurrent))
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, Run] = {}
         self._by_key: dict[str, str] = {}
         self._ended: OrderedDict[str, BuildRecord] = OrderedDict()
         #: backend builds actually started (not joined, not found existing): for benchmarks
         self.builds_started = 0
-        #: log writes made in the background: held until done, their failures logged once
-        self._writes: set[asyncio.Task[None]] = set()
+        #: the live runs' events: numbered, batched to the store, streamed to listeners
+        self.journal = Journal(store, self.log)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -124,8 +88,7 @@ class BuildManager:
         for task in tasks:
             task.cancel(DETACH)
         await asyncio.gather(*tasks, return_exceptions=True)
-        # what the builds logged last is written before the store closes
-        await asyncio.gather(*self._writes, return_exceptions=True)
+        await self.journal.drain()  # what the builds logged last, before the store closes
 
     # -- the API the handlers use ------------------------------------------------------------
 
@@ -158,7 +121,7 @@ class BuildManager:
             retry_of=retry_of,
         )
         state = phases.start(request.build_type, now, record.message)
-        run = _Run(record, state, seq=1)
+        run = Run(record, state, seq=1)
         self._runs[record.id] = run
         self._by_key[request.key] = record.id  # before any await: a twin request joins
         try:
@@ -236,7 +199,7 @@ class BuildManager:
             record = await self.get(build_id)
             if run is not None:
                 await run.stored.wait()  # a joiner may ask before the record is written
-                await self._flush(run)
+                await self.journal.flush(run)
             last = after
             for event in await self.store.events(build_id, after=after, limit=10_000_000):
                 last = event.seq
@@ -259,10 +222,10 @@ class BuildManager:
 
     # -- running a build -------------------------------------------------------------------
 
-    def _start_task(self, run: _Run, work: Any) -> None:
+    def _start_task(self, run: Run, work: Any) -> None:
         run.task = asyncio.create_task(self._guarded(run, work), name=f"build-{run.record.id}")
 
-    async def _guarded(self, run: _Run, work: Any) -> None:
+    async def _guarded(self, run: Run, work: Any) -> None:
         """Run ``work`` within the timeout; whatever happens, the build ends recorded."""
         try:
             async with asyncio.timeout(self.timeout):
@@ -276,7 +239,7 @@ class BuildManager:
         finally:
             self._forget(run)
 
-    async def _build(self, run: _Run) -> None:
+    async def _build(self, run: Run) -> None:
         """Resolve, skip if published, else build (also for a build recovered before it
         built anything: it goes on from Preparing or Resolving)."""
         request = run.record.request
@@ -287,10 +250,10 @@ class BuildManager:
             ):
                 await self._transition(run, Phase.RESOLVING, "Resolving the build spec")
             else:
-                await self._flush(run, message="Resolving the build spec")
+                await self.journal.flush(run, message="Resolving the build spec")
             resolved = await self.backend.resolve(request, _Reporter(self, run))
             run.record.resolved = resolved
-            await self._flush(run, resolved=resolved, image=resolved.image)
+            await self.journal.flush(run, resolved=resolved, image=resolved.image)
             existing = await self.backend.find(resolved)
             if existing is not None:
                 await self._succeed(run, existing, f"The image {existing.image} already exists")
@@ -299,7 +262,7 @@ class BuildManager:
             published = await self.backend.build(resolved, _Reporter(self, run))
             await self._succeed(run, published, f"Published {published.image}")
 
-    async def _follow(self, run: _Run) -> None:
+    async def _follow(self, run: Run) -> None:
         """After a restart: follow the build the backend left running."""
         record = run.record
         assert record.resolved is not None
@@ -308,7 +271,7 @@ class BuildManager:
         )
         await self._succeed(run, published, f"Published {published.image}")
 
-    async def _succeed(self, run: _Run, image: PublishedImage, message: str) -> None:
+    async def _succeed(self, run: Run, image: PublishedImage, message: str) -> None:
         record = run.record
         record.image, record.reference = image.image, image.reference
         record.python_version = image.python_version
@@ -323,7 +286,7 @@ class BuildManager:
             packages=record.packages,
         )
 
-    async def _end_failed(self, run: _Run, error: BaseException) -> None:
+    async def _end_failed(self, run: Run, error: BaseException) -> None:
         if isinstance(error, BuildFailed):
             message = str(error)
         elif isinstance(error, TimeoutError):
@@ -337,77 +300,28 @@ class BuildManager:
         if not isinstance(error, Exception):
             raise error  # KeyboardInterrupt, SystemExit: recorded, and on they go
 
-    async def _fail(self, run: _Run, message: str) -> None:
+    async def _fail(self, run: Run, message: str) -> None:
         if not run.state.terminal:
             await self._transition(run, Phase.FAILURE, message)
 
     # -- recording -------------------------------------------------------------------------
 
-    async def _transition(self, run: _Run, phase: Phase, message: str, **fields: Any) -> None:
+    async def _transition(self, run: Run, phase: Phase, message: str, **fields: Any) -> None:
         at = utcnow()
         run.state = phases.advance(run.state, phase, at, message)  # InvalidTransition
         run.record.phase, run.record.message, run.record.updated = phase, message, at
         transition = Transition(phase, at, message)
         seq = run.next_seq()
-        await self._flush(run, transition=(seq, transition), **fields)
+        await self.journal.flush(run, transition=(seq, transition), **fields)
         run.publish(BuildEvent(seq, at, "phase", message, phase))
-
-    def _log(self, run: _Run, line: str) -> None:
-        at = utcnow()
-        text = line.rstrip("\r\n")[:MAX_LINE]
-        seq = run.next_seq()
-        run.pending_logs.append((seq, at, text))
-        run.publish(BuildEvent(seq, at, "log", text))
-        if len(run.pending_logs) >= FLUSH_LINES:
-            self._write_behind(run, self._flush(run))
-        elif run.flusher is None:
-            loop = asyncio.get_running_loop()
-            run.flusher = loop.call_later(
-                FLUSH_INTERVAL, lambda: self._write_behind(run, self._flush(run))
-            )
-
-    def _write_behind(self, run: _Run, write: Any) -> None:
-        """Run a log write in the background, tracked: `stop` waits for it, and a failure is
-        one clear log line (never "Task exception was never retrieved")."""
-        task: asyncio.Task[None] = asyncio.ensure_future(write)
-        self._writes.add(task)
-
-        def done(task: asyncio.Task[None]) -> None:
-            self._writes.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                self.log.error(
-                    "Could not store log lines of build %s: %s", run.record.id, task.exception()
-                )
-
-        task.add_done_callback(done)
-
-    async def _flush(
-        self, run: _Run, *, transition: tuple[int, Transition] | None = None, **fields: Any
-    ) -> None:
-        """Write pending log lines, then the transition and fields, in one transaction.
-        ``message=`` alone updates the current phase's message (no transition)."""
-        if run.flusher is not None:
-            run.flusher.cancel()
-            run.flusher = None
-        if "message" in fields:
-            run.record.message = fields["message"]
-        async with run.flush_lock:
-            logs, run.pending_logs = run.pending_logs, []
-            if logs or transition or fields:
-                await self.store.record(run.record.id, logs=logs, transition=transition, **fields)
 
     async def _flush_if_running(self, build_id: str) -> None:
         run = self._runs.get(build_id)
         if run is not None:
-            await self._flush(run)
+            await self.journal.flush(run)
 
-    def _forget(self, run: _Run) -> None:
-        if run.flusher is not None:
-            run.flusher.cancel()
-            run.flusher = None
-        if run.pending_logs:  # written by the last transition normally; never lose a line
-            self._write_behind(run, self.store.record(run.record.id, logs=run.pending_logs))
-            run.pending_logs = []
+    def _forget(self, run: Run) -> None:
+        self.journal.close(run)
         self._runs.pop(run.record.id, None)
         if self._by_key.get(run.record.request.key) == run.record.id:
             del self._by_key[run.record.request.key]
@@ -420,7 +334,7 @@ class BuildManager:
         state = phases.BuildState(record.request.build_type, tuple(full.transitions))
         # numbers given out live but lost with the process (unflushed log lines) are never
         # reused: a client resuming from one of them must not skip what comes next
-        run = _Run(full, state, seq=await self.store.last_seq(record.id) + SEQ_GAP)
+        run = Run(full, state, seq=await self.store.last_seq(record.id) + SEQ_GAP)
         run.stored.set()
         self._runs[record.id] = run
         self._by_key[record.request.key] = record.id

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyterhub_ov.images import model
+
 from .spec import ANNOTATION_KEYS, RUNTIME_KEYS, SPEC_KEYS, BuildType
 from .spec_rules import (
     GIT_REF_PATTERN,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,6 +34,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from jupyterhub_ov.images import model
+
 from .spec_rules import (
     MAX_DISPLAY,
     MAX_FIELD,

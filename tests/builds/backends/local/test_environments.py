@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from jupyterhub_ov.builds.backends.local.environments import (
     base_pth,
     copy_files,
