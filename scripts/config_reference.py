@@ -325,12 +325,13 @@ def check(path: Path = REFERENCE) -> str | None:
     actual = path.read_text(encoding="utf-8") if path.exists() else ""
     if actual == expected:
         return None
+    name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     diff = difflib.unified_diff(
-        actual.splitlines(), expected.splitlines(), str(path), "generated", lineterm="", n=1
+        actual.splitlines(), expected.splitlines(), name, "generated", lineterm="", n=1
     )
     shown = "\n".join(list(diff)[:60])
     return (
-        f"{path.relative_to(ROOT)} is not what the traits' help and the classes' docstrings"
+        f"{name} is not what the traits' help and the classes' docstrings"
         f" generate: run `make docs` (python scripts/config_reference.py --write) and commit"
         f" the result.\n{shown}"
     )

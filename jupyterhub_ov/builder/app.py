@@ -125,7 +125,9 @@ class BuilderService(Application):
         help="""The build backend: "local" (uv environments in a local catalog directory,
         jupyterhub_ov.builder.backends.local.LocalBuildBackend), "openshift" (OpenShift
         builds into ImageStreams, jupyterhub_ov.builder.backends.openshift.OpenShiftBuildBackend)
-        or the import string of another BuildBackend subclass.""",
+        or the import string of another BuildBackend subclass. The class is imported when the
+        service starts, not when the configuration is loaded: --generate-config works where a
+        backend's dependencies are missing.""",
     ).tag(config=True)
 
     db_url = Unicode(
