@@ -139,14 +139,29 @@ def test_an_option_without_help_is_an_error() -> None:
 
 
 def test_links_to_the_reference_name_anchors_it_has(generated: str) -> None:
-    anchors = {
-        gen.anchor(line.lstrip("#").strip())
-        for line in generated.splitlines()
-        if line.startswith("## ") or line.startswith("### ")
-    }
+    anchors = _anchors(generated)
     links = []
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for target in re.findall(r"\]\((?:docs/)?configuration\.md#([^)]+)\)", doc.read_text()):
             links.append((doc.name, target))
     assert links  # the README and docs/builder.md link to options
     assert [(doc, t) for doc, t in links if t not in anchors] == []
+
+
+def _anchors(markdown: str) -> set[str]:
+    return {
+        gen.anchor(line.lstrip("#").strip())
+        for line in markdown.splitlines()
+        if re.match(r"#{1,6} ", line)
+    }
+
+
+def test_links_from_the_reference_name_anchors_of_the_other_docs(generated: str) -> None:
+    links = re.findall(r"\]\(([^)#:]+\.md)#([^)]+)\)", generated)
+    assert len(links) >= 5  # docstrings link builder.md, storage.md and the README
+    broken = [
+        (path, target)
+        for path, target in links
+        if target not in _anchors((ROOT / "docs" / path).resolve().read_text())
+    ]
+    assert broken == []
