@@ -30,6 +30,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from traitlets import HasTraits, TraitType
 from traitlets.config import Configurable
@@ -92,7 +93,7 @@ def is_ours(cls: type) -> bool:
     return cls.__module__ == PACKAGE or cls.__module__.startswith(PACKAGE + ".")
 
 
-def import_modules(package: str) -> list[object]:
+def import_modules(package: str) -> list[ModuleType]:
     """Every module of ``package``; a module that fails to import raises, naming it."""
     root = importlib.import_module(package)
     modules = [root]
