@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test lint clean
+.PHONY: run test setup setup-test lint docs clean
 
 run: setup
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/jupyterhub -f jupyterhub_config.py
@@ -48,6 +48,11 @@ lint: setup-test
 	$(BIN)/ruff format --check jupyterhub_ov tests scripts jupyterhub_config.py
 	$(BIN)/mypy jupyterhub_ov
 	$(BIN)/lint-imports --no-cache
+
+# docs/configuration.md is generated from the traits' help (tests/test_config_reference.py
+# fails when it is stale)
+docs: setup
+	$(BIN)/python scripts/config_reference.py --write
 
 clean:
 	rm -rf $(VENV) node_modules data test-artifacts .cache

@@ -49,7 +49,14 @@ class AsyncResetPasswordHandler(ResetPasswordHandler):
 
 
 class TrialAuthenticator(FirstUseAuthenticator):
-    """First use sets a name's password; admins use the admin password (see the module doc)."""
+    """The local trial's authenticator (the shipped config's
+    `c.JupyterHub.authenticator_class`): jupyterhub-firstuseauthenticator's
+    `FirstUseAuthenticator`, whose options apply (`dbm_path`, `min_password_length` (7),
+    `create_users`). The first login under a name sets that name's password
+    (bcrypt, in the dbm file; the shipped config keeps it in `data/hub/`), later logins must
+    match it, and users change it at `/hub/auth/change-password`. Admins log in only with
+    `admin_password`. bcrypt and the dbm file run in a thread, one login at a time.
+    """
 
     admin_password = Unicode(
         "",

@@ -37,25 +37,46 @@ class PackageIndexOptions(HasTraits):
     """Where packages come from, as traits every backend shares (``c.<Backend>.index_url``)."""
 
     index_url = Unicode(
-        "", config=True, help="Package index URL for uv (empty: uv's default, PyPI)."
+        "",
+        config=True,
+        help="""Package index URL (uv --index-url) for locking and installing builds. Empty:
+        uv's default, PyPI. With the openshift backend it is also the cluster build's
+        PIP_INDEX_URL.""",
     )
     extra_index_urls = List(
-        Unicode(), config=True, help="Further package indexes packages may come from."
+        Unicode(),
+        config=True,
+        help="""Further package indexes packages may come from (uv --extra-index-url). With the
+        openshift backend also the cluster build's PIP_EXTRA_INDEX_URL.""",
     )
     find_links = List(
         Unicode(),
         config=True,
-        help="Directories or URLs of wheels and source archives packages may come from.",
+        help="""Directories or URLs of wheels and source archives packages may come from
+        (uv --find-links). With the openshift backend they serve only the lock, resolved in
+        the service: a cluster build cannot see local paths.""",
     )
-    no_index = Bool(False, config=True, help="Ignore all indexes: packages only from find_links.")
-    offline = Bool(False, config=True, help="Never use the network: packages only from uv's cache.")
+    no_index = Bool(
+        False,
+        config=True,
+        help="""Ignore all indexes: packages only from find_links (uv --no-index). With the
+        openshift backend: when resolving the lock in the service.""",
+    )
+    offline = Bool(
+        False,
+        config=True,
+        help="""Never use the network: packages only from uv's cache (uv --offline). With the
+        openshift backend: when resolving the lock in the service.""",
+    )
     system_certs = Bool(
         False,
         config=True,
         help="""Whether uv trusts the system's certificate store (uv --system-certs, called
         --native-tls before uv 0.11) besides its own bundled CAs: for an index behind a
         corporate CA that is installed on the machine. Without it uv trusts only its own CAs
-        and SSL_CERT_FILE / SSL_CERT_DIR, which the hub hands on to the build service.""",
+        and SSL_CERT_FILE / SSL_CERT_DIR, which the hub hands on to the build service
+        (docs/builder.md, "Behind a proxy or a custom CA"). With the openshift backend it
+        applies to resolving the lock in the service.""",
     )
 
     @property

@@ -51,20 +51,35 @@ class _Parsed:
 
 
 class KubeImageCatalog(LoggingConfigurable):
-    """Notebook images from ImageStreams in `namespaces`, by both ODH discovery rules."""
+    """The OpenShift mode's image menu (`OVKubeSpawner`): notebook images from the
+    ImageStreams in `namespaces`, found by Open Data Hub's two discovery rules (a name ending
+    in `-notebook`, the `opendatahub.io/notebook-image=true` label) and described by ODH's
+    annotations. Images whose validation has not succeeded are hidden; a broken or tagless
+    stream is skipped with one log line.
+
+    One watch per namespace feeds all spawners: the watches are KubeSpawner reflectors
+    (`c.ResourceReflector.*` tune them), and a page load makes no API request. The hub's
+    service account needs `get`, `list` and `watch` on `imagestreams` in those namespaces
+    (`deploy/rbac.yaml`).
+    """
 
     namespaces = List(
         Unicode(),
         config=True,
-        help="Namespaces whose ImageStreams are offered. Empty: the spawner's own namespace.",
+        help="""Namespaces whose ImageStreams are offered (each gets one watch, shared by all
+        spawners). Empty: the spawner's own namespace (KubeSpawner.namespace).""",
     )
     match_name_suffix = Bool(
-        True, config=True, help="Offer ImageStreams whose name ends with -notebook."
+        True,
+        config=True,
+        help="""Offer ImageStreams whose name ends with -notebook (ODH's rule by name). With
+        both rules off nothing is offered.""",
     )
     match_label = Bool(
         True,
         config=True,
-        help="Offer ImageStreams labelled opendatahub.io/notebook-image=true.",
+        help="""Offer ImageStreams labelled opendatahub.io/notebook-image=true (ODH's rule by
+        label; the build service labels the streams it makes so).""",
     )
 
     async def start(self, spawner_class: Any, default_namespace: str) -> None:

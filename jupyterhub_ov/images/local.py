@@ -138,23 +138,39 @@ class _Entry:
 
 
 class LocalImageCatalog(LoggingConfigurable):
-    """Environments under `catalog_dir`, each a directory with `notebook-image.json`."""
+    """The local mode's image menu (`OVLocalSpawner`): the environments under `catalog_dir`,
+    each a directory with a Python environment and a `notebook-image.json` manifest (how to
+    add one: [README](../README.md#adding-an-environment-to-the-menu)), and the hub's own
+    environment. One catalog per hub configuration is shared by all spawners.
+
+    The directory is scanned in a thread, never on the hub's event loop (concurrent menu
+    renders share one scan). A manifest is read only if it is a regular file: a symbolic link,
+    FIFO, device, socket or directory of that name, an over-sized, non-UTF-8 or too deeply
+    nested manifest, or wrong types anywhere in it skip that entry with one log line, and the
+    rest of the menu renders. A `url` that is not an absolute `http(s)` URL is dropped (one
+    warning): the image is offered without its link.
+    """
 
     catalog_dir = Unicode(
         "",
         config=True,
         help="""Directory of local environments (one sub-directory each, with a
-        notebook-image.json manifest and bin/python). Empty: only the hub's environment.""",
+        notebook-image.json manifest and bin/python); new entries appear on the next page
+        load, no restart. The build service's LocalBuildBackend builds into it by default.
+        Empty: only the hub's environment is offered.""",
     )
     include_hub_environment = Bool(
         True,
         config=True,
-        help="Offer the hub's own Python environment as the default image.",
+        help="""Offer the hub's own Python environment (with its JupyterLab) as the image
+        default-notebook:latest, the default of the menu ("Default environment").""",
     )
     rescan_interval = Float(
         1.0,
         config=True,
-        help="Seconds during which menu renders reuse the last scan of catalog_dir.",
+        help="""Seconds during which menu renders reuse the last scan of catalog_dir. Once
+        it is older, a render starts a new scan in the background and a later render shows
+        its result. 0: every render starts one.""",
     )
     max_manifest_size = Int(
         1024 * 1024,

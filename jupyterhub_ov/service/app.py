@@ -71,6 +71,22 @@ class BackendClass(Type):
 
 
 class PlatformService(Application):
+    """The platform service (``jupyterhub-ov-service``, ``python -m jupyterhub_ov.service``):
+    a JupyterHub-managed service that builds notebook images and publishes them where the
+    spawner menu finds them, and hosts the features of `features` (the OpenVINO notebook
+    image, ...). What it does, its REST API, its scopes and how the hub starts it:
+    [docs/builder.md](builder.md).
+
+    Its options, and those of its backend, features and controllers (`LocalBuildBackend`,
+    `OpenShiftBuildBackend`, `OpenVINONotebooks`, `NotebookController`, `NotebookReconciler`),
+    are set in its config file (`config_file`, `--config FILE`) or on its command line
+    (`--PlatformService.<option>=`), not in the hub's `jupyterhub_config.py`. What an
+    `ImportImage` request's `fromImage` names follows the backend
+    (`BuildBackend.import_source`): an environment's path for `local`, an image reference for
+    `openshift`. The hub token check is JupyterHub's `HubOAuth` (`c.HubOAuth.cache_max_age`,
+    default 300 seconds, is how long it caches an identity).
+    """
+
     name = "jupyterhub-ov-service"
     version = __version__
     description = """The jupyterhub-ov platform service (a JupyterHub service): image builds,
@@ -96,7 +112,9 @@ class PlatformService(Application):
 
     config_file = Unicode(
         "jupyterhub_ov_service_config.py",
-        help="Configuration file to load (if it exists) or to write with --generate-config.",
+        help="""Configuration file loaded at start if it exists (a relative path is taken from
+        the working directory), and the file --generate-config writes. Options on the command
+        line win over the file's.""",
     ).tag(config=True)
 
     generate_config = Bool(False, help="Write config_file with every option, then exit.").tag(
@@ -109,44 +127,56 @@ class PlatformService(Application):
         help="""The build backend: "local" (uv environments in a local catalog directory,
         jupyterhub_ov.builds.backends.local.LocalBuildBackend), "openshift" (OpenShift
         builds into ImageStreams, jupyterhub_ov.builds.backends.openshift.OpenShiftBuildBackend)
-        or the import string of another BuildBackend subclass.""",
+        or the import string of another BuildBackend subclass. The class is imported when the
+        service starts, not when the configuration is loaded: --generate-config works where a
+        backend's dependencies are missing.""",
     ).tag(config=True)
 
     db_url = Unicode(
         "sqlite:///jupyterhub-ov-builds.sqlite",
-        help="""SQLAlchemy URL of the build records and logs (default: a SQLite file in the
-        working directory).""",
+        help="""SQLAlchemy URL of the build records and their logs (the default: a SQLite file in
+        the working directory). In OpenShift mode use one that outlives the pod: a file on a
+        persistent volume or a PostgreSQL URL.""",
     ).tag(config=True)
 
     max_concurrent_builds = Int(
-        2, help="Builds running at once; further builds wait in Preparing for a slot."
+        2,
+        help="Builds running at once (at least 1); further builds wait in Preparing for a slot.",
     ).tag(config=True)
 
     build_timeout = Float(
-        3600.0, help="Seconds after which a build is stopped and ends in Failure."
+        3600.0,
+        help="""Seconds after which a build that has not ended is stopped and ends in Failure
+        (with a message saying it timed out).""",
     ).tag(config=True)
 
     allow_package_urls = Bool(
         False,
-        help="Allow package list entries with a direct URL ('pkg @ https://...').",
+        help="""Whether PackageList entries may be direct URLs ('pkg @ https://...') instead of
+        requirements resolved from the package index. Off: a request with one is refused (422)
+        before anything runs. The local backend's allow_urls is the same rule for a
+        repository's requirements.txt.""",
     ).tag(config=True)
 
     git_schemes = List(
         Unicode(),
         ["https"],
-        help="URL schemes a GitRepository build's repositoryUrl may use.",
+        help="""URL schemes a GitRepository request's repositoryUrl may use; another scheme is
+        refused (422). Keep the backend's git_schemes (what git itself may use) to the same.""",
     ).tag(config=True)
 
     git_hosts = List(
         Unicode(),
         ["github.com", "gitlab.com"],
-        help="Hosts a GitRepository build may clone from; empty: any host.",
+        help="""Hosts a GitRepository request's repositoryUrl may name (exact host names);
+        another host is refused (422). Empty: any host.""",
     ).tag(config=True)
 
     max_body_size = Int(
         64 * 1024,
         help="""Largest request body in bytes, on every route: a larger declared one is
-        refused with 413 before it is read, a chunked one once it passes the limit.""",
+        refused with 413 before it is read, a chunked one once it passes the limit. Also the
+        HTTP server's own limit. At least 1.""",
     ).tag(config=True)
 
     features = List(
@@ -160,15 +190,18 @@ class PlatformService(Application):
 
     keepalive_interval = Float(
         15.0,
-        help="Seconds of quiet after which a live event stream sends a keep-alive comment.",
+        help="""Seconds of quiet after which a live event stream (api/builds/{id}/events) sends a
+        keep-alive comment, so proxies do not close it.""",
     ).tag(config=True)
 
     bind_url = Unicode(
-        help="Where to listen (default: $JUPYTERHUB_SERVICE_URL, set by the hub)."
+        help="""Where the service listens, as a URL (http://127.0.0.1:8011). The hub sets
+        $JUPYTERHUB_SERVICE_URL from the service's "url" in c.JupyterHub.services."""
     ).tag(config=True)
 
     service_prefix = Unicode(
-        help="URL path of the service (default: $JUPYTERHUB_SERVICE_PREFIX, set by the hub)."
+        help="""URL path the service answers under (/services/<name>/; slashes are added at
+        both ends). The hub sets $JUPYTERHUB_SERVICE_PREFIX from the service's name."""
     ).tag(config=True)
 
     cookie_secret_file = Unicode(
@@ -180,10 +213,12 @@ class PlatformService(Application):
 
     @default("bind_url")
     def _bind_url_default(self) -> str:
+        """$JUPYTERHUB_SERVICE_URL, else http://127.0.0.1:8011."""
         return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8011")
 
     @default("service_prefix")
     def _prefix_default(self) -> str:
+        """$JUPYTERHUB_SERVICE_PREFIX, else /services/image-builder/."""
         return _slashes(os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/image-builder/"))
 
     @validate("service_prefix")
@@ -198,6 +233,7 @@ class PlatformService(Application):
 
     @default("log_format")
     def _log_format_default(self) -> str:
+        """JupyterHub's log line layout, with milliseconds and the logger's name."""
         return "[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s] %(message)s"
 
     def initialize(self, argv: Any = None) -> None:

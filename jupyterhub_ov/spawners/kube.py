@@ -24,44 +24,90 @@ from .errors import SpawnFailure
 
 
 class OVKubeSpawner(KubeSpawner):
-    """Notebook images from ImageStreams; storage: a PVC and an ObjectBucketClaim per user."""
+    """The OpenShift mode's spawner (`c.JupyterHub.spawner_class = "ov-kube"`): the menu
+    offers the notebook images of `KubeImageCatalog` (and `sizes`); each user gets a PVC
+    (KubeSpawner's `storage_*` options) and an ObjectBucketClaim, whose credentials reach the
+    pod by reference to the claim's Secret and ConfigMap (the hub never reads them, the pod
+    spec holds no secret). The image is the chosen ImageStream tag's pullable reference
+    (`status.tags[].items[0].dockerImageReference`), so images in other namespaces work too.
+    A spawn waits for the claim to be Bound, showing progress. Stopping a server never
+    deletes its PVC or claim. The notebook gets `S3_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
+    `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`, `BUCKET_NAME`, `BUCKET_HOST`,
+    `BUCKET_PORT`, `BUCKET_REGION` and `JUPYTERHUB_OV_BUCKETS` (JSON list of
+    `{name, endpoint, own}`). The hub's least privileges: `deploy/rbac.yaml`.
+    """
 
     sizes = List(
         Dict(),
         config=True,
         help="""Container sizes offered in the menu: [{"name", "display_name", "default",
-        "cpu_guarantee", "cpu_limit", "mem_guarantee", "mem_limit"}]. Empty: no size choice.""",
+        "cpu_guarantee", "cpu_limit", "mem_guarantee", "mem_limit"}]; "name" is required and
+        unique, the resource keys are KubeSpawner's options of those names (CPUs as numbers,
+        memory as "2G" or bytes) and set on the pod of that size. Without a choice the size
+        marked "default" is used, else the first. Checked whenever a spawner is made from
+        the configuration: unknown keys and missing or duplicate names are refused. Empty:
+        no size choice.""",
     )
-    bucket_claim_enabled = Bool(True, config=True, help="Give each user an ObjectBucketClaim.")
+    bucket_claim_enabled = Bool(
+        True,
+        config=True,
+        help="""Give each user an ObjectBucketClaim, made on the first spawn and reused, and
+        its bucket's variables in the notebook. Off: no claim, no bucket variables.""",
+    )
     bucket_claim_prefix = Unicode(
-        "jupyter-bucket", config=True, help="Claims are named <prefix>-<user slug>."
+        "jupyter-bucket",
+        config=True,
+        help="""Claims are named <prefix>-<user slug>: deterministic, so a restarted hub finds
+        a user's claim, and never shared by two users. Lowercase letters, digits and single
+        hyphens, starting with a letter and not ending in a hyphen; a prefix that breaks this
+        or leaves too little room for the slug fails the spawn, saying why.""",
     )
     bucket_name_prefix = Unicode(
-        "jupyter", config=True, help="generateBucketName is <prefix>-<short user slug>."
+        "jupyter",
+        config=True,
+        help="""The claims' generateBucketName is <prefix>-<short user slug>; the provisioner
+        appends a unique suffix (37 characters), so this stays within 26 characters and the
+        bucket name within S3's 63. Lowercase letters, digits and single hyphens, starting with
+        a letter and not ending in a hyphen; a prefix that breaks this or leaves too little
+        room for the slug fails the spawn, saying why.""",
     )
     bucket_storage_class = Unicode(
-        manifests.NOOBAA_STORAGE_CLASS, config=True, help="storageClassName of the claims."
+        manifests.NOOBAA_STORAGE_CLASS,
+        config=True,
+        help="""storageClassName of the claims: the bucket class of your object storage
+        (the default is OpenShift Data Foundation's NooBaa).""",
     )
     bucket_additional_config = Dict(
-        config=True, help="additionalConfig of the claims, e.g. {'bucketclass': '...'}."
+        config=True,
+        help="""additionalConfig of the claims, as the provisioner understands it, e.g.
+        {'bucketclass': 'my-class', 'maxSize': '10G'} for NooBaa. Empty: none.""",
     )
     bucket_bind_timeout = Float(
-        120.0, config=True, help="Seconds a spawn waits for the claim to become Bound."
+        120.0,
+        config=True,
+        help="""Seconds a spawn waits for the claim to become Bound (watched, with progress);
+        then the spawn fails with a message saying so and removes the claim if it made it.""",
     )
     s3_endpoint_url = Unicode(
         "",
         config=True,
-        help="S3_ENDPOINT_URL for notebooks (e.g. the s3 route). Empty: the claim's host:port.",
+        help="""S3_ENDPOINT_URL for notebooks, e.g. the URL of the s3 route. Empty:
+        <s3_endpoint_scheme>://$(BUCKET_HOST):$(BUCKET_PORT) from the claim's ConfigMap
+        (expanded by the kubelet, not the hub).""",
     )
     s3_endpoint_scheme = Unicode(
-        "http", config=True, help="Scheme for the fallback endpoint built from the claim."
+        "http",
+        config=True,
+        help="""Scheme (http or https) of the S3_ENDPOINT_URL built from the claim when
+        s3_endpoint_url is empty.""",
     )
     bucket_grants = Dict(
         key_trait=Unicode(),
         value_trait=List(Unicode()),
         config=True,
         help="""Buckets a user was granted besides their own, {username: [bucket, ...]},
-        listed to the notebook in JUPYTERHUB_OV_BUCKETS (the grant itself is the admin's).""",
+        listed to the notebook in JUPYTERHUB_OV_BUCKETS. Only listed: the access itself is
+        granted by the admin in the object storage (NooBaa).""",
     )
     delete_bucket_claim = Bool(
         False,
@@ -72,14 +118,18 @@ class OVKubeSpawner(KubeSpawner):
 
     @default("storage_pvc_ensure")
     def _default_pvc_ensure(self) -> bool:
+        """True: a user's PVC is made on the first spawn and reused afterwards."""
         return True
 
     @default("delete_pvc")
     def _default_delete_pvc(self) -> bool:
-        return False  # KubeSpawner deletes volumes with the user by default: data loss
+        """False: deleting a user keeps their PVC (KubeSpawner's True would lose the data)."""
+        return False
 
     @default("options_form")
     def _default_options_form(self) -> Any:
+        """The image menu: images of KubeImageCatalog, and sizes."""
+
         async def form(spawner: OVKubeSpawner) -> str:
             images = await spawner.available_images()
             return menu.render_menu(

@@ -56,19 +56,40 @@ def warn_shared_identity(log: Any) -> None:
 
 
 class OVLocalSpawner(LocalProcessSpawner):
-    """Local processes, one work directory and one bucket per user, images from a catalog."""
+    """The local mode's spawner (`c.JupyterHub.spawner_class = "ov-local"`): local
+    processes, one work directory and one bucket (`LocalBucketProvisioner`) per user, images
+    from `LocalImageCatalog`. How users are kept apart:
+    [README](../README.md#users-and-isolation).
+
+    As root, the server started is `<environment>/bin/python -m jupyterhub.singleuser` of the
+    chosen image, run as the user's own account (`<system_user_prefix><slug>`, created on the
+    first start) in its work directory, which the hub hands to that account (mode 0700;
+    `work_root` 0711). A work directory from the shared-identity layout (owned by the hub) is
+    handed over whole; one owned by anybody else is refused. With `shared_identity` the
+    server runs as the hub's user (with `--allow-root` when that is root).
+    `JUPYTERHUB_OV_IMAGE` tells it which image. An image whose manifest has `notebooks` (a
+    GitRepository build) gets its notebooks copied to `<work dir>/<image name>/` on the
+    start, by a process running as the user, unless that directory exists (a user's files
+    are never overwritten); a failed copy is logged and does not stop the start.
+    `internal_ssl` is refused with per-user accounts (its certificates would have to be
+    written into the user's directory by root).
+    """
 
     work_root = Unicode(
         config=True,
-        help="""Directory holding one work directory (HOME) per user, named by the user's slug.
-        The hub keeps it at mode 0711 so users reach their own directory but cannot list
-        the others.""",
+        help="""Directory holding one work directory per user, the server's HOME and start
+        directory, named by the user's safe slug (alice; alice---3bc51062 for Alice). It
+        survives restarts. The hub keeps it at mode 0711 so users reach their own directory
+        but cannot list the others. Default: jupyterhub-ov-users in the hub's working
+        directory (the shipped config: data/users).""",
     )
     bucket_required = Bool(
         True,
         config=True,
-        help="""When the bucket cannot be set up: True fails the launch with a clear message,
-        False starts the server without bucket variables and logs a warning.""",
+        help="""When the user's bucket cannot be set up (S3 unreachable, a name taken by
+        someone else's bucket): True fails the launch with a message saying why, False starts
+        the server without bucket variables and logs a warning. No effect while buckets are
+        off (LocalBucketProvisioner without an endpoint).""",
     )
     shared_identity = Bool(
         False,
@@ -81,31 +102,42 @@ class OVLocalSpawner(LocalProcessSpawner):
     system_user_prefix = Unicode(
         "jupyter-",
         config=True,
-        help="""Per-user system accounts are named <prefix><user slug> (The Littlest JupyterHub's
-        scheme). Lowercase letters, digits and single hyphens, ending in a hyphen; at most 20
-        characters. Accounts with this prefix not created by jupyterhub-ov are never used.""",
+        help="""Per-user system accounts are named <prefix><user slug> (The Littlest
+        JupyterHub's scheme), at most 32 characters in all. Lowercase letters, digits and
+        single hyphens, ending in a hyphen; at most 20 characters. An account of such a name
+        that jupyterhub-ov did not create (see add_user_cmd's comment) is never used: that
+        user's start fails. Ignored with shared_identity.""",
     )
     add_user_cmd = List(
         Unicode(),
         list(accounts.ADD_USER_CMD),
         config=True,
-        help="""Command creating a user's system account on their first start (as
-        LocalAuthenticator.add_user_cmd). {name}, {home} and {comment} are replaced; the
-        comment marks the account as jupyterhub-ov's and must be kept.""",
+        help="""Command creating a user's system account on their first start, run by the
+        hub as root (as LocalAuthenticator.add_user_cmd). {name}, {home} and {comment} are
+        replaced in every argument; the comment marks the account as jupyterhub-ov's and must
+        be kept. The account needs no home of its own (the work directory is its HOME) and no
+        login shell. Ignored with shared_identity.""",
     )
 
     @default("work_root")
     def _default_work_root(self) -> str:
+        """jupyterhub-ov-users in the hub's working directory."""
         return os.path.abspath("jupyterhub-ov-users")
 
     @default("env_keep")
     def _default_env_keep(self) -> list[str]:
+        """LocalProcessSpawner's list, plus NSS_WRAPPER_PASSWD, NSS_WRAPPER_GROUP, LD_PRELOAD,
+        LD_LIBRARY_PATH (OpenShift's random-UID images) and the CA, proxy and index variables
+        of jupyterhub_ov.netenv.NETWORK_ENV (docs/builder.md, "Behind a proxy or a custom
+        CA"): the hub's variables of those names are passed to the servers."""
         # the hub's CA bundle, proxy and index settings: pip, uv, requests and boto3 in a
         # notebook reach the network as the hub does (netenv says which and why)
         return merged_keep(super()._env_keep_default(), PASS_THROUGH_ENV, NETWORK_ENV)
 
     @default("options_form")
     def _default_options_form(self) -> Any:
+        """The image menu: the images of LocalImageCatalog."""
+
         async def form(spawner: OVLocalSpawner) -> str:
             # the catalog scans in a thread: a slow or hostile entry never blocks the hub
             images = await spawner.catalog.refresh()

@@ -83,42 +83,94 @@ def bucket_policy(buckets: list[str]) -> dict[str, Any]:
 
 
 class LocalBucketProvisioner(LoggingConfigurable):
-    """Per-user buckets and credentials on an S3 endpoint with IAM (MinIO, Ceph RGW, moto, AWS)."""
+    """The local mode's buckets: a bucket, an IAM user and a fresh access key per user, on an
+    S3 endpoint with IAM (MinIO, Ceph RGW, moto, AWS), handed to the server's environment
+    only (never the hub database, the spawner state or the logs). Buckets are off (one log
+    line) unless `endpoint_url` or `credentials_file` is set.
+
+    It only hands out what it created and tagged for that user; an existing bucket or IAM user
+    of the name without that mark fails the launch. What happens at a launch, the ownership
+    rules, the rights the admin identity needs and the notebook's variables:
+    [docs/storage.md](storage.md#local-buckets-localbucketprovisioner).
+    """
 
     endpoint_url = Unicode(
         "",
         config=True,
-        help="S3/IAM endpoint the hub administers. Empty (and no credentials_file): buckets off.",
+        help="""URL of the S3 and IAM endpoint the hub administers (both APIs on one URL).
+        Wins over the endpoint_url of credentials_file. Empty, and no credentials_file:
+        buckets are off.""",
     )
     notebook_endpoint_url = Unicode(
         "",
         config=True,
-        help="S3 endpoint given to notebooks as S3_ENDPOINT_URL, if not endpoint_url.",
+        help="""S3 endpoint given to notebooks as S3_ENDPOINT_URL, when they reach S3 under
+        another URL than the hub does. Empty: the endpoint the hub uses.""",
     )
     credentials_file = Unicode(
         "",
         config=True,
-        help="""JSON file with endpoint_url, region, access_key_id, secret_access_key
-        (as the embedded S3 server writes it). Read at each launch; overrides the traits.""",
+        help="""JSON file {endpoint_url, region, access_key_id, secret_access_key} with the
+        admin identity (as the embedded S3 server writes it), read at each launch, so a
+        rotated key is picked up. Its keys and region replace access_key_id,
+        secret_access_key and region; its endpoint_url is used when endpoint_url is empty.
+        Empty: the traits.""",
     )
-    access_key_id = Unicode("", config=True, help="Admin access key id (when no credentials_file).")
+    access_key_id = Unicode(
+        "",
+        config=True,
+        help="""Access key id of the admin identity that creates buckets, IAM users and keys
+        (when there is no credentials_file). Empty: boto3's default credential chain.""",
+    )
     secret_access_key = Unicode(
-        "", config=True, help="Admin secret key (when no credentials_file)."
+        "",
+        config=True,
+        help="""Secret key of the admin identity (when there is no credentials_file). Empty:
+        boto3's default credential chain.""",
     )
-    region = Unicode("us-east-1", config=True, help="Region for S3 and IAM requests.")
-    bucket_prefix = Unicode("jupyter", config=True, help="Bucket names are <prefix>-<user slug>.")
+    region = Unicode(
+        "us-east-1",
+        config=True,
+        help="""Region of the hub's S3 and IAM requests (the signature's region), given to
+        notebooks as AWS_DEFAULT_REGION and BUCKET_REGION. A credentials_file's region
+        wins.""",
+    )
+    bucket_prefix = Unicode(
+        "jupyter",
+        config=True,
+        help="""Buckets are named <prefix>-<user slug>: always valid S3 names (a user whose
+        slug S3 would refuse gets a hashed one), never shared between users, and the same
+        for a user at every launch, so a bucket outlives servers and restarts. Lowercase
+        letters, digits and single hyphens, starting with a letter and not ending in a
+        hyphen; checked when the configuration is loaded. Changing it gives every user a
+        new, empty bucket (the old ones stay).""",
+    )
     iam_user_prefix = Unicode(
-        "jupyterhub-ov", config=True, help="IAM user names are <prefix>-<user slug>."
+        "jupyterhub-ov",
+        config=True,
+        help="""IAM users are named <prefix>-<user slug>, on the IAM path /jupyterhub-ov/. The
+        same rules as bucket_prefix; changing it gives every user a new identity.""",
     )
     grants = Dict(
         key_trait=Unicode(),
         value_trait=List(Unicode()),
         config=True,
-        help="Buckets a user may use besides their own: {username: [bucket, ...]}.",
+        help="""Buckets a user may use besides their own: {username: [bucket, ...]}, put
+        into that user's IAM policy at each launch and listed in JUPYTERHUB_OV_BUCKETS.
+        Valid S3 bucket names, checked when the configuration is loaded; the hub does not
+        create these buckets.""",
     )
-    timeout = Float(20.0, config=True, help="Seconds a launch waits for the bucket before failing.")
+    timeout = Float(
+        20.0,
+        config=True,
+        help="""Seconds a launch waits for S3 and IAM to set up the bucket and key; then the
+        launch fails, or starts without a bucket (OVLocalSpawner.bucket_required).""",
+    )
     credentials_wait = Float(
-        15.0, config=True, help="Seconds to wait for credentials_file to appear (hub start-up)."
+        15.0,
+        config=True,
+        help="""Seconds a launch waits for credentials_file to appear (the embedded S3 server
+        writes it a moment after the hub starts); then the bucket is unavailable.""",
     )
 
     @validate("bucket_prefix", "iam_user_prefix")

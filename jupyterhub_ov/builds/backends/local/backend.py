@@ -66,7 +66,17 @@ NOTEBOOKS = "notebooks"
 
 
 class LocalBuildBackend(PackageIndexOptions, BuildBackend):
-    """Builds layered environments with uv into the local image catalog."""
+    """The build service's local backend (`PlatformService.backend_class` `local`): builds
+    notebook images as Python environments with uv into the local image catalog, one
+    directory per build, `<catalog_dir>/<name>--<tag>/` (the tag is a hash of what was
+    resolved: the locked packages, the commit, the base). The menu shows an image's builds as
+    one image with several tags, newest first, once their validation succeeded. One service
+    builds into a `catalog_dir`.
+
+    Package lists and repositories become *layers* on a base environment, imports reference
+    an existing environment, and every result is validated as BYON images are; how, and what
+    a failed, cancelled or killed build leaves: [docs/builder.md](builder.md#the-local-backend).
+    """
 
     kind: ClassVar[str] = "local"
     can_reattach: ClassVar[bool] = False
@@ -75,36 +85,43 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
     catalog_dir = Unicode(
         config=True,
         help="""Directory the built environments go to, one sub-directory each
-        (<name>--<tag>). Default: LocalImageCatalog.catalog_dir, so the menu offers them.""",
+        (<name>--<tag>); made if missing. Default: LocalImageCatalog.catalog_dir, so the menu
+        offers them. Sub-directories without the build marker (.jupyterhub-ov-build) are never
+        touched. The backend does not start without one.""",
     )
     base_environment = Unicode(
         config=True,
-        help="""The environment (prefix with bin/python, jupyterhub and jupyterlab) every
-        layer is built on, when a request names no spec.builderImage. Default: the
-        environment the build service runs in (sys.prefix).""",
+        help="""The environment (a prefix with bin/python, jupyterhub and jupyterlab) every
+        layer is built on, when a request names no spec.builderImage. Layers take JupyterHub
+        and JupyterLab from it and see it live: upgrading it in place changes existing layers
+        too. Default: the environment the build service runs in (sys.prefix).""",
     )
     git_schemes = List(
         Unicode(),
         default_value=["https"],
         config=True,
-        help="""Protocols git may use to fetch a repository (GIT_ALLOW_PROTOCOL); keep it to
-        those the build service's policy allows for spec.repositoryUrl.""",
+        help="""Protocols git may use to resolve and fetch a repository (its
+        GIT_ALLOW_PROTOCOL: git refuses any other). Keep it to what
+        PlatformService.git_schemes allows for spec.repositoryUrl.""",
     )
     allow_urls = Bool(
         False,
         config=True,
         help="""Whether a repository's requirements.txt may name direct URLs
-        (pkg @ https://...), as the service's policy allows them in package lists.""",
+        (pkg @ https://...), as PlatformService.allow_package_urls allows them in package
+        lists. Off: a build whose requirements.txt has one fails, naming the line.""",
     )
     validation_timeout = Float(
         300,
         config=True,
-        help="""Seconds the validation of a result may take (check script, then starting a
-        notebook server until it answers); afterwards the build fails.""",
+        help="""Seconds the validation of a result may take (the check script, then starting
+        a notebook server until it answers /api/status and serves /lab); afterwards the build
+        fails.""",
     )
     uv = Unicode(
         config=True,
-        help="The uv executable. Default: the one installed with jupyterhub-ov.",
+        help="""The uv executable that locks (uv pip compile) and installs (uv pip install)
+        every build. Default: the one installed with jupyterhub-ov (the uv package).""",
     )
     refused_roots = List(
         Unicode(),
@@ -112,7 +129,8 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
         help="""Directories no environment named by a request (spec.fromImage,
         spec.builderImage) may lie in, nor its interpreter: e.g. the hub's user work
         directories and the data directory with the hub's database and secrets. Absolute
-        paths, compared after resolving symlinks; catalog_dir is always allowed.""",
+        paths, compared after resolving symlinks, for the environment and for its bin/python;
+        catalog_dir is always allowed. The shipped config refuses its data directory.""",
     )
 
     @validate("refused_roots")
@@ -124,14 +142,17 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
 
     @default("catalog_dir")
     def _default_catalog_dir(self) -> str:
+        """LocalImageCatalog.catalog_dir of the same configuration."""
         return str(LocalImageCatalog(config=self.config).catalog_dir)
 
     @default("base_environment")
     def _default_base(self) -> str:
+        """The build service's own environment, sys.prefix."""
         return sys.prefix
 
     @default("uv")
     def _default_uv(self) -> str:
+        """The uv installed with jupyterhub-ov."""
         return uv_binary()
 
     def __init__(self, **kwargs: Any) -> None:

@@ -62,6 +62,17 @@ DEFAULT_BUILDERS = {
 
 
 class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
+    """The build service's OpenShift backend (`PlatformService.backend_class` `openshift`):
+    builds, imports and validates notebook images in the cluster. The result is an
+    ImageStream tag that `KubeImageCatalog` offers (set `namespace` to a namespace the catalog
+    reads). Least privileges: `deploy/builder-rbac.yaml`.
+
+    The lock and the commit are resolved in the service (the package index options below
+    apply there: a cluster build cannot see local paths); the cluster builds exactly that.
+    BuildConfigs, validation pods, the phases of the ImageStream, and following a build again
+    after a restart: [docs/builder.md](builder.md#the-openshift-backend).
+    """
+
     kind = "openshift"
     can_reattach = True
     builds_dockerfiles = True
@@ -69,41 +80,59 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
     namespace = Unicode(
         "",
         config=True,
-        help="Namespace of the ImageStreams, builds and validation pods (where the hub's"
-        " KubeImageCatalog looks). Empty: the kubeconfig context's, or the service account's.",
+        help="""Namespace of the ImageStreams, BuildConfigs, Builds and validation pods
+        (where the hub's KubeImageCatalog must look). Empty: the kubeconfig context's
+        namespace, else the service account's.""",
     )
     kubeconfig = Unicode(
         "",
         config=True,
-        help="Kubeconfig file to use. Empty: $KUBECONFIG, ~/.kube/config, or in-cluster config.",
+        help="""Kubeconfig file to use. Empty: $KUBECONFIG, else ~/.kube/config, else the
+        in-cluster configuration (the pod's service account).""",
     )
     builder_images = Dict(
         Unicode(),
         default_value=DEFAULT_BUILDERS,
         config=True,
-        help="Builder image per runtime environment: key '<osName><osVersion>-<python>'"
-        " (e.g. 'ubi9-3.11') or the Python version alone ('3.11'). Package lists are"
-        " installed on it; repositories are built with it as the s2i builder.",
+        help="""Builder image per runtime environment: key '<osName><osVersion>-<python>'
+        (e.g. 'ubi9-3.11') or the Python version alone ('3.11'), value an image reference.
+        Package lists are installed on it; repositories are built with it as the s2i
+        builder. A request's spec.builderImage wins. The defaults are ODH/Thoth s2i minimal
+        notebook images: check them against the images your cluster may pull.""",
     )
     default_python_version = Unicode(
         "3.11",
         config=True,
-        help="Python version of builds that do not name one (locks and builder image).",
+        help="""Python version (3.X) of requests that name none in
+        runtimeEnvironment.pythonVersion: the lock is resolved for it and the builder image
+        chosen by it.""",
     )
     git_schemes = List(
-        Unicode(), default_value=["https"], config=True, help="URL schemes git may use."
+        Unicode(),
+        default_value=["https"],
+        config=True,
+        help="""URL schemes git may use when the service resolves a repository's branch or
+        tag to its commit (git ls-remote with GIT_ALLOW_PROTOCOL). Keep it to what
+        PlatformService.git_schemes allows for spec.repositoryUrl.""",
     )
     git_hosts = List(
         Unicode(),
         default_value=["github.com", "gitlab.com"],
         config=True,
-        help="Hosts a repository may come from (checked again before resolving). Empty: any.",
+        help="""Hosts a repository may come from, checked again before resolving (as
+        PlatformService.git_hosts is for requests). Empty: any host.""",
     )
     validation_timeout = Float(
-        600, config=True, help="Seconds a validation pod may take, image pull included."
+        600,
+        config=True,
+        help="""Seconds a validation pod may take, image pull included (also its
+        activeDeadlineSeconds); afterwards the build fails.""",
     )
     server_start_timeout = Float(
-        120, config=True, help="Seconds the check waits for jupyterhub-singleuser to answer."
+        120,
+        config=True,
+        help="""Seconds the check in the validation pod waits for jupyterhub-singleuser,
+        started in the new image, to answer.""",
     )
     validation_resources = Dict(
         default_value={
@@ -111,12 +140,21 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             "limits": {"cpu": "1", "memory": "2Gi"},
         },
         config=True,
-        help="Resources of the validation pod's container (requests and limits).",
+        help="""Resources of the validation pod's container, as in a pod spec:
+        {"requests": {"cpu", "memory"}, "limits": {"cpu", "memory"}}.""",
     )
     import_timeout = Float(
-        300, config=True, help="Seconds an image import (or a pushed tag) may take to appear."
+        300,
+        config=True,
+        help="""Seconds an image import (or a build's pushed tag) may take to appear in the
+        ImageStream's status.tags; afterwards the build fails.""",
     )
-    api_timeout = Float(60, config=True, help="Seconds one API call is retried on 429/5xx.")
+    api_timeout = Float(
+        60,
+        config=True,
+        help="""Seconds one Kubernetes API call is retried on 429 (honouring Retry-After) and
+        5xx answers before it fails.""",
+    )
     http_proxy = Unicode(
         "",
         config=True,
@@ -141,8 +179,9 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         Unicode(),
         config=True,
         help="""Further environment variables of the cluster's builds (the build strategy's
-        env, e.g. PIP_CERT naming a CA bundle the builder image has); they win
-        over the proxy and index variables derived from the other options. OpenShift puts
+        env, e.g. PIP_CERT naming a CA bundle the builder image has); names must be
+        environment variable names. They win over the proxy variables and the
+        PIP_INDEX_URL / PIP_EXTRA_INDEX_URL derived from the other options. OpenShift puts
         the Docker strategy's env into the built image too.""",
     )
 

@@ -66,13 +66,20 @@ class NotebookReflector(CustomObjectReflector):
 
 
 class NotebookReconciler(LoggingConfigurable):
-    """Keeps the `NotebookController` in step with the cluster's Notebooks (see the module)."""
+    """The build service's watch of the cluster's `Notebook` resources
+    (`intel.com/v1alpha1`, all namespaces), on with the openshift backend and
+    `OpenVINONotebooks.watch_cluster`: each becomes an OpenVINO notebook image through the
+    `NotebookController`, and the outcome is written to its status. What it does and the
+    rights it needs:
+    [docs/builder.md](builder.md#openvino-notebook-images-from-notebook-resources-openshift).
+    """
 
     kubeconfig = Unicode(
         "",
         config=True,
-        help="""Kubeconfig file to use. Empty: $KUBECONFIG, ~/.kube/config, or in-cluster
-        config (the build service passes the OpenShift backend's setting).""",
+        help="""Kubeconfig file to use. Empty: the OpenShiftBuildBackend's kubeconfig (the
+        build service passes it on), and if that is empty too: $KUBECONFIG, else
+        ~/.kube/config, else the in-cluster configuration.""",
     )
     resync_seconds = Int(
         30,
@@ -80,7 +87,12 @@ class NotebookReconciler(LoggingConfigurable):
         help="""Seconds between full relists of the Notebook resources: a Notebook waiting for
         an operator Deployment, or whose reconcile failed, is tried again this often.""",
     )
-    api_timeout = Float(60, config=True, help="Seconds one API call is retried on 429/5xx.")
+    api_timeout = Float(
+        60,
+        config=True,
+        help="""Seconds one Kubernetes API call is retried on 429 and 5xx answers before it
+        fails (the Notebook is then tried again at the next resync).""",
+    )
     restart_timeout = Float(
         600,
         config=True,

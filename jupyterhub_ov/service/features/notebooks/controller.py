@@ -39,18 +39,27 @@ Listener = Callable[[NotebookRecord], Awaitable[None]]
 
 
 class NotebookController(LoggingConfigurable):
+    """The build service's OpenVINO notebook image (`openvino-notebook`): `Notebook` requests
+    from the panel, the REST API or (with `OpenVINONotebooks.watch_cluster`) the cluster become
+    builds of that image, rebuilt when their git branch moves if auto-update is on. On only
+    with "notebooks" in `PlatformService.features`; what it does:
+    [docs/builder.md](builder.md#the-openvino-notebook-image-notebook).
+    """
+
     period_unit = Float(
         60.0,
         config=True,
         help="""Seconds in one unit of a Notebook's reconcile_duration_multiplier (minutes,
-        as the operator counts them). Shorten it only for tests and demonstrations.""",
+        as the operator counts them): with auto-update the branch is checked every
+        multiplier × period_unit seconds. Shorten it only for tests and demonstrations.""",
     )
     packages = List(
         Unicode(),
         default_value=["openvino"],
         config=True,
-        help="""Requirements added to the repository's requirements.txt where the backend
-        builds environments instead of the repository's Dockerfile (local mode).""",
+        help="""Requirements (PEP 508) added to the repository's requirements.txt where the
+        backend builds environments instead of the repository's Dockerfile (the local
+        backend); the OpenShift backend builds the Dockerfile and ignores them.""",
     )
 
     def __init__(self, *, manager: BuildManager, **kwargs: Any) -> None:
