@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim.buildbehaviours import HOLD_MARKER
 from kubernetes_asyncio import client
 
 from jupyterhub_ov.builder import openshift_objects as objects
@@ -29,7 +30,6 @@ from jupyterhub_ov.builder.manager import BuildManager
 from jupyterhub_ov.builder.notebook_cluster import NotebookReconciler
 from jupyterhub_ov.builder.notebooks import NotebookController
 from jupyterhub_ov.builder.store import BuildStore
-from jupyterhub_ov.sim.buildbehaviours import HOLD_MARKER
 
 from ..sim.helpers import eventually, watch_until
 from .cases import offered_within

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim import imagestreams
+from jupyterhub_ov_sim.buildbehaviours import HOLD_MARKER
+from jupyterhub_ov_sim.builds import output_digest
 from kubernetes_asyncio import client, watch
 from traitlets import TraitError
 
@@ -23,9 +26,6 @@ from jupyterhub_ov.builder.backends.base import DETACH, BuildFailed
 from jupyterhub_ov.builder.backends.openshift import OpenShiftBuildBackend
 from jupyterhub_ov.builder.phases import Phase
 from jupyterhub_ov.images import model
-from jupyterhub_ov.sim import imagestreams
-from jupyterhub_ov.sim.buildbehaviours import HOLD_MARKER
-from jupyterhub_ov.sim.builds import output_digest
 
 from .cases import FAIL, OK, SLOW, offered_within
 from .cases.openshift import (

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import requests
+from jupyterhub_ov_sim.buildbehaviours import RecordingBuilds
 from kubernetes_asyncio import client
 
 from jupyterhub_ov.builder import openvino
 from jupyterhub_ov.builder.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
-from jupyterhub_ov.sim.buildbehaviours import RecordingBuilds
 
 from ..kube.conftest import KubeSetup, kube_hub
 from ..sim.helpers import watch_until

@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.buildbehaviours import (
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.buildbehaviours import (
     FAIL_MARKER,
     HOLD_MARKER,
     RecordingBuilds,
     dockerfile_instructions,
 )
-from jupyterhub_ov.sim.builds import REGISTRY, fail_after
+from jupyterhub_ov_sim.builds import REGISTRY, fail_after
+from kubernetes_asyncio import client
 
 from .conftest import Cluster, WatchCollector
 from .helpers import RawHTTP, eventually, watch_until

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 
 from .conftest import Cluster
 

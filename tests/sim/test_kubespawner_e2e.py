@@ -20,9 +20,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
 
 from ..browser import ARGS, CHROMIUM
 from ..util import ARTIFACTS, REPO, free_port

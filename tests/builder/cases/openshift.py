@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyterhub_ov_sim import imagestreams
+from jupyterhub_ov_sim.buildbehaviours import FAIL_MARKER, HOLD_MARKER, RecordingBuilds
+from jupyterhub_ov_sim.cluster import SimulatedCluster, cluster_options
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
@@ -31,10 +34,6 @@ from jupyterhub_ov.builder.kubeio import KubeIO
 from jupyterhub_ov.builder.spec import BuildRequest, ResolvedBuild
 from jupyterhub_ov.images.kube import KubeImageCatalog
 from jupyterhub_ov.images.model import NotebookImage
-from jupyterhub_ov.sim import imagestreams
-from jupyterhub_ov.sim.buildbehaviours import FAIL_MARKER, HOLD_MARKER, RecordingBuilds
-from jupyterhub_ov.sim.cluster import SimulatedCluster
-from jupyterhub_ov.sim.testing import cluster_options
 
 from ...sim.helpers import eventually, watch_until
 from ..gitrepos import make_repository
