@@ -8,14 +8,47 @@ Part of the cluster simulator, a test double of Kubernetes (see ``jupyterhub_ov_
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import errors, meta
-from .kinds import ResourceKind
+from .kinds import KindRegistry, ResourceKind
 from .selectors import Matcher
 
-if TYPE_CHECKING:
-    from .store import ObjectStore
+
+class ObjectStore(Protocol):
+    """What the rules need of the store (``store.ObjectStore``, which calls them).
+
+    A protocol here, so the store imports these rules and not the other way round; the
+    underscored methods write without running the rules again.
+    """
+
+    registry: KindRegistry
+    namespace_kind: ResourceKind | None
+
+    def _current(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any]: ...
+
+    def _store(
+        self, kind: ResourceKind, obj: dict[str, Any], type_: str, old: dict[str, Any] | None
+    ) -> dict[str, Any]: ...
+
+    def _remove(self, kind: ResourceKind, obj: dict[str, Any]) -> dict[str, Any]: ...
+
+    def list_objects(
+        self, kind: ResourceKind, namespace: str | None = ..., matches: Matcher = ...
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+    def find_by_uid(self, uid: str) -> tuple[ResourceKind, dict[str, Any]] | None: ...
+
+    def dependents(self, uid: str) -> list[tuple[ResourceKind, dict[str, Any]]]: ...
+
+    def update(
+        self, kind: ResourceKind, namespace: str, name: str, body: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    def delete(
+        self, kind: ResourceKind, namespace: str, name: str, options: dict[str, Any] | None = ...
+    ) -> tuple[dict[str, Any], bool]: ...
+
 
 FOREGROUND = "foregroundDeletion"
 POLICIES = ("Foreground", "Background", "Orphan")

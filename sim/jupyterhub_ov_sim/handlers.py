@@ -7,21 +7,39 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, Protocol
 
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
 from . import errors
 from .errors import ApiError
-from .faults import Fault
+from .faults import Fault, FaultInjector, RequestCounters
+from .kinds import KindRegistry
 from .paths import Target, is_true, parse_target, verb_for
 from .selectors import object_matcher
+from .store import ObjectStore
 from .watchcache import Subscription, WatchEvent
 
-if TYPE_CHECKING:
-    from .apiserver import ApiServer
+
+class Served(Protocol):
+    """What the handlers serve from: the API server (``apiserver.ApiServer``) is one.
+
+    A protocol here, so the server module imports the handlers and not the other way round.
+    """
+
+    registry: KindRegistry
+    store: ObjectStore
+    faults: FaultInjector
+    counters: RequestCounters
+    #: POST subresources the server answers: (group, plural, subresource) -> action
+    actions: dict[tuple[str, str, str], Callable[[str, str, Any], dict[str, Any]]]
+
+    def follow_log(self, obj: dict[str, Any]) -> AsyncGenerator[str, None] | None: ...
+
+    async def read_log(self, obj: dict[str, Any]) -> str | None: ...
+
 
 # Without timeoutSeconds the real server ends a watch after 30-60 minutes.
 DEFAULT_WATCH_SECONDS = 1800.0
@@ -70,7 +88,7 @@ class JSONHandler(RequestHandler):
 class ResourceHandler(JSONHandler):
     """Serves ``/api/v1/...`` and ``/apis/<group>/<version>/...`` for every registered kind."""
 
-    def initialize(self, server: ApiServer) -> None:
+    def initialize(self, server: Served) -> None:
         self.server = server
         self.target: Target | None = None
         self.verb = ""
