@@ -5,22 +5,23 @@ build's inputs as the real builder pod would — the Docker strategy builds an i
 Dockerfile (``source.dockerfile``, whose first instruction must be ``FROM``; the strategy's
 ``from`` replaces that image) or a git source; the Source strategy (s2i) runs a builder image
 (``sourceStrategy.from``) on a git source — refuses what a real builder cannot build, records
-what it was asked in ``inputs``, and writes a builder-like log step by step. Inputs that carry
-`FAIL_MARKER` fail like a failing ``RUN``/assemble step; inputs that carry `HOLD_MARKER` wait
-at that step until `RecordingBuilds.release` (a long build, to cancel or to outlive a client).
-Nothing is built or pulled. Part of the cluster simulator (see ``jupyterhub_ov_sim``).
+what it was asked in ``inputs``, and writes a builder-like log step by step. What a test wants
+to go wrong it says through the behaviour's own rules, never through the build's contents:
+``fail`` (a `BuildRule`) makes matching builds fail at their last step like a failing
+``RUN``/assemble step, ``hold`` makes them wait at it until `RecordingBuilds.release` (a long
+build, to cancel or to outlive a client). Nothing is built or pulled. Part of the cluster
+simulator (see ``jupyterhub_ov_sim``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .builds import BuildLog, BuildOutcome
 
-FAIL_MARKER = "sim-fail-build"
-HOLD_MARKER = "sim-hold-build"
 DOCKER_FAILED = ("DockerBuildFailed", "Docker build strategy has failed.")
 GENERIC_FAILED = ("GenericBuildFailed", "Generic Build failure - check logs for details.")
 
@@ -40,11 +41,21 @@ class BuildInput:
     dockerfile: str = ""
     git_uri: str = ""
     git_ref: str = ""
+    #: the BuildConfig it was started from ("" for a Build created directly)
+    config: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def text(self) -> str:
-        """Everything a marker may hide in."""
-        return "\n".join((self.dockerfile, self.git_uri, self.git_ref))
+
+#: which builds a rule applies to (a test's choice: by name, labels, source, ...)
+BuildRule = Callable[[BuildInput], bool]
+
+
+def never(_: BuildInput) -> bool:
+    return False
+
+
+def always(_: BuildInput) -> bool:
+    return True
 
 
 def dockerfile_instructions(text: str) -> list[str]:
@@ -79,8 +90,11 @@ def read_inputs(build: dict[str, Any]) -> BuildInput:
     spec = build.get("spec") or {}
     source, strategy = spec.get("source") or {}, spec.get("strategy") or {}
     git = source.get("git") or {}
+    labels = build["metadata"].get("labels") or {}
     common = {
         "build": build["metadata"]["name"],
+        "config": str(labels.get("openshift.io/build-config.name") or ""),
+        "labels": dict(labels),
         "output": ((spec.get("output") or {}).get("to") or {}).get("name", ""),
         "git_uri": str(git.get("uri") or ""),
         "git_ref": str(git.get("ref") or ""),
@@ -128,12 +142,18 @@ def _steps(inputs: BuildInput) -> list[str]:
 class RecordingBuilds:
     """A `BuildBehaviour` that checks and records each build's inputs (see the module)."""
 
-    def __init__(self, *, step_seconds: float = 0.0) -> None:
+    def __init__(
+        self, *, step_seconds: float = 0.0, fail: BuildRule = never, hold: BuildRule = never
+    ) -> None:
         self.step_seconds = step_seconds
+        #: builds that fail at their last step (a test may change the rules at any time)
+        self.fail = fail
+        #: builds that wait at their last step until `release`
+        self.hold = hold
         self.inputs: list[BuildInput] = []
         #: names of builds whose work was cancelled (oc cancel-build, deletion)
         self.cancelled: list[str] = []
-        #: names of builds waiting at a HOLD_MARKER step
+        #: names of builds waiting at their last step (see ``hold``)
         self.holding: set[str] = set()
         self._released = asyncio.Event()
 
@@ -158,20 +178,21 @@ class RecordingBuilds:
 
     async def _work(self, inputs: BuildInput, log: BuildLog) -> BuildOutcome:
         reason, message = DOCKER_FAILED if inputs.strategy == "Docker" else GENERIC_FAILED
-        for step in _steps(inputs):
+        # the rules are read once, when the build starts: a later change is for later builds
+        holds, fails = self.hold(inputs), self.fail(inputs)
+        steps = _steps(inputs)
+        last = len(steps) - 2  # the last step before the COMMIT: where the work happens
+        for number, step in enumerate(steps):
             log.write(step + "\n")
             if self.step_seconds:
                 await asyncio.sleep(self.step_seconds)  # the simulated step time
-            if HOLD_MARKER in step or (step.startswith("Cloning") and HOLD_MARKER in inputs.text):
+            if number == last and holds:
                 self.holding.add(inputs.build)
                 await self._released.wait()
                 self.holding.discard(inputs.build)
-            if FAIL_MARKER in step:
-                log.write(f"ERROR: No matching distribution found for {FAIL_MARKER}\n")
-                log.write("error: build error: exit status 1\n")
+            if number == last and fails:
+                failure = "build error" if inputs.dockerfile else "assemble script failed"
+                log.write(f"error: {failure}: exit status 1\n")
                 return BuildOutcome(False, "", message, reason)
-        if FAIL_MARKER in inputs.text:  # a repository's contents fail to install
-            log.write("error: assemble script failed: exit status 1\n")
-            return BuildOutcome(False, "", message, reason)
         log.write(f"Successfully pushed {inputs.output}\nPush successful\n")
         return BuildOutcome(True)

@@ -151,7 +151,12 @@ def instantiate(
     body = {
         "metadata": {
             "name": f"{name}-{number}",
-            "labels": {"buildconfig": name, "openshift.io/build-config.name": name},
+            # a Build carries its BuildConfig's labels, as in OpenShift
+            "labels": {
+                **(config["metadata"].get("labels") or {}),
+                "buildconfig": name,
+                "openshift.io/build-config.name": name,
+            },
             "annotations": {
                 "openshift.io/build-config.name": name,
                 "openshift.io/build.number": str(number),

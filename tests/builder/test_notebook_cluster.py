@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyterhub_ov_sim.buildbehaviours import HOLD_MARKER
 from kubernetes_asyncio import client
 
 from jupyterhub_ov.builder import openshift_objects as objects
@@ -250,8 +249,9 @@ async def test_a_deleted_notebook_is_forgotten_also_while_the_service_was_down_a
     stack: Stack, tmp_path: Path
 ) -> None:
     # builds of this repository wait in the cluster until released
-    held = tmp_path / f"{HOLD_MARKER}.git"
+    held = tmp_path / "held.git"
     await asyncio.to_thread(make_repository, held, {"Dockerfile": DOCKERFILE})
+    stack.case.builds.hold = lambda build: build.git_uri == held.as_uri()
     await stack.operator(RHODS)
     for name in ("live", "offline"):
         await stack.apply(APPS, name, git_uri=held.as_uri())
