@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import shlex
+import shutil
 import signal
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,6 +106,29 @@ def options_from(args: argparse.Namespace) -> ClusterOptions:
     )
 
 
+def hub_config(cluster: SimulatedCluster, *, as_root: bool) -> str:
+    """A jupyterhub_config.py that spawns servers on this simulator as it is printed."""
+    root = (
+        "# pods run as the simulator's own OS user, here root, and jupyter-server refuses\n"
+        "# to run as root unless told --allow-root (drop it when the simulator is not root)\n"
+        'c.KubeSpawner.args = ["--allow-root"]\n'
+        if as_root
+        else ""
+    )
+    return f"""\
+c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+c.JupyterHub.hub_connect_ip = "127.0.0.1"
+c.KubeSpawner.namespace = "{cluster.options.namespace}"
+# a dry run: any name logs in with any password
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
+# there are no images: the kubelet runs a pod's command on this machine, so name it
+# (an image's own entrypoint is unknown here); found on the simulator's PATH, its
+# Python's bin first
+c.KubeSpawner.cmd = ["jupyterhub-singleuser"]
+{root}"""
+
+
 def banner(cluster: SimulatedCluster) -> str:
     url = cluster.server.url
     s3 = (
@@ -110,17 +136,23 @@ def banner(cluster: SimulatedCluster) -> str:
         if cluster.s3
         else ""
     )
+    path = cluster.options.extra_env.get("PATH", os.environ.get("PATH", ""))
+    missing = (
+        ""
+        if shutil.which("jupyterhub-singleuser", path=path)
+        else "\nNote: jupyterhub-singleuser is not on the simulator's PATH; install jupyterhub"
+        " into its environment, or pods fail with CreateContainerError.\n"
+    )
+    config = textwrap.indent(hub_config(cluster, as_root=os.geteuid() == 0), "  ")
     return f"""\
 Simulated Kubernetes API server (a test double, not a cluster): {url}
 {s3}State directory: {cluster.options.state_dir}
 
 Point a hub at it:
   export KUBECONFIG={cluster.kubeconfig}
-  # jupyterhub_config.py
-  c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
-  c.JupyterHub.hub_connect_ip = "127.0.0.1"
-  c.KubeSpawner.namespace = "{cluster.options.namespace}"
 
+  # jupyterhub_config.py
+{config}{missing}
 Press Ctrl+C to stop.
 """
 

@@ -7,7 +7,9 @@ are bound, assigns the node, resolves the first container's environment like a k
 (127.0.0.N) reported as ``podIP``. Paths under volume mount paths are translated to the
 volumes' local directories and ``0.0.0.0`` to the pod IP (see ``podenv``). Status moves
 Pending -> Running (container ready) -> Succeeded/Failed when the process exits; deleting
-the pod terminates the process group. Events are recorded as a kubelet would.
+the pod terminates the process group. Events are recorded as a kubelet would. A container it
+cannot run (no command and no known entrypoint, an executable that is not there) waits in
+``CreateContainerError`` with a ``Failed`` event "Error: ...", retried like the kubelet does.
 
 Deliberate simplifications: only the first container runs; no images, probes, restarts,
 resource limits or isolation; a container is ready as soon as its process has started.
@@ -31,7 +33,14 @@ from .errors import ApiError
 from .ippool import IPPool
 from .kinds import ResourceKind
 from .meta import now
-from .podenv import PodConfigError, command_line, container_env, translate
+from .podenv import (
+    CreateContainerError,
+    PodConfigError,
+    check_executable,
+    command_line,
+    container_env,
+    translate,
+)
 from .podfs import PodUnschedulable, check_claims, container_mounts
 from .probes import accepts, probe_port
 from .store import ObjectStore
@@ -215,6 +224,11 @@ class Kubelet(Controller):
             status = podstatus.waiting(container, "ErrImagePull", message)
             self.merge_status(self.pod_kind, pod, status)
             self.record_event(pod, "Failed", message, "Warning")
+        elif isinstance(problem, CreateContainerError):
+            container = pod["spec"]["containers"][0]
+            status = podstatus.waiting(container, "CreateContainerError", message)
+            self.merge_status(self.pod_kind, pod, status)
+            self.record_event(pod, "Failed", f"Error: {message}", "Warning")
         else:
             container = pod["spec"]["containers"][0]
             status = podstatus.waiting(container, "CreateContainerConfigError", message)
@@ -261,7 +275,9 @@ class Kubelet(Controller):
         await asyncio.to_thread(Path(cwd).mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(Path(env["HOME"]).mkdir, parents=True, exist_ok=True)
         argv = [translate(part, mounts, runtime.ip) for part in argv]
-        return Launch(argv, {**self.base_env, **env}, cwd)
+        launch = Launch(argv, {**self.base_env, **env}, cwd)
+        await asyncio.to_thread(check_executable, argv[0], launch.env.get("PATH", ""), cwd)
+        return launch
 
     # -- running ---------------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ Part of the cluster simulator, a test double of Kubernetes (see ``jupyterhub_ov_
 from __future__ import annotations
 
 import base64
+import os
 import re
+import shutil
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,6 +26,11 @@ _FIELD_RE = re.compile(r"^metadata\.(labels|annotations)\['([^']+)'\]$")
 
 class PodConfigError(Exception):
     """The container cannot be created yet (the kubelet's CreateContainerConfigError)."""
+
+
+class CreateContainerError(PodConfigError):
+    """The runtime cannot create the container as specified (the kubelet's
+    CreateContainerError): no command at all, or an executable that is not there."""
 
 
 def expand(value: str, env: Mapping[str, str]) -> str:
@@ -128,11 +135,34 @@ def command_line(
     command = container.get("command") or entrypoints.get(container.get("image", ""), [])
     argv = [expand(str(part), env) for part in [*command, *(container.get("args") or [])]]
     if not argv:
-        raise PodConfigError(
-            f"no command for container {container.get('name')!r}: image "
-            f"{container.get('image')!r} has no known entrypoint"
+        raise CreateContainerError(
+            f"no command specified (container {container.get('name')!r}: image"
+            f" {container.get('image')!r} has no entrypoint the simulator knows; give the"
+            " container a command, or start the simulator with --entrypoint IMAGE=COMMAND)"
         )
     return argv
+
+
+def check_executable(program: str, path: str, cwd: str) -> None:
+    """CreateContainerError, worded as the container runtime's, unless ``program`` would run.
+
+    Blocking (it looks at the filesystem): call it in a thread.
+    """
+    if "/" in program:
+        target = os.path.join(cwd, program)
+        if not os.path.exists(target):
+            raise CreateContainerError(
+                f'container create failed: exec: "{program}": stat {program}:'
+                " no such file or directory"
+            )
+        if os.path.isdir(target) or not os.access(target, os.X_OK):
+            raise CreateContainerError(
+                f'container create failed: exec: "{program}": permission denied'
+            )
+    elif shutil.which(program, path=path) is None:
+        raise CreateContainerError(
+            f'container create failed: exec: "{program}": executable file not found in $PATH'
+        )
 
 
 def translate(value: str, mounts: Mapping[str, str], pod_ip: str) -> str:
