@@ -144,6 +144,15 @@ def unsupported_media_type(media: str) -> ApiError:
     )
 
 
+def not_acceptable(accept: str) -> ApiError:
+    return ApiError(
+        406,
+        "NotAcceptable",
+        "only the following media types are accepted: application/json, application/yaml"
+        f' (not "{accept}")',
+    )
+
+
 def expired(requested: int, oldest: int) -> ApiError:
     return ApiError(410, "Expired", f"too old resource version: {requested} ({oldest})")
 

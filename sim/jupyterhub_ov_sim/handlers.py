@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import errors
+from . import errors, protobuf
 from .errors import ApiError
 from .faults import Fault, FaultInjector, RequestCounters
 from .kinds import KindRegistry
@@ -113,13 +113,43 @@ class ResourceHandler(JSONHandler):
         if not self.request.body:
             return {}
         media = self.request.headers.get("Content-Type", "application/json").split(";")[0]
+        if media.strip() == protobuf.MEDIA_TYPE and self._builtin():
+            return self._protobuf_body()
         if "json" not in media and "yaml" not in media:
-            # e.g. protobuf from kubectl: answering 415 makes client-go retry with JSON
+            # protobuf for a custom kind is refused so by the real server too
             raise errors.unsupported_media_type(media)
         try:
             return json.loads(self.request.body)
         except ValueError as exc:
             raise errors.bad_request(f"invalid JSON in request body: {exc}") from exc
+
+    def _builtin(self) -> bool:
+        return self.target is not None and self.target.kind.builtin
+
+    def _protobuf_body(self) -> dict[str, Any]:
+        """What ``kubectl create <kind>`` sends for built-in kinds, as the JSON object."""
+        assert self.target is not None
+        kind = self.target.kind
+        try:
+            body = protobuf.decode_object(self.request.body)
+        except protobuf.UnsupportedKind:
+            raise errors.unsupported_media_type(protobuf.MEDIA_TYPE) from None
+        except protobuf.ProtobufError as problem:
+            raise errors.bad_request(f"invalid protobuf in request body: {problem}") from None
+        if (body["apiVersion"], body["kind"]) != (kind.api_version, kind.kind):
+            raise errors.bad_request(
+                f"the body is a {body['apiVersion']} {body['kind']},"
+                f" not a {kind.api_version} {kind.kind}"
+            )
+        return body
+
+    def _accepts_json(self) -> bool:
+        """Whether the client takes a JSON answer (kubectl offers protobuf, then JSON)."""
+        accept = self.request.headers.get("Accept", "")
+        offered = [part.split(";")[0].strip() for part in accept.split(",") if part.strip()]
+        if protobuf.MEDIA_TYPE not in offered:
+            return True  # JSON clients, log readers (text/plain), no Accept at all
+        return any("json" in media or "yaml" in media or media.endswith("*") for media in offered)
 
     @property
     def dry_run(self) -> bool:
@@ -134,6 +164,9 @@ class ResourceHandler(JSONHandler):
             )
         except ApiError as error:
             self.send_error_status(error)
+            return
+        if not self._accepts_json():  # this server answers JSON only
+            self.send_error_status(errors.not_acceptable(self.request.headers["Accept"]))
             return
         self.server.counters.record(self.verb, self.target.resource)
         self.fault = self.server.faults.decide(self.verb, self.target.resource)
