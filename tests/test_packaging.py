@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -49,3 +50,34 @@ def test_product_wheel_has_no_simulator(tmp_path: Path) -> None:
     assert not [n for n in names if "/sim/" in n or n.startswith("jupyterhub_ov/sim")]
     assert "jupyterhub-ov-sim" not in scripts and "jupyterhub_ov_sim" not in scripts
     assert "Provides-Extra: sim" not in extras
+
+
+def imported_roots(package: Path) -> dict[str, set[str]]:
+    """Each module's imported top-level package names (absolute imports)."""
+    found: dict[str, set[str]] = {}
+    for module in package.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(module.read_text(), str(module))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.level > len(module.parent.parts) - len(package.parts) + 1
+            ):
+                names.add("..")  # a relative import out of the package
+        found[str(module.relative_to(REPO))] = names
+    return found
+
+
+def test_the_product_and_the_simulator_never_import_each_other() -> None:
+    product = imported_roots(REPO / "jupyterhub_ov")
+    simulator = imported_roots(REPO / "sim" / "jupyterhub_ov_sim")
+    assert len(simulator) > 30 and len(product) > 30
+    assert [m for m, names in product.items() if "jupyterhub_ov_sim" in names] == []
+    assert [m for m, names in simulator.items() if names & {"jupyterhub_ov", ".."}] == []
+    # pytest only in the plugin module, which pytest alone loads
+    assert [m for m, names in simulator.items() if "pytest" in names] == [
+        "sim/jupyterhub_ov_sim/testing.py"
+    ]
