@@ -34,7 +34,6 @@ from .ippool import IPPool
 from .kinds import ResourceKind
 from .meta import now
 from .podenv import (
-    CreateContainerError,
     PodConfigError,
     check_executable,
     command_line,
@@ -58,6 +57,8 @@ KIND_PLURALS = {
 
 class ImagePullError(PodConfigError):
     """An injected image pull failure."""
+
+    reason = "ErrImagePull"
 
 
 @dataclass
@@ -219,21 +220,13 @@ class Kubelet(Controller):
         if isinstance(problem, PodUnschedulable):
             self.merge_status(self.pod_kind, pod, podstatus.unschedulable(message))
             self.record_event(pod, "FailedScheduling", message, "Warning")
-        elif isinstance(problem, ImagePullError):
-            container = pod["spec"]["containers"][0]
-            status = podstatus.waiting(container, "ErrImagePull", message)
-            self.merge_status(self.pod_kind, pod, status)
-            self.record_event(pod, "Failed", message, "Warning")
-        elif isinstance(problem, CreateContainerError):
-            container = pod["spec"]["containers"][0]
-            status = podstatus.waiting(container, "CreateContainerError", message)
-            self.merge_status(self.pod_kind, pod, status)
-            self.record_event(pod, "Failed", f"Error: {message}", "Warning")
-        else:
-            container = pod["spec"]["containers"][0]
-            status = podstatus.waiting(container, "CreateContainerConfigError", message)
-            self.merge_status(self.pod_kind, pod, status)
-            self.record_event(pod, "Failed", f"Error: {message}", "Warning")
+            return
+        # the container waits with the kubelet's reason; its event says "Error: ..." but for pulls
+        reason = getattr(problem, "reason", PodConfigError.reason)
+        status = podstatus.waiting(pod["spec"]["containers"][0], reason, message)
+        self.merge_status(self.pod_kind, pod, status)
+        event = message if isinstance(problem, ImagePullError) else f"Error: {message}"
+        self.record_event(pod, "Failed", event, "Warning")
 
     async def _schedulable(self, pod: dict[str, Any]) -> None:
         if not (pod.get("spec") or {}).get("containers"):

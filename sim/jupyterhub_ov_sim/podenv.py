@@ -27,10 +27,15 @@ _FIELD_RE = re.compile(r"^metadata\.(labels|annotations)\['([^']+)'\]$")
 class PodConfigError(Exception):
     """The container cannot be created yet (the kubelet's CreateContainerConfigError)."""
 
+    #: the container's ``state.waiting.reason`` while this lasts
+    reason = "CreateContainerConfigError"
+
 
 class CreateContainerError(PodConfigError):
     """The runtime cannot create the container as specified (the kubelet's
     CreateContainerError): no command at all, or an executable that is not there."""
+
+    reason = "CreateContainerError"
 
 
 def expand(value: str, env: Mapping[str, str]) -> str:

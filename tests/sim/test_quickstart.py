@@ -8,6 +8,7 @@ machine needs (free ports, the proxy's path, an API token), never a spawner sett
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -94,3 +95,42 @@ async def test_the_printed_hub_config_spawns_a_server(tmp_path: Path) -> None:
             assert status == 200, body
             assert "started" in body
             assert (await api(http, "DELETE", f"{hub}/hub/api/users/ann/server"))[0] in (202, 204)
+
+
+async def progress_messages(http: aiohttp.ClientSession, url: str) -> AsyncIterator[str]:
+    """The messages of a spawn's progress stream (server-sent events)."""
+    async with http.get(url, headers={"Authorization": f"token {TOKEN}"}) as response:
+        assert response.status == 200, await response.text()
+        async for line in response.content:
+            if line.startswith(b"data:"):
+                yield json.loads(line[5:]).get("message", "")
+
+
+async def test_a_command_the_kubelet_cannot_run_shows_in_kubespawner_s_progress(
+    tmp_path: Path,
+) -> None:
+    """KubeSpawner's progress shows the kubelet's Failed event with the runtime's message."""
+    async with simulator(tmp_path / "sim") as banner:
+        kubeconfig, config = printed_config(banner)
+        ports = {name: free_port() for name in ("proxy", "hub", "proxy_api")}
+        (tmp_path / "hub").mkdir()
+        broken = 'c.KubeSpawner.cmd = ["no-such-singleuser"]\nc.KubeSpawner.start_timeout = 30\n'
+        hub_config = config + plumbing(ports) + broken
+        async with (
+            kubespawner_hub(tmp_path / "hub", hub_config, kubeconfig, ports["proxy"]) as hub,
+            aiohttp.ClientSession() as http,
+        ):
+            assert (await api(http, "POST", f"{hub}/hub/api/users/bea"))[0] == 201
+            assert (await api(http, "POST", f"{hub}/hub/api/users/bea/server"))[0] == 202
+            seen: list[str] = []
+            async with asyncio.timeout(25):  # well before the spawn's own timeout
+                async for message in progress_messages(
+                    http, f"{hub}/hub/api/users/bea/server/progress"
+                ):
+                    seen.append(message)
+                    if "executable file not found" in message:
+                        break
+            assert seen[-1].endswith(
+                '[Warning] Error: container create failed: exec: "no-such-singleuser":'
+                " executable file not found in $PATH"
+            ), seen
