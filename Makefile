@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test lint docs clean
+.PHONY: run test setup setup-test lint docs clean sim
 
 run: setup
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/jupyterhub -f jupyterhub_config.py
@@ -30,9 +30,19 @@ $(VENV)/.installed-run: $(VENV)/bin/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[local]'
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/bin/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[local,test]'
-	touch $@ $(VENV)/.installed-run
+# the cluster simulator (sim/, a distribution of its own) is installed for the tests only
+$(VENV)/.installed-test: $(VENV)/bin/python setup.cfg pyproject.toml sim/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[local,test]' -e ./sim
+	touch $@ $(VENV)/.installed-run $(VENV)/.installed-sim
+
+$(VENV)/.installed-sim: $(VENV)/bin/python sim/pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ./sim
+	touch $@
+
+# "Trying it without a cluster" (README): the simulator in .venv, started; SIM_ARGS adds options
+SIM_ARGS ?= --state-dir data/sim
+sim: $(VENV)/.installed-sim
+	$(BIN)/jupyterhub-ov-sim $(SIM_ARGS)
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -44,9 +54,9 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 lint: setup-test
-	$(BIN)/ruff check jupyterhub_ov tests scripts jupyterhub_config.py
-	$(BIN)/ruff format --check jupyterhub_ov tests scripts jupyterhub_config.py
-	$(BIN)/mypy jupyterhub_ov
+	$(BIN)/ruff check jupyterhub_ov sim tests scripts jupyterhub_config.py
+	$(BIN)/ruff format --check jupyterhub_ov sim tests scripts jupyterhub_config.py
+	$(BIN)/mypy jupyterhub_ov sim/jupyterhub_ov_sim
 	$(BIN)/lint-imports --no-cache
 
 # docs/configuration.md is generated from the traits' help (tests/test_config_reference.py

@@ -46,8 +46,8 @@ from kubespawner.clients import shared_client  # noqa: E402
 from jupyterhub_ov.images import model  # noqa: E402
 from jupyterhub_ov.images.kube import GROUP, PLURAL, VERSION, KubeImageCatalog  # noqa: E402
 from jupyterhub_ov.menu import render_menu  # noqa: E402
-from jupyterhub_ov.sim.apiserver import ApiServer  # noqa: E402
-from jupyterhub_ov.sim.kubeconfig import write_kubeconfig  # noqa: E402
+from jupyterhub_ov_sim.apiserver import ApiServer  # noqa: E402
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig  # noqa: E402
 
 NAMESPACE = "default"
 MERGE = "application/merge-patch+json"

@@ -1,6 +1,6 @@
 """The OpenShift image catalog against the cluster simulator, with KubeSpawner's shared clients.
 
-The simulator fixtures are the package's own (`jupyterhub_ov.sim.testing`) and the typed API
+The simulator fixtures come from its pytest plugin (`jupyterhub_ov_sim.testing`) and the typed API
 fixtures come from the simulator's test suite; nothing here is a copy of them.
 """
 
@@ -10,17 +10,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 
 from jupyterhub_ov.images.kube import KubeImageCatalog
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.testing import sim_api_client, sim_server
 
 from ..sim.conftest import api_client, core, custom
 
-__all__ = ["api_client", "core", "custom", "sim_api_client", "sim_server"]
+__all__ = ["api_client", "core", "custom"]
 
 StartCatalog = Callable[..., Awaitable[KubeImageCatalog]]
 

@@ -16,13 +16,13 @@ import logging
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
 
 from jupyterhub_ov.images import model
 from jupyterhub_ov.images.kube import GROUP, PLURAL, VERSION, KubeImageCatalog
 from jupyterhub_ov.menu import render_menu
-from jupyterhub_ov.sim.apiserver import ApiServer
 
 from ..sim.helpers import eventually
 from .conftest import StartCatalog

@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim.cluster import SimulatedCluster, cluster_options
 from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim.cluster import SimulatedCluster
-from jupyterhub_ov.sim.testing import cluster_options
 
 from ..hubproc import Hub, running_hub
 from ..util import REPO, free_port

@@ -6,16 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client
 from kubespawner.clients import shared_client
 
 from jupyterhub_ov.kube.reflectors import CustomObjectReflector
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.testing import sim_api_client, sim_server
 
 from ..sim.helpers import eventually
-
-__all__ = ["sim_api_client", "sim_server"]
 
 G, V, P = "intel.com", "v1alpha1", "notebooks"
 

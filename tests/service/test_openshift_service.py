@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import requests
+from jupyterhub_ov_sim.buildbehaviours import RecordingBuilds
 from kubernetes_asyncio import client
 
 from jupyterhub_ov.service.features.notebooks import model as openvino
 from jupyterhub_ov.service.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
-from jupyterhub_ov.sim.buildbehaviours import RecordingBuilds
 
 from ..builds.gitrepos import make_repository
 from ..builds.wheels import make_wheel

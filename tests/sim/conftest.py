@@ -9,18 +9,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.builds import BuildController
+from jupyterhub_ov_sim.cluster import SimulatedCluster
+from jupyterhub_ov_sim.kubelet import Kubelet
+from jupyterhub_ov_sim.volumes import VolumeBinder
 from kubernetes_asyncio import client, watch
 
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.builds import BuildController
-from jupyterhub_ov.sim.cluster import SimulatedCluster
-from jupyterhub_ov.sim.kubelet import Kubelet
-from jupyterhub_ov.sim.testing import sim_api_client, sim_cluster, sim_server
-from jupyterhub_ov.sim.volumes import VolumeBinder
-
 from .helpers import RawHTTP
-
-__all__ = ["sim_api_client", "sim_cluster", "sim_server"]  # fixtures shared with the package
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.buckets import BucketProvisioner
+from jupyterhub_ov_sim.s3admin import AdminCredentials
 from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.buckets import BucketProvisioner
-from jupyterhub_ov.storage.s3local import AdminCredentials
 
 from ..s3server import S3Server, embedded_s3
 from .helpers import wait_deleted, watch_until

@@ -8,16 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.buildbehaviours import BuildInput, RecordingBuilds, dockerfile_instructions
+from jupyterhub_ov_sim.builds import REGISTRY, fail_after
 from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.buildbehaviours import (
-    FAIL_MARKER,
-    HOLD_MARKER,
-    RecordingBuilds,
-    dockerfile_instructions,
-)
-from jupyterhub_ov.sim.builds import REGISTRY, fail_after
 
 from .conftest import Cluster, WatchCollector
 from .helpers import RawHTTP, eventually, watch_until
@@ -258,10 +252,10 @@ async def test_cancelling_a_running_build_stops_its_work(
     core: client.CoreV1Api,
     raw: RawHTTP,
 ) -> None:
-    behaviour = RecordingBuilds()
+    behaviour = RecordingBuilds(hold=lambda build: build.config == "slow")
     cluster.builds.behaviour = behaviour
     await custom.create_namespaced_custom_object(*STREAMS, stream("slow"))
-    dockerfile = f"FROM base\nRUN pip install {HOLD_MARKER}==1\n"
+    dockerfile = "FROM base\nRUN pip install slowpkg==1\n"
     await custom.create_namespaced_custom_object(
         *CONFIGS, docker_config("slow", dockerfile, "slow:v1")
     )
@@ -348,7 +342,7 @@ async def test_a_build_log_can_be_followed_while_it_runs(
 async def test_recorded_inputs_and_what_a_builder_refuses(
     cluster: Cluster, custom: client.CustomObjectsApi
 ) -> None:
-    behaviour = RecordingBuilds()
+    behaviour = RecordingBuilds(fail=lambda build: build.config == "failing")
     cluster.builds.behaviour = behaviour
     await custom.create_namespaced_custom_object(*STREAMS, stream("rec"))
     cases = {
@@ -356,7 +350,7 @@ async def test_recorded_inputs_and_what_a_builder_refuses(
             "docker", "# pinned\nFROM ignored\nRUN pip \\\n  install a==1\n", ""
         ),
         "no-from": docker_config("no-from", "RUN true\n", ""),
-        "failing": docker_config("failing", f"FROM base\nRUN pip install {FAIL_MARKER}==1\n", ""),
+        "failing": docker_config("failing", "FROM base\nRUN pip install a==1\n", ""),
         "s2i": {
             "apiVersion": "build.openshift.io/v1",
             "kind": "BuildConfig",
@@ -399,3 +393,67 @@ async def test_recorded_inputs_and_what_a_builder_refuses(
     )
     failed = await custom.get_namespaced_custom_object(*BUILDS, "no-from-1")
     assert failed["status"]["logSnippet"] == "error: no FROM statement found\n"
+
+
+async def test_rules_fail_or_hold_the_builds_they_match_and_contents_mean_nothing(
+    cluster: Cluster, custom: client.CustomObjectsApi, raw: RawHTTP
+) -> None:
+    """What fails or waits is the test's rule (here: a label the Build inherits from its
+    BuildConfig, a git source); words in a Dockerfile or a repository's name change nothing."""
+
+    def broken(build: BuildInput) -> bool:
+        return build.labels.get("test/variant") == "broken"
+
+    behaviour = RecordingBuilds(
+        fail=broken, hold=lambda build: build.git_uri == "https://example.com/slow.git"
+    )
+    cluster.builds.behaviour = behaviour
+    await custom.create_namespaced_custom_object(*STREAMS, stream("rules"))
+    dockerfile = "FROM base\nRUN pip install sim-fail-build sim-hold-build\n"
+    configs = {
+        "labelled": docker_config("labelled", dockerfile, "rules:labelled"),
+        "plain": docker_config("plain", dockerfile, "rules:plain"),
+        "slow": {
+            "apiVersion": "build.openshift.io/v1",
+            "kind": "BuildConfig",
+            "metadata": {"name": "slow"},
+            "spec": {
+                "source": {"git": {"uri": "https://example.com/slow.git"}},
+                "strategy": {
+                    "sourceStrategy": {"from": {"kind": "DockerImage", "name": "quay.io/b:1"}}
+                },
+                "output": {"to": {"kind": "ImageStreamTag", "name": "rules:slow"}},
+            },
+        },
+    }
+    configs["labelled"]["metadata"]["labels"] = {"test/variant": "broken"}
+    for name, body in configs.items():
+        await custom.create_namespaced_custom_object(*CONFIGS, body)
+        cluster.builds.instantiate("default", name)
+    await eventually(lambda: behaviour.holding == {"slow-1"})
+    for name in ("labelled", "plain"):
+        await watch_until(
+            custom.list_namespaced_custom_object, *BUILDS, name=f"{name}-1", predicate=finished
+        )
+    labelled = await custom.get_namespaced_custom_object(*BUILDS, "labelled-1")
+    assert labelled["metadata"]["labels"]["test/variant"] == "broken"  # from its BuildConfig
+    assert (labelled["status"]["phase"], labelled["status"]["reason"]) == (
+        "Failed",
+        "DockerBuildFailed",
+    )
+    _, log, _ = await raw.request(
+        "GET", "/apis/build.openshift.io/v1/namespaces/default/builds/labelled-1/log", parse=False
+    )
+    assert log.splitlines()[-2:] == [
+        "STEP 2/3: RUN pip install sim-fail-build sim-hold-build",
+        "error: build error: exit status 1",
+    ]
+    plain = await custom.get_namespaced_custom_object(*BUILDS, "plain-1")
+    assert plain["status"]["phase"] == "Complete"
+    slow = await custom.get_namespaced_custom_object(*BUILDS, "slow-1")
+    assert slow["status"]["phase"] == "Running"
+    behaviour.release()
+    done = await watch_until(
+        custom.list_namespaced_custom_object, *BUILDS, name="slow-1", predicate=finished
+    )
+    assert done["status"]["phase"] == "Complete" and behaviour.holding == set()

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from jupyterhub_ov_sim.cli import options_from, parser
 from kubernetes_asyncio import client, config
-
-from jupyterhub_ov.sim.cli import options_from, parser
 
 from .helpers import watch_until
 
@@ -65,7 +64,7 @@ async def test_cli_runs_a_pod_and_stops_it_on_sigterm(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "jupyterhub_ov.sim",
+        "jupyterhub_ov_sim",
         "--state-dir",
         str(tmp_path),
         "--log-level",

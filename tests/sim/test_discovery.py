@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.kinds import custom as custom_kind
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 from kubernetes_asyncio import client, config
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.kinds import custom as custom_kind
-from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
 
 
 async def test_version_has_every_field(api_client: client.ApiClient) -> None:

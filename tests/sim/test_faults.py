@@ -8,11 +8,10 @@ import asyncio
 
 import aiohttp
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.faults import FaultInjector, FaultRule
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiException
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.faults import FaultInjector, FaultRule
 
 from .helpers import status_of
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim import imagestreams
+from jupyterhub_ov_sim.cluster import SimulatedCluster
+from jupyterhub_ov_sim.imports import not_found_message
 from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim import imagestreams
-from jupyterhub_ov.sim.cluster import SimulatedCluster
-from jupyterhub_ov.sim.imports import not_found_message
 
 from .helpers import watch_until
 

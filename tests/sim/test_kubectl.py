@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -12,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
+from jupyterhub_ov_sim.apiserver import ApiServer
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 
 from .conftest import Cluster
 
@@ -143,10 +143,71 @@ async def test_watch(kubectl: Kubectl, sim_server: ApiServer) -> None:
         await process.wait()
 
 
-async def test_typed_create_is_refused_clearly(kubectl: Kubectl) -> None:
-    """kubectl's typed generators send protobuf, which the simulator does not speak."""
-    out = await kubectl("create", "configmap", "c", "--from-literal=a=b", ok=False)
-    assert "application/vnd.kubernetes.protobuf" in out
+async def test_create_namespace(kubectl: Kubectl) -> None:
+    """kubectl's typed generators send protobuf (k8s\\0 + runtime.Unknown) for built-in kinds."""
+    assert "namespace/team-a created" in await kubectl("create", "namespace", "team-a")
+    created = await kubectl.json("get", "namespace", "team-a")
+    assert (created["apiVersion"], created["kind"]) == ("v1", "Namespace")
+    assert created["metadata"]["name"] == "team-a" and created["metadata"]["uid"]
+    assert created["status"]["phase"] == "Active"
+
+
+async def test_create_configmap(kubectl: Kubectl) -> None:
+    await kubectl("create", "configmap", "settings", "--from-literal=greeting=hello world",
+                  "--from-literal=empty=")  # fmt: skip
+    created = await kubectl.json("get", "configmap", "settings")
+    assert created["data"] == {"greeting": "hello world", "empty": ""}
+    assert created["metadata"]["namespace"] == "default"
+
+
+async def test_create_secret_generic(kubectl: Kubectl, tmp_path: Path) -> None:
+    binary = bytes(range(256))
+    (tmp_path / "blob").write_bytes(binary)
+    await kubectl("create", "secret", "generic", "creds", "--from-literal=user=ann",
+                  f"--from-file=blob={tmp_path / 'blob'}")  # fmt: skip
+    created = await kubectl.json("get", "secret", "creds")
+    assert created["type"] == "Opaque"
+    assert base64.b64decode(created["data"]["user"]) == b"ann"
+    assert base64.b64decode(created["data"]["blob"]) == binary
+
+
+async def test_create_serviceaccount(kubectl: Kubectl) -> None:
+    await kubectl("create", "serviceaccount", "robot")
+    created = await kubectl.json("get", "serviceaccount", "robot")
+    assert (created["kind"], created["metadata"]["name"]) == ("ServiceAccount", "robot")
+
+
+async def test_create_deployment(kubectl: Kubectl) -> None:
+    await kubectl("create", "deployment", "web", "--image=quay.io/example/web:1",
+                  "--replicas=2", "--port=8080", "--", "serve", "--verbose")  # fmt: skip
+    created = await kubectl.json("get", "deployment", "web")
+    spec = created["spec"]
+    assert spec["replicas"] == 2
+    assert spec["selector"] == {"matchLabels": {"app": "web"}}
+    assert spec["template"]["metadata"]["labels"] == {"app": "web"}
+    (container,) = spec["template"]["spec"]["containers"]
+    assert container["name"] == "web" and container["image"] == "quay.io/example/web:1"
+    assert container["ports"] == [{"containerPort": 8080}]
+    assert container["command"] == ["serve", "--verbose"]
+    assert created["metadata"]["labels"] == {"app": "web"}
+
+
+async def test_create_deployment_keeps_an_explicit_zero(kubectl: Kubectl) -> None:
+    await kubectl("create", "deployment", "idle", "--image=quay.io/example/web:1",
+                  "--replicas=0")  # fmt: skip
+    assert (await kubectl.json("get", "deployment", "idle"))["spec"]["replicas"] == 0
+
+
+async def test_create_service(kubectl: Kubectl) -> None:
+    await kubectl("create", "service", "clusterip", "api", "--tcp=80:8080", "--tcp=443:https")
+    created = await kubectl.json("get", "service", "api")
+    spec = created["spec"]
+    assert spec["type"] == "ClusterIP"
+    assert spec["selector"] == {"app": "api"}
+    assert spec["ports"] == [
+        {"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080},
+        {"name": "443-https", "port": 443, "protocol": "TCP", "targetPort": "https"},
+    ]
 
 
 async def test_logs(kubectl: Kubectl, cluster: Cluster) -> None:

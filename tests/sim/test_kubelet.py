@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from kubernetes_asyncio import client
 
 from .conftest import Cluster
@@ -74,13 +75,58 @@ async def test_failed_exit_code(cluster: Cluster, core: client.CoreV1Api) -> Non
     assert (terminated["exitCode"], terminated["reason"]) == (3, "Error")
 
 
-async def test_missing_executable_fails_to_start(cluster: Cluster, core: client.CoreV1Api) -> None:
-    body = pod("nothing", [], container={"command": ["/nonexistent/binary"]})
+def waiting_state(pod: dict[str, Any]) -> dict[str, Any] | None:
+    statuses = pod["status"].get("containerStatuses") or [{}]
+    return statuses[0].get("state", {}).get("waiting")
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ["/nonexistent/binary"],
+            'container create failed: exec: "/nonexistent/binary": stat /nonexistent/binary:'
+            " no such file or directory",
+        ),
+        (
+            ["no-such-program-here", "--flag"],
+            'container create failed: exec: "no-such-program-here":'
+            " executable file not found in $PATH",
+        ),
+        ([], "no command specified (container 'notebook': image 'sim/python'"),
+    ],
+    ids=["absolute path", "not on PATH", "no command"],
+)
+async def test_a_container_it_cannot_run_waits_in_create_container_error(
+    cluster: Cluster, core: client.CoreV1Api, command: list[str], message: str
+) -> None:
+    """As a kubelet reports it: Pending, waiting with the runtime's message, a Failed event."""
+    body = pod("nothing", [], container={"command": command, "image": "sim/python"})
+    if not command:
+        body["spec"]["containers"][0].pop("command")
+        body["spec"]["containers"][0].pop("args", None)
     await core.create_namespaced_pod("default", body)
-    done = await watch_until(
-        core.list_namespaced_pod, "default", name="nothing", predicate=phase_is("Failed")
+    stuck = await watch_until(
+        core.list_namespaced_pod,
+        "default",
+        name="nothing",
+        predicate=lambda p: bool(waiting_state(p)),
     )
-    assert done["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "StartError"
+    waiting = waiting_state(stuck)
+    assert waiting is not None and waiting["reason"] == "CreateContainerError"
+    assert waiting["message"].startswith(message)
+    assert stuck["status"]["phase"] == "Pending"
+    conditions = {c["type"]: c["status"] for c in stuck["status"]["conditions"]}
+    assert conditions["Ready"] == conditions["ContainersReady"] == "False"
+    events = await core.list_namespaced_event(
+        "default", field_selector="involvedObject.name=nothing"
+    )
+    failed = [e for e in events.items if e.reason == "Failed"]
+    assert [(e.type, e.message) for e in failed] == [("Warning", f"Error: {waiting['message']}")]
+    assert failed[0].source.component == "kubelet"
+    assert not any(e.reason == "Started" for e in events.items)
+    runtime = next(r for r in cluster.kubelet.pods.values() if r.name == "nothing")
+    assert runtime.process is None  # nothing was started
 
 
 async def test_running_pod_is_ready_with_its_own_ip(

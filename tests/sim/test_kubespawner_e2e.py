@@ -9,30 +9,23 @@ reads it at import time, so it must be set in the hub's environment, not in ours
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 from kubernetes_asyncio import client
 
-from jupyterhub_ov.sim.kubeconfig import write_kubeconfig
-
 from ..browser import ARGS, CHROMIUM
-from ..util import ARTIFACTS, REPO, free_port
+from ..util import ARTIFACTS, free_port
 from .conftest import Cluster
 from .helpers import eventually, watch_until
+from .hubs import CHP, TOKEN, api, kubespawner_hub, until_ready
 
 pytestmark = pytest.mark.e2e
-
-CHP = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
-TOKEN = "sim-e2e-token-0123456789abcdef"
 
 
 def hub_config(tmp: Path, api_url: str, ports: dict[str, int]) -> str:
@@ -77,58 +70,11 @@ c.KubeSpawner.http_timeout = 60
 @pytest.fixture
 async def hub(cluster: Cluster, tmp_path: Path) -> AsyncIterator[str]:
     """A JupyterHub subprocess using KubeSpawner against the simulator; yields its URL."""
-    if not CHP.exists():
-        pytest.fail(f"configurable-http-proxy is not installed at {CHP} (npm install)")
     ports = {name: free_port() for name in ("proxy", "hub", "proxy_api")}
-    config = tmp_path / "jupyterhub_config.py"
-    config.write_text(hub_config(tmp_path, cluster.server.url, ports))
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", cluster.server.url)
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-    log = (tmp_path / "hub.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "jupyterhub",
-        "-f",
-        str(config),
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{ports['proxy']}"
-    try:
-        await _wait_for_hub(url, process)
+    config = hub_config(tmp_path, cluster.server.url, ports)
+    async with kubespawner_hub(tmp_path, config, kubeconfig, ports["proxy"]) as url:
         yield url
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        log.close()
-
-
-async def _wait_for_hub(url: str, process: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(60):
-        while process.returncode is None:
-            try:
-                async with http.get(f"{url}/hub/api/") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)  # noqa: ASYNC110 - polling another process's port
-    raise AssertionError(f"the hub exited with {process.returncode}")
-
-
-async def api(http: aiohttp.ClientSession, method: str, url: str) -> tuple[int, Any]:
-    headers = {"Authorization": f"token {TOKEN}"}
-    async with http.request(method, url, headers=headers) as response:
-        text = await response.text()
-        return response.status, json.loads(text) if text.strip().startswith(("{", "[")) else text
 
 
 async def test_kubespawner_spawns_through_the_simulator(
@@ -146,12 +92,7 @@ async def test_kubespawner_spawns_through_the_simulator(
             predicate=lambda p: p.get("status", {}).get("phase") == "Running",
             timeout=60,
         )
-        async with asyncio.timeout(60):
-            while True:
-                _, user = await api(http, "GET", f"{hub}/hub/api/users/ann")
-                if user["servers"].get("", {}).get("ready"):
-                    break
-                await asyncio.sleep(0.2)  # noqa: ASYNC110 - the hub offers no event to wait on
+        await until_ready(http, hub, "ann", 60)
         status, body = await api(http, "GET", f"{hub}/user/ann/api/status")
         assert status == 200, body
         assert "started" in body

@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import pytest
-
-from jupyterhub_ov.sim.errors import ApiError
-from jupyterhub_ov.sim.patches import apply_patch, json_patch, merge_patch, strategic_merge_patch
+from jupyterhub_ov_sim.errors import ApiError
+from jupyterhub_ov_sim.patches import apply_patch, json_patch, merge_patch, strategic_merge_patch
 
 
 @pytest.mark.parametrize(

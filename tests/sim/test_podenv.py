@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-
-from jupyterhub_ov.sim.ippool import IPPool
-from jupyterhub_ov.sim.podenv import (
+from jupyterhub_ov_sim.ippool import IPPool
+from jupyterhub_ov_sim.podenv import (
     PodConfigError,
     command_line,
     container_env,

@@ -8,10 +8,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client
 from kubespawner.spawner import PodReflector
-
-from jupyterhub_ov.sim.apiserver import ApiServer
 
 from .helpers import eventually
 

@@ -5,11 +5,10 @@
 from __future__ import annotations
 
 import pytest
+from jupyterhub_ov_sim.errors import ApiError
+from jupyterhub_ov_sim.selectors import object_matcher, parse_label_selector
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiException
-
-from jupyterhub_ov.sim.errors import ApiError
-from jupyterhub_ov.sim.selectors import object_matcher, parse_label_selector
 
 LABELS = {"app": "jupyterhub", "component": "singleuser-server", "hub.jupyter.org/username": "ann"}
 

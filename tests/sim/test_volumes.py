@@ -8,9 +8,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from jupyterhub_ov_sim.volumes import PROVISIONER, VolumeBinder
 from kubernetes_asyncio import client
-
-from jupyterhub_ov.sim.volumes import PROVISIONER, VolumeBinder
 
 from .conftest import Cluster
 from .helpers import eventually, watch_until

@@ -9,10 +9,9 @@ import json
 
 import aiohttp
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiException
-
-from jupyterhub_ov.sim.apiserver import ApiServer
 
 from .conftest import WatchCollector
 from .helpers import RawHTTP

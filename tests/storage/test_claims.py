@@ -8,19 +8,18 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 from traitlets.config import LoggingConfigurable
 
 from jupyterhub_ov.kube.reflectors import CustomObjectReflector, shared_reflector
-from jupyterhub_ov.sim.apiserver import ApiServer
-from jupyterhub_ov.sim.testing import sim_api_client, sim_server
 from jupyterhub_ov.storage import claims, manifests
 
 from ..sim.conftest import api_client, custom
 
-__all__ = ["api_client", "custom", "sim_api_client", "sim_server"]
+__all__ = ["api_client", "custom"]
 
 G, V, P = manifests.OBC_GROUP, manifests.OBC_VERSION, manifests.OBC_PLURAL
 MERGE = "application/merge-patch+json"

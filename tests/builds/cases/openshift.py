@@ -1,6 +1,7 @@
 """The OpenShift backend's case: a real backend talking HTTP to the cluster simulator.
 
-The simulator runs builds with `RecordingBuilds` (markers fail or hold them), imports tags
+The simulator runs builds with `RecordingBuilds`, whose rules fail the builds of the requests
+named for the FAIL variant and hold those of the SLOW one (`variant_builds`), imports tags
 (``FAILING_IMPORT`` fails as a registry's "not found"), and runs validation pods as local
 processes: the check really starts this environment's ``jupyterhub-singleuser``. Images are
 environments here: ``image_env`` gives an imported image a ``PATH`` whose ``python3`` is the
@@ -19,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyterhub_ov_sim import imagestreams
+from jupyterhub_ov_sim.buildbehaviours import BuildInput, BuildRule, RecordingBuilds
+from jupyterhub_ov_sim.cluster import SimulatedCluster, cluster_options
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
@@ -30,10 +34,6 @@ from jupyterhub_ov.builds.model.spec import BuildRequest, ResolvedBuild
 from jupyterhub_ov.images.kube import KubeImageCatalog
 from jupyterhub_ov.images.model import NotebookImage
 from jupyterhub_ov.kube.client import KubeIO
-from jupyterhub_ov.sim import imagestreams
-from jupyterhub_ov.sim.buildbehaviours import FAIL_MARKER, HOLD_MARKER, RecordingBuilds
-from jupyterhub_ov.sim.cluster import SimulatedCluster
-from jupyterhub_ov.sim.testing import cluster_options
 from tests.sim.helpers import eventually, watch_until
 
 from ..gitrepos import make_repository
@@ -50,6 +50,20 @@ FAILING_IMPORT = "quay.io/example/missing:1"
 SLOW_IMPORT = "quay.io/example/hangs:1"
 NO_LAB_IMPORT = "quay.io/example/no-jupyterlab:1"
 ACTIVE = ("New", "Pending", "Running")
+#: packages only the FAIL and SLOW variants' requests install: their content (and so their
+#: tags) differs from the OK request's; what fails or waits is decided by the rules below
+FAILING_PACKAGE, SLOW_PACKAGE = "failingpkg", "slowpkg"
+
+
+def variant_builds(variant: str) -> BuildRule:
+    """Builds of this variant's requests (``pkgs-<variant>``, ``repo-<variant>``): their
+    BuildConfigs are named ``<request>-<tag>`` (`objects.instance_name`)."""
+    prefixes = tuple(f"{kind}-{variant}-" for kind in ("pkgs", "repo"))
+
+    def matches(build: BuildInput) -> bool:
+        return build.config.startswith(prefixes)
+
+    return matches
 
 
 def body(name: str, build_spec: dict[str, Any], display: str = "") -> dict[str, Any]:
@@ -113,7 +127,7 @@ class OpenShiftCase:
         suffix = "" if variant == OK else f"-{variant}"
         if build_type == spec.BuildType.PACKAGE_LIST:
             packages = ["tinypkg>=1.0"]
-            packages += {FAIL: [FAIL_MARKER], SLOW: [HOLD_MARKER]}.get(variant, [])
+            packages += {FAIL: [FAILING_PACKAGE], SLOW: [SLOW_PACKAGE]}.get(variant, [])
             if variant == UNRESOLVABLE:
                 packages = ["ovdoesnotexist"]
             build = {
@@ -228,12 +242,12 @@ def _wheels(directory: Path) -> None:
     make_wheel(directory, "tinydep", "2.0")
     make_wheel(directory, "tinypkg", "1.0", requires=["tinydep>=2"])
     make_wheel(directory, "tinypkg", "1.1", requires=["tinydep>=2"])
-    make_wheel(directory, FAIL_MARKER, "1.0")
-    make_wheel(directory, HOLD_MARKER, "1.0")
+    make_wheel(directory, FAILING_PACKAGE, "1.0")
+    make_wheel(directory, SLOW_PACKAGE, "1.0")
 
 
 def _repositories(root: Path) -> dict[str, str]:
-    names = {OK: "notebook.git", FAIL: f"{FAIL_MARKER}.git", SLOW: f"{HOLD_MARKER}.git"}
+    names = {OK: "notebook.git", FAIL: "failing.git", SLOW: "slow.git"}
     for name in names.values():
         make_repository(root / name, {"requirements.txt": "tinypkg==1.0\n"})
     return {variant: f"file://{root / name}" for variant, name in names.items()}
@@ -252,7 +266,7 @@ async def case_in(tmp_path: Path, **backend_config: Any) -> AsyncIterator[OpenSh
     await asyncio.to_thread(_wheels, wheels)
     repositories = await asyncio.to_thread(_repositories, repos)
     image_env = await asyncio.to_thread(image_dirs, tmp_path / "images")
-    builds = RecordingBuilds()
+    builds = RecordingBuilds(fail=variant_builds(FAIL), hold=variant_builds(SLOW))
     options = cluster_options(
         tmp_path / "cluster",
         build_behaviour=builds,

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyterhub_ov_sim import imagestreams
+from jupyterhub_ov_sim.builds import output_digest
 from kubernetes_asyncio import client, watch
 from traitlets import TraitError
 
@@ -24,15 +26,14 @@ from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import phases, spec
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.images import model
-from jupyterhub_ov.sim import imagestreams
-from jupyterhub_ov.sim.buildbehaviours import HOLD_MARKER
-from jupyterhub_ov.sim.builds import output_digest
 from tests.builds.cases import FAIL, OK, SLOW, offered_within
 from tests.builds.cases.openshift import (
     BUILDER,
     FAILING_IMPORT,
+    FAILING_PACKAGE,
     NAMESPACE,
     NO_LAB_IMPORT,
+    SLOW_PACKAGE,
     OpenShiftCase,
     case_in,
     settled,
@@ -357,8 +358,9 @@ async def test_a_rebuild_keeps_the_validated_tags_offered(oc: OpenShiftCase) -> 
     old, old_resolved, _ = await run_build(oc.backend, package_request("tiny", "tinypkg==1.0"))
     await offered_within(oc, old.image)
 
-    newer = package_request("tiny", "tinypkg==1.1", HOLD_MARKER)
+    newer = package_request("tiny", "tinypkg==1.1", SLOW_PACKAGE)
     resolved, reporter = await resolve(oc.backend, newer)
+    oc.builds.hold = lambda build: build.config == objects.instance_name(resolved)
     task = asyncio.create_task(oc.backend.build(resolved, reporter))
     await oc.working(resolved, reporter)
     offered = await oc.offered()
@@ -370,8 +372,9 @@ async def test_a_rebuild_keeps_the_validated_tags_offered(oc: OpenShiftCase) -> 
     assert {old.image, new.image} <= set(await offered_within(oc, new.image))
 
     failing, failing_reporter = await resolve(
-        oc.backend, package_request("tiny", "tinypkg==1.0", "sim-fail-build")
+        oc.backend, package_request("tiny", "tinypkg==1.0", FAILING_PACKAGE)
     )
+    oc.builds.fail = lambda build: build.config == objects.instance_name(failing)
     with pytest.raises(BuildFailed, match="DockerBuildFailed"):
         await oc.backend.build(failing, failing_reporter)
     stream = await oc.stream("tiny-notebook")

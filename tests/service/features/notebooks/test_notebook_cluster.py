@@ -29,7 +29,6 @@ from jupyterhub_ov.builds.store import BuildStore
 from jupyterhub_ov.service.features.notebooks import model as openvino
 from jupyterhub_ov.service.features.notebooks.cluster import NotebookReconciler
 from jupyterhub_ov.service.features.notebooks.controller import NotebookController
-from jupyterhub_ov.sim.buildbehaviours import HOLD_MARKER
 from tests.builds.cases import offered_within
 from tests.builds.cases.openshift import POLICY, OpenShiftCase, case_in
 from tests.builds.gitrepos import make_repository
@@ -249,8 +248,9 @@ async def test_a_deleted_notebook_is_forgotten_also_while_the_service_was_down_a
     stack: Stack, tmp_path: Path
 ) -> None:
     # builds of this repository wait in the cluster until released
-    held = tmp_path / f"{HOLD_MARKER}.git"
+    held = tmp_path / "held.git"
     await asyncio.to_thread(make_repository, held, {"Dockerfile": DOCKERFILE})
+    stack.case.builds.hold = lambda build: build.git_uri == held.as_uri()
     await stack.operator(RHODS)
     for name in ("live", "offline"):
         await stack.apply(APPS, name, git_uri=held.as_uri())

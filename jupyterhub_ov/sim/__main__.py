@@ -1,7 +1,0 @@
-"""``python -m jupyterhub_ov.sim``: the simulator's command line (see ``cli``)."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
