@@ -19,13 +19,13 @@ import random
 import statistics
 import time
 
+from jupyterhub_ov_sim.apiserver import ApiServer
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 from traitlets.config import LoggingConfigurable
 
 from jupyterhub_ov.kube.reflectors import shared_reflector
-from jupyterhub_ov_sim.apiserver import ApiServer
 from jupyterhub_ov.storage import claims, manifests
 
 G, V, P = manifests.OBC_GROUP, manifests.OBC_VERSION, manifests.OBC_PLURAL

@@ -39,6 +39,8 @@ from typing import Any
 _WORKDIR = Path(tempfile.mkdtemp(prefix="jupyterhub-ov-bench-"))
 os.environ["KUBECONFIG"] = str(_WORKDIR / "kubeconfig")
 
+from jupyterhub_ov_sim.apiserver import ApiServer  # noqa: E402
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig  # noqa: E402
 from kubernetes_asyncio import client  # noqa: E402
 from kubespawner import KubeSpawner  # noqa: E402
 from kubespawner.clients import shared_client  # noqa: E402
@@ -46,8 +48,6 @@ from kubespawner.clients import shared_client  # noqa: E402
 from jupyterhub_ov.images import model  # noqa: E402
 from jupyterhub_ov.images.kube import GROUP, PLURAL, VERSION, KubeImageCatalog  # noqa: E402
 from jupyterhub_ov.menu import render_menu  # noqa: E402
-from jupyterhub_ov_sim.apiserver import ApiServer  # noqa: E402
-from jupyterhub_ov_sim.kubeconfig import write_kubeconfig  # noqa: E402
 
 NAMESPACE = "default"
 MERGE = "application/merge-patch+json"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +17,8 @@ from jupyterhub_ov.builds.store import BuildStore
 from jupyterhub_ov.service.app import PlatformService
 
 from ..builds.scripted import ScriptedBackend
-from ..util import REPO, free_port
+from ..util import REPO
+from .standalone import service_process, stop
 
 
 class PathImports(ScriptedBackend):
@@ -105,40 +104,11 @@ def test_generate_config_then_the_file_is_loaded_and_the_command_line_wins(
 
 
 def test_the_process_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
-    }
     args = ["--backend=tests.builds.scripted.ScriptedBackend", "--log-level=INFO"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub_ov.service", *args],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/services/image-builder/api/openapi.json"
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        r = requests.get(url.replace("openapi.json", "builds"), timeout=5)
+    with service_process(tmp_path, *args) as (proc, base):
+        r = requests.get(base + "api/builds", timeout=5)
         assert r.status_code == 403  # no hub identity, no data
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+        err = stop(proc)
     assert "Stopping: builds in flight stay recorded" in err
     assert (tmp_path / "jupyterhub-ov-builds.sqlite").exists()  # default: working directory
 

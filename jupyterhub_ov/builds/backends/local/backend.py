@@ -20,7 +20,6 @@ directory's private state), where anyone but the admin may have put it.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -38,8 +37,8 @@ from jupyterhub_ov.builds.resolve import (
     resolve_commit,
     uv_binary,
 )
-from jupyterhub_ov.images.local import LocalImageCatalog, python_of
-from jupyterhub_ov.images.manifest import MANIFEST_FILE, environment_of, manifest_to_stream
+from jupyterhub_ov.images.local import LocalImageCatalog
+from jupyterhub_ov.images.manifest import MANIFEST_FILE
 from jupyterhub_ov.netenv import describe
 
 from ...errors import BuildFailed
@@ -47,7 +46,14 @@ from ...model.published import Package, PublishedImage
 from ...process import tool_env
 from ..base import BuildBackend, Reporter
 from . import pins
-from .entries import MARKER, checked_environment, is_leftover, remove_leftovers
+from .entries import (
+    checked_environment,
+    claim_entry,
+    entry_manifest,
+    is_leftover,
+    published_image,
+    remove_leftovers,
+)
 from .environments import (
     EnvironmentInfo,
     copy_files,
@@ -276,7 +282,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
 
     async def find(self, resolved: spec.ResolvedBuild) -> PublishedImage | None:
         directory = self.entry_dir(resolved)
-        return await asyncio.to_thread(_published, directory, resolved)
+        return await asyncio.to_thread(published_image, directory, resolved)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -288,7 +294,8 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             if found is not None:
                 await report.log(f"{resolved.image} was published meanwhile: {found.reference}")
                 return found
-            await self._claim(directory, report)
+            if await asyncio.to_thread(claim_entry, directory):
+                await report.log(f"Removed {directory}, left by a build that did not finish")
             try:
                 if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:
                     return await self._import(resolved, directory, report)
@@ -298,24 +305,6 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 if isinstance(e, OSError):
                     raise BuildFailed(f"The build could not write {directory}: {e}") from None
                 raise
-
-    async def _claim(self, directory: str, report: Reporter) -> None:
-        """Make ``directory``; a leftover of an unfinished build of ours is removed first,
-        anything else there stops the build with nothing changed."""
-        if await asyncio.to_thread(os.path.lexists, directory):
-            if not await asyncio.to_thread(os.path.exists, os.path.join(directory, MARKER)):
-                raise BuildFailed(
-                    f"{directory} exists and was not made by the build service; nothing was"
-                    " changed. Move it away to build this image."
-                )
-            await report.log(f"Removing {directory}, left by a build that did not finish")
-            await asyncio.to_thread(remove_tree, directory)
-        try:
-            await asyncio.to_thread(os.makedirs, directory)
-            await asyncio.to_thread(Path(directory, MARKER).write_text, "")
-        except OSError as e:
-            await asyncio.to_thread(remove_tree, directory)
-            raise BuildFailed(f"The build could not make {directory}: {e}") from None
 
     async def _layer(
         self, resolved: spec.ResolvedBuild, directory: str, report: Reporter
@@ -338,7 +327,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             raise BuildFailed(f"The environment could not be created: {e}") from None
         await report.log(f"Linked {links} Jupyter data and config files of {base.prefix}")
         await report.phase(Phase.IMPORTING, "Adding the environment to the catalog, hidden")
-        manifest = self._manifest(resolved, base.version, notebooks=notebooks)
+        manifest = entry_manifest(resolved, base.version, notebooks=notebooks)
         await asyncio.to_thread(write_manifest, directory, manifest, MANIFEST_FILE)
         return await self._publish(resolved, directory, directory, manifest, report)
 
@@ -380,7 +369,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
         self, resolved: spec.ResolvedBuild, directory: str, report: Reporter
     ) -> PublishedImage:
         await report.phase(Phase.IMPORTING, f"Adding {resolved.source} to the catalog, hidden")
-        manifest = self._manifest(resolved, resolved.python_version, environment=resolved.source)
+        manifest = entry_manifest(resolved, resolved.python_version, environment=resolved.source)
         await asyncio.to_thread(write_manifest, directory, manifest, MANIFEST_FILE)
         return await self._publish(resolved, directory, resolved.source, manifest, report)
 
@@ -411,47 +400,3 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             python_version=result.python_version,
             packages=tuple(Package(n, v) for n, v in result.packages),
         )
-
-    @staticmethod
-    def _manifest(
-        resolved: spec.ResolvedBuild, python_version: str, **optional: str | None
-    ) -> dict[str, Any]:
-        request = resolved.request
-        manifest: dict[str, Any] = {
-            "name": request.name,
-            "display_name": request.display_name,
-            "description": request.description,
-            "creator": request.creator,
-            "tag": resolved.tag,
-            "phase": "Validating",
-            "python_version": python_version,
-            "packages": [],
-        }
-        if request.url:
-            manifest["url"] = request.url
-        manifest.update({k: v for k, v in optional.items() if v})
-        return manifest
-
-
-def _published(directory: str, resolved: spec.ResolvedBuild) -> PublishedImage | None:
-    """The image a finished build left in ``directory`` (blocking: run in a thread)."""
-    try:
-        manifest = json.loads(Path(directory, MANIFEST_FILE).read_text(encoding="utf-8"))
-        manifest_to_stream(manifest, directory)  # valid, or InvalidImage
-    except (OSError, ValueError):  # InvalidImage and JSON errors are ValueErrors
-        return None
-    if (
-        manifest["phase"] != "Succeeded"
-        or manifest.get("tag") != resolved.tag
-        or manifest["name"] != resolved.request.name
-    ):
-        return None
-    reference = environment_of(manifest, directory)
-    if python_of(reference) is None:
-        return None
-    return PublishedImage(
-        image=resolved.image,
-        reference=reference,
-        python_version=manifest["python_version"],
-        packages=tuple(Package(p["name"], p.get("version", "")) for p in manifest["packages"]),
-    )

@@ -20,7 +20,7 @@ import pytest
 from traitlets import TraitError
 
 from jupyterhub_ov.builds.backends.local.backend import LOCK_FILE, LocalBuildBackend
-from jupyterhub_ov.builds.backends.local.backend import MARKER as BUILD_MARKER
+from jupyterhub_ov.builds.backends.local.entries import MARKER as BUILD_MARKER
 from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.phases import PATHS, Phase

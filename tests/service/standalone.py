@@ -1,0 +1,58 @@
+"""The service as its own process, without a hub (as `python -m jupyterhub_ov.service`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from ..util import REPO, free_port
+
+
+@contextmanager
+def service_process(cwd: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The running service and its URL prefix, once it answers; stop it with `stop`."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterhub_ov.service", *args],
+        cwd=cwd,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}/services/image-builder/"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None
+            try:
+                if requests.get(base + "api/openapi.json", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        yield proc, base
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, as the hub stops it; what it logged. It must exit cleanly."""
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return err
