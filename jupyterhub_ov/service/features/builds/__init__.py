@@ -34,7 +34,7 @@ class ImageBuilds(Feature):
         ]
 
     def openapi_paths(self) -> dict[str, Any]:
-        return openapi.paths()
+        return openapi.PATHS
 
     def openapi_schemas(self) -> dict[str, Any]:
         return openapi.SCHEMAS

@@ -54,7 +54,7 @@ class OpenVINONotebooks(Feature):
         ]
 
     def openapi_paths(self) -> dict[str, Any]:
-        return openapi.paths()
+        return openapi.PATHS
 
     def openapi_schemas(self) -> dict[str, Any]:
         return openapi.SCHEMAS

@@ -28,55 +28,55 @@ SCHEMAS = {
 }
 
 
-def paths() -> dict[str, Any]:
-    return {
-        "/api/notebooks": {
-            "get": {
-                "summary": "List the OpenVINO notebook images kept built",
-                "security": READ,
-                "responses": {
-                    "200": json_body("NotebookList", "Every notebook"),
-                    **errors(403, 404),
-                },
-            },
-            "post": {
-                "summary": "Build the OpenVINO notebook image (openvino-notebook) and keep it",
-                "security": WRITE,
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": ref("NotebookRequest")}},
-                },
-                "responses": {
-                    "201": json_body("Notebook", "Created; its first build has started"),
-                    **errors(400, 403, 404, 409, 413, 415, 422),
-                },
+#: the paths this feature adds to the document
+PATHS: dict[str, Any] = {
+    "/api/notebooks": {
+        "get": {
+            "summary": "List the OpenVINO notebook images kept built",
+            "security": READ,
+            "responses": {
+                "200": json_body("NotebookList", "Every notebook"),
+                **errors(403, 404),
             },
         },
-        "/api/notebooks/{id}": {
-            "parameters": [NAME],
-            "get": {
-                "summary": "One notebook: parameters, commit, dates, tags, last outcome",
-                "security": READ,
-                "responses": {"200": json_body("Notebook", "The notebook"), **errors(403, 404)},
+        "post": {
+            "summary": "Build the OpenVINO notebook image (openvino-notebook) and keep it",
+            "security": WRITE,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("NotebookRequest")}},
             },
-            "delete": {
-                "summary": "Stop keeping the image built (its images and builds stay)",
-                "security": WRITE,
-                "responses": {
-                    "204": {"description": "Forgotten"},
-                    **errors(*BODY_ERRORS, 404),
-                },
+            "responses": {
+                "201": json_body("Notebook", "Created; its first build has started"),
+                **errors(400, 403, 404, 409, 413, 415, 422),
             },
         },
-        "/api/notebooks/{id}/check": {
-            "parameters": [NAME],
-            "post": {
-                "summary": "Compare the branch head now; build if it moved",
-                "security": WRITE,
-                "responses": {
-                    "200": json_body("Notebook", "The notebook after the check"),
-                    **errors(*BODY_ERRORS, 404),
-                },
+    },
+    "/api/notebooks/{id}": {
+        "parameters": [NAME],
+        "get": {
+            "summary": "One notebook: parameters, commit, dates, tags, last outcome",
+            "security": READ,
+            "responses": {"200": json_body("Notebook", "The notebook"), **errors(403, 404)},
+        },
+        "delete": {
+            "summary": "Stop keeping the image built (its images and builds stay)",
+            "security": WRITE,
+            "responses": {
+                "204": {"description": "Forgotten"},
+                **errors(*BODY_ERRORS, 404),
             },
         },
-    }
+    },
+    "/api/notebooks/{id}/check": {
+        "parameters": [NAME],
+        "post": {
+            "summary": "Compare the branch head now; build if it moved",
+            "security": WRITE,
+            "responses": {
+                "200": json_body("Notebook", "The notebook after the check"),
+                **errors(*BODY_ERRORS, 404),
+            },
+        },
+    },
+}
