@@ -45,6 +45,16 @@ def test_product_wheel_has_no_simulator(tmp_path: Path) -> None:
             if line.startswith("Provides-Extra:")
         ]  # fmt: skip
     assert any(n.startswith("jupyterhub_ov/spawners/") for n in names)  # it is the product
+    # the panel's shell and each feature's templates and scripts ship with it
+    for data in (
+        "service/web/templates/panel.html",
+        "service/web/static/panel.js",
+        "service/features/builds/templates/section.html",
+        "service/features/builds/static/builds.js",
+        "service/features/notebooks/templates/section.html",
+        "service/features/notebooks/static/notebooks.js",
+    ):
+        assert f"jupyterhub_ov/{data}" in names, data
     assert "jupyterhub-ov-service" in scripts
     assert not [n for n in names if n.startswith(("jupyterhub_ov_sim/", "sim/"))]
     assert not [n for n in names if "/sim/" in n or n.startswith("jupyterhub_ov/sim")]
