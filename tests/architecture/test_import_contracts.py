@@ -13,7 +13,7 @@ import pytest
 
 from ..util import REPO
 
-LINT = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config"]
+LINT = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"]
 
 
 def lint(package_parent: Path) -> subprocess.CompletedProcess[str]:

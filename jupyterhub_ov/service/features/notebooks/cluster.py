@@ -3,7 +3,7 @@
 What the OpenVINO Toolkit Operator's notebook controller does, on the `NotebookController`:
 an admin ``oc apply``\\ s a ``Notebook`` and the ``openvino-notebook`` image is built and
 offered; how it went is written back to the resource's status subresource
-(`openvino.status_for`: commit, dates, image, tags, ``Ready``/``Building``/``Degraded``
+(`status.status_for`: commit, dates, image, tags, ``Ready``/``Building``/``Degraded``
 conditions, ``observedGeneration``).
 
 One list + watch over all namespaces (KubeSpawner's reflector machinery, so that a resource in
@@ -49,8 +49,9 @@ from jupyterhub_ov.kube.reflectors import CustomObjectReflector
 from jupyterhub_ov.kube.retry import with_retries
 
 from . import model as openvino
+from . import status
 from .controller import NotebookController
-from .store import NotebookRecord
+from .record import NotebookRecord
 
 MERGE_PATCH = "application/merge-patch+json"
 Present = Callable[[], Awaitable[list[tuple[str, str]]]]
@@ -236,13 +237,13 @@ class NotebookReconciler(LoggingConfigurable):
         problem, shown = await self._apply(namespace, name, resource, ours, present)
         meta = resource["metadata"]
         current = self._current_status(key, resource)
-        desired = openvino.status_for(
+        desired = status.status_for(
             shown, problem=problem, generation=meta.get("generation"), previous=current, at=utcnow()
         )
-        patch = openvino.status_patch(current, desired)
+        patch = status.status_patch(current, desired)
         if patch is None:
             return
-        if problem is not None and problem.reason == openvino.PRECONDITION_FAILED:
+        if problem is not None and problem.reason == status.PRECONDITION_FAILED:
             self.log.warning("Notebook %s: %s", key, problem.message)
         elif problem is not None:  # the problems quote the spec: they stay in the status
             self.log.warning("Notebook %s: invalid parameters, nothing is built", key)
@@ -257,24 +258,24 @@ class NotebookReconciler(LoggingConfigurable):
         resource: dict[str, Any],
         ours: NotebookRecord | None,
         present: Present,
-    ) -> tuple[openvino.Problem | None, NotebookRecord | None]:
+    ) -> tuple[status.Problem | None, NotebookRecord | None]:
         """Apply the resource if it may be; the problem if not, and the record to show."""
         if namespace != self.required_namespace:  # a same-named record here is another's
             message = openvino.wrong_namespace(self.required_namespace)
-            return openvino.Problem(openvino.PRECONDITION_FAILED, message), None
+            return status.Problem(status.PRECONDITION_FAILED, message), None
         spec = resource.get("spec")
         try:
             params = openvino.parse_params(name, spec, policy=self.controller.policy)
         except InvalidBuildRequest as e:
-            return openvino.Problem(openvino.INVALID_PARAMETERS, "; ".join(e.problems)), ours
+            return status.Problem(status.INVALID_PARAMETERS, "; ".join(e.problems)), ours
         if ours is not None and ours.params == params:
             return None, ours  # applied already: nothing to check, nothing to build
         problem = openvino.precondition_problem(
             namespace, await present(), required_namespace=self.required_namespace
         )
         if problem is not None:
-            return openvino.Problem(openvino.PRECONDITION_FAILED, problem), ours
-        creator = openvino.resource_creator(namespace, name)
+            return status.Problem(status.PRECONDITION_FAILED, problem), ours
+        creator = status.resource_creator(namespace, name)
         record = await self.controller.apply(name, spec, creator=creator, namespace=namespace)
         self.log.info("Notebook %s/%s applied: %s", namespace, name, params.to_json())
         return None, record
@@ -289,8 +290,8 @@ class NotebookReconciler(LoggingConfigurable):
         written = self._written.get(key)
         if written is not None and written[0] == resource["metadata"]["uid"]:
             return written[1]
-        status: dict[str, Any] = resource.get("status") or {}
-        return status
+        current: dict[str, Any] = resource.get("status") or {}
+        return current
 
     # -- API calls -------------------------------------------------------------------------
 

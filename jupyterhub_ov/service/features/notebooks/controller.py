@@ -33,7 +33,8 @@ from jupyterhub_ov.builds.resolve import resolve_commit
 from jupyterhub_ov.errors import Conflict, NotFound
 
 from . import model as openvino
-from .store import BUILDING, FAILED, READY, NotebookRecord, NotebookStore, changed
+from .record import BUILDING, FAILED, READY, NotebookRecord, changed
+from .store import NotebookStore
 
 Listener = Callable[[NotebookRecord], Awaitable[None]]
 

@@ -24,7 +24,7 @@ from jupyterhub_ov.builds.store import BuildStore
 from jupyterhub_ov.errors import Conflict, NotFound
 from jupyterhub_ov.service.features.notebooks import model as openvino
 from jupyterhub_ov.service.features.notebooks.controller import NotebookController
-from jupyterhub_ov.service.features.notebooks.store import BUILDING, FAILED, READY, NotebookRecord
+from jupyterhub_ov.service.features.notebooks.record import BUILDING, FAILED, READY, NotebookRecord
 from tests.builds.gitrepos import commit_files, make_repository
 from tests.builds.scripted import ScriptedBackend
 

@@ -11,7 +11,8 @@ import pytest
 
 from jupyterhub_ov.builds.model.spec import InvalidBuildRequest, SpecPolicy
 from jupyterhub_ov.service.features.notebooks import model as openvino
-from jupyterhub_ov.service.features.notebooks.store import BUILDING, FAILED, READY, NotebookRecord
+from jupyterhub_ov.service.features.notebooks import status as nbstatus
+from jupyterhub_ov.service.features.notebooks.record import BUILDING, FAILED, READY, NotebookRecord
 
 POLICY = SpecPolicy()
 AT = datetime(2026, 11, 24, 13, 5, 9, tzinfo=UTC)
@@ -132,7 +133,7 @@ def test_auto_update_decisions() -> None:
 
 
 def test_conditions() -> None:
-    assert openvino.condition("Ready", False, "PreconditionFailed", "why", AT) == {
+    assert nbstatus.condition("Ready", False, "PreconditionFailed", "why", AT) == {
         "type": "Ready",
         "status": "False",
         "reason": "PreconditionFailed",
@@ -170,7 +171,7 @@ def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
 
 
 def test_the_status_of_a_published_notebook() -> None:
-    status = openvino.status_for(PUBLISHED, generation=3, at=LATER)
+    status = nbstatus.status_for(PUBLISHED, generation=3, at=LATER)
 
     assert status == {
         "state": "Ready",
@@ -185,15 +186,15 @@ def test_the_status_of_a_published_notebook() -> None:
         "build_id": "b1",
         "observedGeneration": 3,
         "conditions": [
-            openvino.condition(
+            nbstatus.condition(
                 "Ready",
                 True,
                 "Published",
                 "openvino-notebook:v2024 is offered as OpenVINO™ Toolkit v2024",
                 LATER,
             ),
-            openvino.condition("Building", False, "Idle", "", LATER),
-            openvino.condition("Degraded", False, "AsExpected", "", LATER),
+            nbstatus.condition("Building", False, "Idle", "", LATER),
+            nbstatus.condition("Degraded", False, "AsExpected", "", LATER),
         ],
     }
 
@@ -236,46 +237,46 @@ def test_the_status_of_a_published_notebook() -> None:
 def test_conditions_follow_the_record(
     fields: dict[str, Any], ready: tuple, building: tuple, degraded: tuple
 ) -> None:
-    status = openvino.status_for(record(**fields), at=AT)
+    status = nbstatus.status_for(record(**fields), at=AT)
     assert conditions(status) == {"Ready": ready, "Building": building, "Degraded": degraded}
     assert "commit" in status and "build_date" not in status  # unknown dates are left out
 
 
 def test_the_status_of_a_notebook_nothing_is_built_for() -> None:
-    problem = openvino.Problem(openvino.PRECONDITION_FAILED, openvino.OPERATOR_MISSING)
+    problem = nbstatus.Problem(nbstatus.PRECONDITION_FAILED, openvino.OPERATOR_MISSING)
 
-    status = openvino.status_for(None, problem=problem, generation=1, at=AT)
+    status = nbstatus.status_for(None, problem=problem, generation=1, at=AT)
 
     assert status == {
         "state": "Failed",
         "message": openvino.OPERATOR_MISSING,
         "observedGeneration": 1,
         "conditions": [
-            openvino.condition("Ready", False, "PreconditionFailed", openvino.OPERATOR_MISSING, AT),
-            openvino.condition("Building", False, "Idle", "", AT),
-            openvino.condition(
+            nbstatus.condition("Ready", False, "PreconditionFailed", openvino.OPERATOR_MISSING, AT),
+            nbstatus.condition("Building", False, "Idle", "", AT),
+            nbstatus.condition(
                 "Degraded", True, "PreconditionFailed", openvino.OPERATOR_MISSING, AT
             ),
         ],
     }
     # parameters changed to invalid ones: the problem shows, the earlier image stays listed
-    invalid = openvino.Problem(openvino.INVALID_PARAMETERS, "spec.git_ref 'a..b' is bad")
-    shown = openvino.status_for(PUBLISHED, problem=invalid, at=AT)
+    invalid = nbstatus.Problem(nbstatus.INVALID_PARAMETERS, "spec.git_ref 'a..b' is bad")
+    shown = nbstatus.status_for(PUBLISHED, problem=invalid, at=AT)
     assert shown["tags"] == ["v2024"] and shown["message"] == "spec.git_ref 'a..b' is bad"
     assert conditions(shown)["Ready"] == ("False", "InvalidParameters", invalid.message)
     with pytest.raises(ValueError):
-        openvino.status_for(None, at=AT)
+        nbstatus.status_for(None, at=AT)
 
 
 def test_an_unchanged_record_gives_no_patch_and_transitions_keep_their_time() -> None:
     building = record(state=BUILDING, message="Building")
-    first = openvino.status_for(building, generation=1, at=AT)
-    assert openvino.status_patch({}, first) == {"status": first}
+    first = nbstatus.status_for(building, generation=1, at=AT)
+    assert nbstatus.status_patch({}, first) == {"status": first}
 
-    again = openvino.status_for(building, generation=1, previous=first, at=LATER)
-    assert again == first and openvino.status_patch(first, again) is None
+    again = nbstatus.status_for(building, generation=1, previous=first, at=LATER)
+    assert again == first and nbstatus.status_patch(first, again) is None
 
-    done = openvino.status_for(PUBLISHED, generation=1, previous=first, at=LATER)
+    done = nbstatus.status_for(PUBLISHED, generation=1, previous=first, at=LATER)
     times = {c["type"]: c["lastTransitionTime"] for c in done["conditions"]}
     # Ready and Building flipped now; Degraded stayed False since AT
     assert times == {
@@ -283,7 +284,7 @@ def test_an_unchanged_record_gives_no_patch_and_transitions_keep_their_time() ->
         "Building": "2026-11-24T13:12:09Z",
         "Degraded": "2026-11-24T13:05:09Z",
     }
-    patch = openvino.status_patch(first, done)
+    patch = nbstatus.status_patch(first, done)
     assert patch is not None
     assert set(patch["status"]) == {
         "state",
@@ -300,7 +301,7 @@ def test_an_unchanged_record_gives_no_patch_and_transitions_keep_their_time() ->
 
 
 def test_a_status_patch_drops_what_the_new_status_lacks() -> None:
-    problem = openvino.Problem(openvino.PRECONDITION_FAILED, openvino.wrong_namespace())
-    blocked = openvino.status_for(None, problem=problem, at=AT)
-    patch = openvino.status_patch({**blocked, "stale": "x"}, blocked)
+    problem = nbstatus.Problem(nbstatus.PRECONDITION_FAILED, openvino.wrong_namespace())
+    blocked = nbstatus.status_for(None, problem=problem, at=AT)
+    patch = nbstatus.status_patch({**blocked, "stale": "x"}, blocked)
     assert patch == {"status": {"stale": None}}
