@@ -8,10 +8,13 @@ a file; these rules say so before anything is deployed, naming the fields involv
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from . import rules
 from .sections import Fields
 from .spec import (
-    CRD_PLACEHOLDERS,
+    OPERATOR_DEFAULTS,
     DEFAULT_CONFIG_PATH,
     DEFAULT_MODEL_NAME,
     DEFAULT_PLUGIN_CONFIG,
@@ -50,7 +53,7 @@ def _single(f: Fields) -> ModelsSettings:
             else f"{f.at(G, 'single_model_mode')}: false and a config map or config_path"
         )
         p.append(f"{f.at(G, 'model_path')} is required to serve one model (or give {other})")
-    elif raw_path == CRD_PLACEHOLDERS["model_path"]:
+    elif raw_path == OPERATOR_DEFAULTS["model_path"]:
         p.append(
             f"{f.at(G, 'model_path')} {raw_path!r} is the CRD's placeholder: give the model's"
             f" path (s3://, gs://, az:// or a path under {rules.MODELS_DIR})"
@@ -88,8 +91,10 @@ def _config(f: Fields) -> ModelsSettings:
     source = source or f.at(G, "config_path")
     for key in SINGLE_MODEL_ONLY:
         raw = f.get(G, key)
-        if rules.absent(raw) or (key in CRD_PLACEHOLDERS and raw == CRD_PLACEHOLDERS[key]):
-            continue  # unset, or what the CRD fills in everywhere
+        if rules.absent(raw) or (
+            key in OPERATOR_DEFAULTS and _loads(raw) == OPERATOR_DEFAULTS[key]
+        ):
+            continue  # unset, or the operator's value (the CRD fills it in everywhere)
         p.append(
             f"{f.at(G, key)} is a single-model setting, which OVMS refuses beside a config file"
             f" ({source}): set it per model in the config file"
@@ -115,6 +120,14 @@ def _config(f: Fields) -> ModelsSettings:
     return ModelsSettings(
         single_model_mode=False, config_configmap_name=configmap, config_path=path
     )
+
+
+def _loads(raw: Any) -> Any:
+    """JSON text as its value (other values as they are), to compare with a default."""
+    try:
+        return json.loads(raw) if isinstance(raw, str) and raw[:1] in "{[" else raw
+    except ValueError:
+        return raw
 
 
 def _file(raw: object, where: str, problems: list[str], root: str) -> str:

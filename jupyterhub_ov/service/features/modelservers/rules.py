@@ -250,7 +250,8 @@ def version_policy(raw: Any, where: str, problems: list[str]) -> tuple[str, tupl
         or not numbers
         or any(type(n) is not int or n < 1 for n in numbers)
     ):
-        problems.append(f"{where}: {kind}.{keys[0]} must be positive whole numbers ({shapes})")
+        what = "a positive whole number" if kind == "latest" else "positive whole numbers"
+        problems.append(f"{where}: {kind}.{keys[0]} must be {what} ({shapes})")
         return "", ()
     return kind, tuple(numbers)
 

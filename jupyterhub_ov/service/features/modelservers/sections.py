@@ -157,9 +157,13 @@ class Fields:
             )
         rest = {k: v for k, v in spec.items() if k not in misplaced}
         rules.known(rest, "spec", {"image_name", *GROUPS}, problems)
-        groups = {group: rules.obj(spec.get(group), f"spec.{group}", problems) for group in GROUPS}
+        groups = {
+            group: dict(rules.obj(spec.get(group), f"spec.{group}", problems)) for group in GROUPS
+        }
         for group, values in groups.items():
             rules.known(values, f"spec.{group}", set(GROUPS[group]), problems)
+        for key in misplaced:  # checked where it belongs, so the rest of the answer is right
+            groups[FLAT[key]].setdefault(key, spec[key])
         return cls(spec, groups, problems, flat=False)
 
     def get(self, group: str, key: str | None = None) -> Any:

@@ -24,12 +24,14 @@ DEFAULT_TARGET_DEVICE = "CPU"
 #: the CRD's default, also what the chart passes
 DEFAULT_PLUGIN_CONFIG: Mapping[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
 DEFAULT_CONFIG_PATH = f"{rules.CONFIG_DIR}/config.json"
-#: the CRD's values for fields it fills in even in config mode, where they mean nothing
-CRD_PLACEHOLDERS: Mapping[str, Any] = {
+#: the operator's values for single-model fields, which its CRD and samples fill in even in
+#: config mode, where the chart passes none of them (JSON compared as JSON)
+OPERATOR_DEFAULTS: Mapping[str, Any] = {
     "model_path": "gs://<bucket_name>/<model_dir>",
     "model_name": DEFAULT_MODEL_NAME,
-    "plugin_config": '{"PERFORMANCE_HINT":"LATENCY"}',
-    "model_version_policy": '{"latest": { "num_versions":1 }}',
+    "target_device": DEFAULT_TARGET_DEVICE,
+    "plugin_config": {"PERFORMANCE_HINT": "LATENCY"},
+    "model_version_policy": {"latest": {"num_versions": 1}},
     "nireq": 0,
 }
 #: the single-model settings OVMS refuses beside ``--config_path``
