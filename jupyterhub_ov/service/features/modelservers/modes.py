@@ -14,11 +14,11 @@ from typing import Any
 from . import rules
 from .sections import Fields
 from .spec import (
-    OPERATOR_DEFAULTS,
     DEFAULT_CONFIG_PATH,
     DEFAULT_MODEL_NAME,
     DEFAULT_PLUGIN_CONFIG,
     DEFAULT_TARGET_DEVICE,
+    OPERATOR_DEFAULTS,
     SINGLE_MODEL_ONLY,
     ModelServerSpec,
     ModelsSettings,

@@ -553,7 +553,7 @@ INVALID: dict[str, tuple[str, Any, list[str]]] = {
             "models_settings": {"model_path": "az://c/m"},
             "models_repository": {
                 "aws_secret_access_key": "s3cr3t",
-                "azure_storage_connection_string": "DefaultEndpointsProtocol=https;AccountKey=s3cr3t",
+                "azure_storage_connection_string": "AccountKey=s3cr3t",
                 "models_host_path": "/mnt/models",
             },
         },
