@@ -6,9 +6,11 @@ Two shapes exist (DOMAIN.md): the operator documentation's older flat table (``m
 (``deployment_parameters``, ``service_parameters``, ``models_settings``, ``server_settings``,
 ``models_repository``, ``monitoring``). `parse_model_server` reads either (a spec mixing them
 is refused) and answers every problem at once in `InvalidModelServer`, each naming the field as
-the user wrote it. The defaults are the operator's; the CRD's placeholders
-(``model_path: gs://<bucket_name>/<model_dir>``, ``model_name: resnet``, ...), which the API
-server fills into every resource it stores, are not taken for a user's choice.
+the user wrote it. The defaults are the operator's. The API server fills the CRD's defaults
+into every resource it stores, so they are not taken for a user's choice: the ``model_path``
+placeholder ``gs://<bucket_name>/<model_dir>`` is refused as a path, and the operator's values
+of single-model fields (``model_name: resnet``, its plugin config and version policy, ...) are
+ignored in config mode, where any other value of them is refused (OVMS would refuse it).
 
 Decisions (the issue's rules where the operator's chart differs):
 - Credentials are referenced, never inlined: ``aws_access_key_id``/``aws_secret_access_key``

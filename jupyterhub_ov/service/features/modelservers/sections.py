@@ -180,8 +180,8 @@ class Fields:
         dotted = ".".join((group, *keys))
         if dotted in self.paths:
             return self.paths[dotted]
-        if self.flat and len(keys) == 1 and FLAT.get(keys[0]) == group:
-            return f"spec.{keys[0]}"
+        if self.flat and keys and FLAT.get(keys[0]) == group:
+            return "spec." + ".".join(keys)
         return f"spec.{dotted}"
 
 

@@ -89,6 +89,18 @@ SAME_SERVER = {
             "models_repository": {"storage_type": "cluster", "models_volume_claim": "models-pvc"},
         },
     ),
+    "limits and requests": (
+        {
+            "model_path": S3,
+            "resources": {"limits": {"cpu": 1, "memory": "2Gi"}, "requests": {"cpu": 0.5}},
+        },
+        {
+            "models_settings": {"model_path": S3},
+            "deployment_parameters": {
+                "resources": {"limits": {"cpu": "1", "memory": "2Gi"}, "requests": {"cpu": "0.5"}}
+            },
+        },
+    ),
     "a config map": (
         {"config_configmap_name": "ovms-config", "log_level": "ERROR"},
         {
@@ -506,6 +518,15 @@ INVALID: dict[str, tuple[str, Any, list[str]]] = {
             "spec.resources.cpu '-1' is not a Kubernetes quantity (such as 500m, 2, 1.5Gi or"
             " 512Mi)",
             "spec.resources.memory '1.5GB' is not a Kubernetes quantity (such as 500m, 2, 1.5Gi"
+            " or 512Mi)",
+        ],
+    ),
+    "quantities (flat, as limits and requests)": (
+        "demo",
+        {"model_path": S3, "resources": {"limits": {"cpu": "x"}, "request": {}}},
+        [
+            "spec.resources: unknown keys request",
+            "spec.resources.limits.cpu 'x' is not a Kubernetes quantity (such as 500m, 2, 1.5Gi"
             " or 512Mi)",
         ],
     ),
