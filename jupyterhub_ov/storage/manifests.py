@@ -55,8 +55,9 @@ def claim_phase(claim: Mapping[str, Any]) -> str:
     return str((claim.get("status") or {}).get("phase") or "Pending")
 
 
-def _ref(kind: str, claim: str, key: str) -> dict[str, Any]:
-    return {"valueFrom": {kind: {"name": claim, "key": key}}}
+def key_ref(kind: str, name: str, key: str) -> dict[str, Any]:
+    """An EnvVar's ``valueFrom``: ``kind`` (configMapKeyRef, secretKeyRef) ``name``'s ``key``."""
+    return {"valueFrom": {kind: {"name": name, "key": key}}}
 
 
 def bucket_environment(
@@ -73,8 +74,8 @@ def bucket_environment(
     ``JUPYTERHUB_OV_BUCKETS`` lists every bucket the user may use (own first) as JSON; the
     own bucket's name is ``$(BUCKET_NAME)``, expanded by the kubelet as well.
     """
-    env: dict[str, Any] = {key: _ref("configMapKeyRef", claim, key) for key in CONFIGMAP_KEYS}
-    env.update({key: _ref("secretKeyRef", claim, key) for key in SECRET_KEYS})
+    env: dict[str, Any] = {key: key_ref("configMapKeyRef", claim, key) for key in CONFIGMAP_KEYS}
+    env.update({key: key_ref("secretKeyRef", claim, key) for key in SECRET_KEYS})
     endpoint = endpoint_url or f"{scheme}://$(BUCKET_HOST):$(BUCKET_PORT)"
     env["S3_ENDPOINT_URL"] = endpoint
     env["AWS_DEFAULT_REGION"] = "$(BUCKET_REGION)"

@@ -69,6 +69,11 @@ class SpecPolicy:
     import_source: str = "image"
 
 
+def is_image_reference(raw: Any) -> bool:
+    """A container image reference: ``[registry[:port]/]repository[:tag][@sha256:digest]``."""
+    return isinstance(raw, str) and _IMAGE_REF.fullmatch(raw) is not None
+
+
 def image_name(raw: str) -> str:
     """The image name for a requested name: ``-notebook`` appended unless already there."""
     return raw if raw.endswith(NAME_SUFFIX) else raw + NAME_SUFFIX
@@ -165,7 +170,7 @@ def import_source_problem(raw: Any, policy: SpecPolicy) -> str | None:
         if not raw.startswith("/") or ".." in parts or any(c in raw for c in "\n\r\x00"):
             return f"spec.fromImage {raw!r} must be an absolute path of an environment"
         return None
-    if not _IMAGE_REF.fullmatch(raw):
+    if not is_image_reference(raw):
         return f"spec.fromImage {raw!r} is not a container image reference"
     return None
 
