@@ -1,0 +1,93 @@
+"""The ReplicaSet controller of the simulator: keeps ``spec.replicas`` pods of the template.
+
+Pods are named ``<replicaset>-<5 random characters>`` (generateName), labelled from the
+template and owned by the ReplicaSet (controller ownerReference), so deleting the ReplicaSet
+deletes them (``gc``). Surplus pods go unscheduled, pending, not ready and newest first.
+A pod whose container exited (Succeeded/Failed) is deleted and replaced: the simulated
+kubelet does not restart containers. Status: replicas, fullyLabeledReplicas, readyReplicas,
+availableReplicas (``minReadySeconds`` is not honoured), observedGeneration. Orphans are
+not adopted. Part of the cluster simulator, a test double of Kubernetes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import rollout
+from .controller import Reconciler
+from .errors import ApiError
+from .kinds import ResourceKind
+from .store import ObjectStore
+from .watchcache import WatchEvent
+
+
+class ReplicaSetController(Reconciler):
+    component = "replicaset-controller"
+    watched = (("apps", "v1", "replicasets"), ("", "v1", "pods"))
+
+    def __init__(self, store: ObjectStore) -> None:
+        super().__init__(store)
+        self.rs_kind = self.kind("apps", "v1", "replicasets")
+        self.pod_kind = self.kind("", "v1", "pods")
+
+    def on_event(self, kind: ResourceKind, event: WatchEvent) -> None:
+        md = event.obj["metadata"]
+        if kind is self.rs_kind:
+            self.enqueue(md.get("namespace", ""), md["name"])
+            return
+        for ref in md.get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("kind") == "ReplicaSet":
+                self.enqueue(md.get("namespace", ""), ref["name"])
+
+    def reconcile(self, namespace: str, name: str) -> None:
+        try:
+            rs = self.store.get(self.rs_kind, namespace, name)
+        except ApiError as error:
+            if error.code == 404:
+                return
+            raise
+        if rs["metadata"].get("deletionTimestamp"):
+            return
+        uid = rs["metadata"]["uid"]
+        pods, _ = self.store.list_objects(self.pod_kind, namespace)
+        owned = [pod for pod in pods if rollout.controller_uid(pod) == uid]
+        for pod in owned:
+            if not pod["metadata"].get("deletionTimestamp") and not rollout.pod_active(pod):
+                self._delete_pod(rs, pod)
+        active = [pod for pod in owned if rollout.pod_active(pod)]
+        want = rollout.replicas_of(rs)
+        for _ in range(want - len(active)):
+            active.append(self._create_pod(rs))
+        for pod in rollout.deletion_order(active)[: max(len(active) - want, 0)]:
+            self._delete_pod(rs, pod)
+            active.remove(pod)
+        self.merge_status(self.rs_kind, rs, rollout.replicaset_status(rs, active))
+
+    def _create_pod(self, rs: dict[str, Any]) -> dict[str, Any]:
+        template = (rs.get("spec") or {}).get("template") or {}
+        template_md = template.get("metadata") or {}
+        md = rs["metadata"]
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "generateName": f"{md['name']}-",
+                "namespace": md["namespace"],
+                "labels": dict(template_md.get("labels") or {}),
+                "annotations": dict(template_md.get("annotations") or {}),
+                "ownerReferences": [rollout.owner_reference(rs)],
+            },
+            "spec": template.get("spec") or {},
+        }
+        pod = self.store.create(self.pod_kind, md["namespace"], body)
+        self.record_event(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
+        return pod
+
+    def _delete_pod(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
+        try:
+            self.store.delete(self.pod_kind, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        except ApiError as error:
+            if error.code != 404:
+                raise
+            return
+        self.record_event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
