@@ -225,8 +225,8 @@ class ResourceHandler(JSONHandler):
         if not isinstance(body, dict):
             raise errors.bad_request("the body of an update must be an object")
         if target.subresource == "scale":
-            store, dry_run = self.server.store, self.dry_run
-            self.send_json(scale.update(store, target.kind, namespace, name, body, dry_run=dry_run))
+            parts = (self.server.store, target.kind, namespace, name, body)
+            self.send_json(scale.update(*parts, dry_run=self.dry_run))
             return
         updated = self.server.store.update(
             target.kind, namespace, name, body, subresource=target.subresource, dry_run=self.dry_run
@@ -237,11 +237,8 @@ class ResourceHandler(JSONHandler):
         target, namespace, name = self._parts()
         content_type = self.request.headers.get("Content-Type", "application/json")
         if target.subresource == "scale":
-            body, store = self.body_json(), self.server.store
-            scaled = scale.patch(
-                store, target.kind, namespace, name, body, content_type, dry_run=self.dry_run
-            )
-            self.send_json(scaled)
+            parts = (self.server.store, target.kind, namespace, name, self.body_json())
+            self.send_json(scale.patch(*parts, content_type, dry_run=self.dry_run))
             return
         patched = self.server.store.patch(
             target.kind,

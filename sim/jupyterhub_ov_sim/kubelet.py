@@ -24,9 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +42,7 @@ from .podenv import (
     translate,
 )
 from .podfs import PodUnschedulable, check_claims, container_mounts
+from .podruntime import ImagePullError, Launch, PodRuntime, terminate
 from .probes import Probe, follow_readiness, readiness_probe
 from .serviceenv import service_env
 from .store import ObjectStore
@@ -57,34 +56,6 @@ KIND_PLURALS = {
     "PersistentVolumeClaim": "persistentvolumeclaims",
     "PersistentVolume": "persistentvolumes",
 }
-
-
-class ImagePullError(PodConfigError):
-    """An injected image pull failure."""
-
-    reason = "ErrImagePull"
-
-
-@dataclass
-class PodRuntime:
-    """The kubelet's record of one pod it runs."""
-
-    uid: str
-    namespace: str
-    name: str
-    ip: str
-    directory: Path
-    process: asyncio.subprocess.Process | None = None
-    task: asyncio.Task[Any] | None = None
-    stopping: bool = False
-    last_problem: str = ""
-
-
-@dataclass
-class Launch:
-    argv: list[str]
-    env: dict[str, str]
-    cwd: str
 
 
 class Kubelet(Controller):
@@ -395,22 +366,8 @@ class Kubelet(Controller):
                 },
             }
             self.record_event(pod, "Killing", "Stopping container")
-            await _terminate(process, min(grace, self.max_grace_seconds))
+            await terminate(process, min(grace, self.max_grace_seconds))
         if runtime.task is not None and not runtime.task.done():
             runtime.task.cancel()
         self.pods.pop(runtime.uid, None)
         self.ips.release(runtime.ip)
-
-
-async def _terminate(process: asyncio.subprocess.Process, grace: float) -> None:
-    """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            await asyncio.wait_for(process.wait(), wait)
-            return
-        except TimeoutError:
-            continue
