@@ -186,6 +186,23 @@ class Reconciler(Controller):
     def reconcile(self, namespace: str, name: str) -> None:
         raise NotImplementedError
 
+    def enqueue_owner(self, obj: dict[str, Any], owner_kind: str) -> None:
+        """Enqueue the controller owner of ``obj`` if it is of ``owner_kind``."""
+        md = obj["metadata"]
+        for ref in md.get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("kind") == owner_kind:
+                self.enqueue(md.get("namespace", ""), ref["name"])
+
+    def live(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it is gone or being deleted."""
+        try:
+            obj = self.store.get(kind, namespace, name)
+        except ApiError as error:
+            if error.code == 404:
+                return None
+            raise
+        return None if obj["metadata"].get("deletionTimestamp") else obj
+
     async def _work(self) -> None:
         while True:
             await self._wake.wait()

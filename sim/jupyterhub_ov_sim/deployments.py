@@ -43,19 +43,12 @@ class DeploymentController(Reconciler):
         md = event.obj["metadata"]
         if kind is self.deployment_kind:
             self.enqueue(md.get("namespace", ""), md["name"])
-            return
-        for ref in md.get("ownerReferences") or []:
-            if ref.get("controller") and ref.get("kind") == "Deployment":
-                self.enqueue(md.get("namespace", ""), ref["name"])
+        else:
+            self.enqueue_owner(event.obj, "Deployment")
 
     def reconcile(self, namespace: str, name: str) -> None:
-        try:
-            deployment = self.store.get(self.deployment_kind, namespace, name)
-        except ApiError as error:
-            if error.code == 404:
-                return
-            raise
-        if deployment["metadata"].get("deletionTimestamp"):
+        deployment = self.live(self.deployment_kind, namespace, name)
+        if deployment is None:
             return
         uid = deployment["metadata"]["uid"]
         items, _ = self.store.list_objects(self.rs_kind, namespace)

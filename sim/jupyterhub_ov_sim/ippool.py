@@ -18,7 +18,8 @@ SERVICE_NETWORK = ipaddress.IPv4Network("127.96.0.0/16")
 
 
 class IPPool:
-    """Hands out addresses in order, skipping ones in use and network/broadcast-looking ones.
+    """Hands out pod addresses in order, skipping ones in use, network/broadcast-looking
+    ones and the Service network.
 
     Addresses are not reused until the pool wraps around, so a restarted pod never meets
     a lingering socket of its predecessor. Without ``first``, each pool starts at a random
@@ -26,24 +27,34 @@ class IPPool:
     their pods the same address and port.
     """
 
+    low, high = FIRST, LAST
+    exhausted = "no loopback address left for another pod"
+
     def __init__(self, first: str | None = None) -> None:
-        if first is None:
-            first = f"127.{random.choice(_POD_SECOND_OCTETS)}.{random.randint(0, 255)}.2"
-        self._next = int(ipaddress.IPv4Address(first))
+        self._next = int(ipaddress.IPv4Address(first or self.random_first()))
         self.in_use: set[str] = set()
 
+    @staticmethod
+    def random_first() -> str:
+        return f"127.{random.choice(_POD_SECOND_OCTETS)}.{random.randint(0, 255)}.2"
+
+    def usable(self, candidate: int) -> bool:
+        return ipaddress.IPv4Address(candidate) not in SERVICE_NETWORK
+
     def allocate(self) -> str:
-        for _ in range(LAST - FIRST + 1):
+        for _ in range(self.high - self.low + 1):
             candidate = self._next
-            self._next = FIRST if self._next >= LAST else self._next + 1
+            self._next = self.low if self._next >= self.high else self._next + 1
             address = str(ipaddress.IPv4Address(candidate))
             if candidate & 0xFF in (0, 255) or address in self.in_use:
                 continue
-            if ipaddress.IPv4Address(candidate) in SERVICE_NETWORK:
-                continue
-            self.in_use.add(address)
-            return address
-        raise RuntimeError("no loopback address left for another pod")
+            if self.usable(candidate):
+                self.in_use.add(address)
+                return address
+        raise RuntimeError(self.exhausted)
+
+    def reserve(self, address: str) -> None:
+        self.in_use.add(address)
 
     def release(self, address: str) -> None:
         self.in_use.discard(address)
@@ -52,31 +63,16 @@ class IPPool:
 _POD_SECOND_OCTETS = [n for n in range(1, 255) if n != SERVICE_NETWORK[0].packed[1]]
 
 
-class ServiceIPPool:
+class ServiceIPPool(IPPool):
     """Cluster IPs of Services: 127.96.X.1, 127.96.X.2, ... from a random X, never reused
     while in use. The random start keeps two simulators on one machine apart."""
 
-    def __init__(self, first: str | None = None) -> None:
-        if first is None:
-            first = f"127.96.{random.randint(0, 255)}.1"
-        self._next = int(ipaddress.IPv4Address(first))
-        self._first = int(SERVICE_NETWORK[1])
-        self._last = int(SERVICE_NETWORK[-2])
-        self.in_use: set[str] = set()
+    low, high = int(SERVICE_NETWORK[1]), int(SERVICE_NETWORK[-2])
+    exhausted = "the Service network has no address left"
 
-    def allocate(self) -> str:
-        for _ in range(self._last - self._first + 1):
-            candidate = self._next
-            self._next = self._first if self._next >= self._last else self._next + 1
-            address = str(ipaddress.IPv4Address(candidate))
-            if candidate & 0xFF in (0, 255) or address in self.in_use:
-                continue
-            self.in_use.add(address)
-            return address
-        raise RuntimeError("the Service network has no address left")
+    @staticmethod
+    def random_first() -> str:
+        return f"127.96.{random.randint(0, 255)}.1"
 
-    def reserve(self, address: str) -> None:
-        self.in_use.add(address)
-
-    def release(self, address: str) -> None:
-        self.in_use.discard(address)
+    def usable(self, candidate: int) -> bool:
+        return True

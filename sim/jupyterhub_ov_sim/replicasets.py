@@ -34,19 +34,12 @@ class ReplicaSetController(Reconciler):
         md = event.obj["metadata"]
         if kind is self.rs_kind:
             self.enqueue(md.get("namespace", ""), md["name"])
-            return
-        for ref in md.get("ownerReferences") or []:
-            if ref.get("controller") and ref.get("kind") == "ReplicaSet":
-                self.enqueue(md.get("namespace", ""), ref["name"])
+        else:
+            self.enqueue_owner(event.obj, "ReplicaSet")
 
     def reconcile(self, namespace: str, name: str) -> None:
-        try:
-            rs = self.store.get(self.rs_kind, namespace, name)
-        except ApiError as error:
-            if error.code == 404:
-                return
-            raise
-        if rs["metadata"].get("deletionTimestamp"):
+        rs = self.live(self.rs_kind, namespace, name)
+        if rs is None:
             return
         uid = rs["metadata"]["uid"]
         pods, _ = self.store.list_objects(self.pod_kind, namespace)
