@@ -3,14 +3,16 @@
 Pods are named ``<replicaset>-<5 random characters>`` (generateName), labelled from the
 template and owned by the ReplicaSet (controller ownerReference), so deleting the ReplicaSet
 deletes them (``gc``). Surplus pods go unscheduled, pending, not ready and newest first.
-A pod whose container exited (Succeeded/Failed) is deleted and replaced: the simulated
-kubelet does not restart containers. Status: replicas, fullyLabeledReplicas, readyReplicas,
-availableReplicas (``minReadySeconds`` is not honoured), observedGeneration. Orphans are
-not adopted. Part of the cluster simulator, a test double of Kubernetes.
+A pod whose container exited (Succeeded/Failed) is deleted and replaced after
+``replace_delay`` (1 s), a shortened back-off: the simulated kubelet restarts no container.
+Status: replicas, fullyLabeledReplicas, readyReplicas, availableReplicas
+(``minReadySeconds`` is not honoured), observedGeneration. Orphans are not adopted.
+Part of the cluster simulator, a test double of Kubernetes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from . import rollout
@@ -25,8 +27,12 @@ class ReplicaSetController(Reconciler):
     component = "replicaset-controller"
     watched = (("apps", "v1", "replicasets"), ("", "v1", "pods"))
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, *, replace_delay: float = 1.0) -> None:
         super().__init__(store)
+        #: how long a pod whose process exited stays before it is replaced (a shortened
+        #: CrashLoopBackOff: the simulated kubelet restarts no container)
+        self.replace_delay = replace_delay
+        self._exited: dict[str, float] = {}  # pod uid -> when its exit was first seen
         self.rs_kind = self.kind("apps", "v1", "replicasets")
         self.pod_kind = self.kind("", "v1", "pods")
 
@@ -44,17 +50,34 @@ class ReplicaSetController(Reconciler):
         uid = rs["metadata"]["uid"]
         pods, _ = self.store.list_objects(self.pod_kind, namespace)
         owned = [pod for pod in pods if rollout.controller_uid(pod) == uid]
-        for pod in owned:
-            if not pod["metadata"].get("deletionTimestamp") and not rollout.pod_active(pod):
-                self._delete_pod(rs, pod)
         active = [pod for pod in owned if rollout.pod_active(pod)]
+        exited = [pod for pod in owned if not pod["metadata"].get("deletionTimestamp")]
+        waiting = self._replace_exited(rs, [pod for pod in exited if not rollout.pod_active(pod)])
         want = rollout.replicas_of(rs)
-        for _ in range(want - len(active)):
+        for _ in range(want - len(active) - len(waiting)):
             active.append(self._create_pod(rs))
-        for pod in rollout.deletion_order(active)[: max(len(active) - want, 0)]:
+        surplus = [*waiting, *rollout.deletion_order(active)]
+        for pod in surplus[: max(len(active) + len(waiting) - want, 0)]:
             self._delete_pod(rs, pod)
-            active.remove(pod)
-        self.merge_status(self.rs_kind, rs, rollout.replicaset_status(rs, active))
+            (waiting if pod in waiting else active).remove(pod)
+        self.merge_status(self.rs_kind, rs, rollout.replicaset_status(rs, active + waiting))
+
+    def _replace_exited(self, rs: dict[str, Any], exited: list[dict[str, Any]]) -> list[dict]:
+        """Delete the pods whose process exited ``replace_delay`` ago (to be replaced); the
+        ones still waiting keep their place, as a container in back-off would."""
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for pod in exited:
+            uid = pod["metadata"]["uid"]
+            left = self._exited.setdefault(uid, loop.time()) + self.replace_delay - loop.time()
+            if left <= 0:
+                self._exited.pop(uid, None)
+                self._delete_pod(rs, pod)
+            else:
+                md = rs["metadata"]
+                loop.call_later(left, self.enqueue, md["namespace"], md["name"])
+                waiting.append(pod)
+        return waiting
 
     def _create_pod(self, rs: dict[str, Any]) -> dict[str, Any]:
         template = (rs.get("spec") or {}).get("template") or {}

@@ -14,7 +14,7 @@ from kubernetes_asyncio.client import ApiException
 
 from .conftest import Cluster
 from .helpers import Kubectl, eventually, watch_until
-from .workloads import deployment, ready
+from .workloads import PY, deployment, ready
 
 APPLY = ("apply", "-f", "-")
 
@@ -159,3 +159,32 @@ async def test_scale_subresource_and_scale_down(
     )
     assert web["spec"]["replicas"] == 0
     assert (await core.list_namespaced_pod("default", label_selector="app=web")).items == []
+
+
+async def test_a_pod_whose_process_exits_is_replaced(
+    cluster: Cluster, api_client: client.ApiClient
+) -> None:
+    apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
+    body = deployment(1)
+    body["spec"]["template"]["spec"]["containers"] = [
+        {"name": "brief", "image": "sim/python", "command": [PY, "-c", "print('done')"]}
+    ]
+    await apps.create_namespaced_deployment("default", body)
+    done = await watch_until(
+        core.list_namespaced_pod,
+        "default",
+        field_selector="status.phase=Succeeded",
+        predicate=lambda p: True,
+    )
+    first = done["metadata"]["name"]
+    # it keeps its place for the back-off (no second pod meanwhile), then a new one comes
+    pods = await core.list_namespaced_pod("default", label_selector="app=web")
+    assert [p.metadata.name for p in pods.items] == [first]
+    replacement = await watch_until(
+        core.list_namespaced_pod,
+        "default",
+        field_selector=f"metadata.name!={first}",
+        predicate=lambda p: p["metadata"]["name"].startswith(first[:-5]),
+    )
+    names = {p.metadata.name for p in (await core.list_namespaced_pod("default")).items}
+    assert first not in names and replacement["metadata"]["name"] in names
