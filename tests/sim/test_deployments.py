@@ -13,7 +13,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiException
 
 from .conftest import Cluster
-from .helpers import Kubectl, eventually, watch_until
+from .helpers import Kubectl, RawHTTP, eventually, watch_until
 from .workloads import PY, deployment, ready
 
 APPLY = ("apply", "-f", "-")
@@ -188,3 +188,44 @@ async def test_a_pod_whose_process_exits_is_replaced(
     )
     names = {p.metadata.name for p in (await core.list_namespaced_pod("default")).items}
     assert first not in names and replacement["metadata"]["name"] in names
+
+
+async def test_recreate_stops_the_old_pods_first(
+    cluster: Cluster, api_client: client.ApiClient
+) -> None:
+    apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
+    body = deployment(2)
+    body["spec"]["strategy"] = {"type": "Recreate"}
+    await apps.create_namespaced_deployment("default", body)
+    await watch_until(
+        apps.list_namespaced_deployment, "default", name="web", predicate=converged(2)
+    )
+    [first] = (await apps.list_namespaced_replica_set("default")).items
+    changed = deployment(2, {"VERSION": "2"})
+    changed["spec"]["strategy"] = {"type": "Recreate"}
+    await apps.replace_namespaced_deployment("web", "default", changed)
+    await watch_until(
+        apps.list_namespaced_deployment, "default", name="web", predicate=converged(2)
+    )
+    second = next(
+        rs.metadata.name
+        for rs in (await apps.list_namespaced_replica_set("default")).items
+        if rs.metadata.name != first.metadata.name
+    )
+    events = await core.list_namespaced_event("default", field_selector="involvedObject.name=web")
+    scaled = [e.message for e in events.items if e.reason == "ScalingReplicaSet"]
+    assert scaled == [
+        f"Scaled up replica set {first.metadata.name} from 0 to 2",
+        f"Scaled down replica set {first.metadata.name} from 2 to 0",
+        f"Scaled up replica set {second} from 0 to 2",
+    ]
+
+
+async def test_a_subresource_cannot_be_deleted(cluster: Cluster, raw: RawHTTP) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    code, _, _ = await raw.request("POST", path, body=deployment(0))
+    assert code == 201
+    code, answer, _ = await raw.request("DELETE", f"{path}/web/scale")
+    assert (code, answer["reason"]) == (405, "MethodNotAllowed")
+    code, _, _ = await raw.request("GET", f"{path}/web")
+    assert code == 200
