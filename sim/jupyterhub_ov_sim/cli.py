@@ -77,6 +77,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="IMAGE=COMMAND",
         help="the command an image runs when a pod gives none (shell words); repeatable",
     )
+    p.add_argument(
+        "--image-command",
+        action="append",
+        default=[],
+        metavar="REPOSITORY=COMMAND",
+        help="the local command (shell words) containers of an image repository (any tag,"
+        " with or without registry host) run when they give no command; args follow it;"
+        " repeatable",
+    )
     p.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
     return p
 
@@ -85,6 +94,7 @@ def options_from(args: argparse.Namespace) -> ClusterOptions:
     state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="jupyterhub-ov-sim-"))
     classes = _pairs(args.storage_class, "storage-class") or {"standard": "Delete"}
     entrypoints = {k: shlex.split(v) for k, v in _pairs(args.entrypoint, "entrypoint").items()}
+    mapped = _pairs(args.image_command, "image-command")
     return ClusterOptions(
         state_dir=state_dir.resolve(),
         host=args.host,
@@ -102,6 +112,7 @@ def options_from(args: argparse.Namespace) -> ClusterOptions:
         storage_classes=classes,
         default_storage_class=next(iter(classes)),
         entrypoints=entrypoints,
+        image_commands={k: shlex.split(v) for k, v in mapped.items()},
         extra_env={"PATH": this_environment_path()},
     )
 

@@ -15,10 +15,14 @@ from pathlib import Path
 from .apiserver import ApiServer
 from .buckets import DEFAULT_CLASS, BucketProvisioner
 from .builds import BuildBehaviour, BuildController
+from .controller import Controller
+from .deployments import DeploymentController
 from .imports import ImageImporter
 from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet
+from .replicasets import ReplicaSetController
 from .s3 import EmbeddedS3
+from .services import ServiceController
 from .volumes import VolumeBinder
 
 
@@ -31,6 +35,8 @@ class ClusterOptions:
     port: int = 0
     namespace: str = "default"
     kubelet: bool = True
+    workloads: bool = True  # the Deployment and ReplicaSet controllers
+    services: bool = True  # Services' endpoints and their forwarders on the cluster IPs
     volumes: bool = True
     builds: bool = True
     imports: bool = True  # the ImageStream import controller
@@ -45,6 +51,11 @@ class ClusterOptions:
     storage_classes: dict[str, str] = field(default_factory=lambda: {"standard": "Delete"})
     default_storage_class: str | None = "standard"
     entrypoints: dict[str, list[str]] = field(default_factory=dict)
+    #: image repository (``openvino/model_server``, with or without registry host) -> the
+    #: local command its containers run when they give no ``command`` (``args`` follow it)
+    image_commands: dict[str, list[str]] = field(default_factory=dict)
+    #: probe times (initialDelaySeconds, periodSeconds, timeoutSeconds) are multiplied by it
+    probe_time_scale: float = 1.0
     #: image -> environment its containers start with (e.g. a PATH whose python3 differs)
     image_env: dict[str, dict[str, str]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -62,7 +73,10 @@ def this_environment_path() -> str:
 def cluster_options(state_dir: Path, **overrides: object) -> ClusterOptions:
     """Options for tests: fast retries, and pods that find this environment's executables."""
     options = ClusterOptions(
-        state_dir=state_dir, retry_interval=0.05, extra_env={"PATH": this_environment_path()}
+        state_dir=state_dir,
+        retry_interval=0.05,
+        probe_time_scale=0.1,
+        extra_env={"PATH": this_environment_path()},
     )
     for name, value in overrides.items():
         if not hasattr(options, name):
@@ -84,6 +98,9 @@ class SimulatedCluster:
         self.imports: ImageImporter | None = None
         self.s3: EmbeddedS3 | None = None
         self.buckets: BucketProvisioner | None = None
+        self.deployments: DeploymentController | None = None
+        self.replicasets: ReplicaSetController | None = None
+        self.services: ServiceController | None = None
         self.kubeconfig = Path(options.state_dir) / "kubeconfig"
 
     async def start(self) -> SimulatedCluster:
@@ -128,11 +145,20 @@ class SimulatedCluster:
                 provision_delay=options.bucket_delay,
             )
             await self.buckets.start()
+        if options.workloads:
+            self.deployments = DeploymentController(store)
+            self.replicasets = ReplicaSetController(store)
+        if options.services:
+            self.services = ServiceController(store)
+        for controller in self._workload_controllers():
+            await controller.start()
         if options.kubelet:
             self.kubelet = Kubelet(
                 store,
                 workdir=options.state_dir / "kubelet",
                 entrypoints=options.entrypoints,
+                image_commands=options.image_commands,
+                probe_time_scale=options.probe_time_scale,
                 image_env=options.image_env,
                 extra_env=options.extra_env,
                 api_url=self.server.url,
@@ -151,6 +177,8 @@ class SimulatedCluster:
         """Stop the pods' processes, the controllers, then the server."""
         if self.kubelet is not None:
             await self.kubelet.stop()
+        for controller in self._workload_controllers():
+            await controller.stop()
         if self.binder is not None:
             await self.binder.stop()
         if self.builds is not None:
@@ -162,6 +190,10 @@ class SimulatedCluster:
         if self.s3 is not None:
             await self.s3.stop()
         await self.server.stop()
+
+    def _workload_controllers(self) -> list[Controller]:
+        parts: list[Controller | None] = [self.deployments, self.replicasets, self.services]
+        return [part for part in parts if part is not None]
 
     async def __aenter__(self) -> SimulatedCluster:
         return await self.start()

@@ -161,3 +161,60 @@ class Controller:
             self.store.create(events, namespace, body)
         except ApiError as error:  # the namespace is terminating or gone: nobody to tell
             log.debug("event %s not recorded: %s", reason, error.message)
+
+
+class Reconciler(Controller):
+    """A controller that reconciles objects by (namespace, name), one at a time.
+
+    ``on_event`` calls ``enqueue``; a burst of events for one object makes one ``reconcile``
+    (synchronous: it reads and writes the store between two awaits, so it sees one state).
+    """
+
+    def __init__(self, store: ObjectStore) -> None:
+        super().__init__(store)
+        self._dirty: set[tuple[str, str]] = set()
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        await super().start()
+        self._loops.append(asyncio.create_task(self._work()))
+
+    def enqueue(self, namespace: str, name: str) -> None:
+        self._dirty.add((namespace, name))
+        self._wake.set()
+
+    def reconcile(self, namespace: str, name: str) -> None:
+        raise NotImplementedError
+
+    def enqueue_owner(self, obj: dict[str, Any], owner_kind: str) -> None:
+        """Enqueue the controller owner of ``obj`` if it is of ``owner_kind``."""
+        md = obj["metadata"]
+        for ref in md.get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("kind") == owner_kind:
+                self.enqueue(md.get("namespace", ""), ref["name"])
+
+    def live(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it is gone or being deleted."""
+        try:
+            obj = self.store.get(kind, namespace, name)
+        except ApiError as error:
+            if error.code == 404:
+                return None
+            raise
+        return None if obj["metadata"].get("deletionTimestamp") else obj
+
+    async def _work(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            keys, self._dirty = self._dirty, set()
+            for namespace, name in sorted(keys):
+                try:
+                    self.reconcile(namespace, name)
+                except ApiError as error:
+                    if error.code not in (404, 409):
+                        log.error("%s: %s/%s: %s", self.component, namespace, name, error.message)
+                    self._dirty.add((namespace, name))  # retried after the next event
+                except Exception:
+                    log.exception("%s failed on %s/%s", self.component, namespace, name)
+            await asyncio.sleep(0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .kinds import KindRegistry, ResourceKind
-from .paths import SUBRESOURCES
+from .paths import SCALABLE, SUBRESOURCES
 
 # what the real discovery documents name as the kind of these subresources
 SUBRESOURCE_KINDS = {("Build", "log"): "BuildLog", ("BuildConfig", "instantiate"): "BuildRequest"}
@@ -74,6 +74,18 @@ def _resources(kind: ResourceKind) -> list[dict[str, Any]]:
                 "singularName": "",
                 "namespaced": kind.namespaced,
                 "kind": kind.kind,
+                "verbs": ["get", "patch", "update"],
+            }
+        )
+    if (kind.kind, kind.group) in SCALABLE:
+        result.append(
+            {
+                "name": f"{kind.plural}/scale",
+                "singularName": "",
+                "namespaced": kind.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
                 "verbs": ["get", "patch", "update"],
             }
         )

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import errors, protobuf
+from . import errors, protobuf, scale
 from .errors import ApiError
 from .faults import Fault, FaultInjector, RequestCounters
 from .kinds import KindRegistry
@@ -194,6 +194,8 @@ class ResourceHandler(JSONHandler):
         store = self.server.store
         if target.subresource == "log":
             await self._object_log(store.get(target.kind, namespace, name))
+        elif target.subresource == "scale":
+            self.send_json(scale.read(store, target.kind, namespace, name))
         elif self.verb == "get":
             self.send_json(store.get(target.kind, namespace, name))
         elif self.verb == "list":
@@ -222,6 +224,10 @@ class ResourceHandler(JSONHandler):
         body = self.body_json()
         if not isinstance(body, dict):
             raise errors.bad_request("the body of an update must be an object")
+        if target.subresource == "scale":
+            parts = (self.server.store, target.kind, namespace, name, body)
+            self.send_json(scale.update(*parts, dry_run=self.dry_run))
+            return
         updated = self.server.store.update(
             target.kind, namespace, name, body, subresource=target.subresource, dry_run=self.dry_run
         )
@@ -230,6 +236,10 @@ class ResourceHandler(JSONHandler):
     def patch(self, *args: str) -> None:
         target, namespace, name = self._parts()
         content_type = self.request.headers.get("Content-Type", "application/json")
+        if target.subresource == "scale":
+            parts = (self.server.store, target.kind, namespace, name, self.body_json())
+            self.send_json(scale.patch(*parts, content_type, dry_run=self.dry_run))
+            return
         patched = self.server.store.patch(
             target.kind,
             namespace,

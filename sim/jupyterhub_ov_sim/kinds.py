@@ -143,6 +143,7 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
     core("Node", short_names=("no",), namespaced=False, initial_status={}),
     builtin("apps/v1", "Deployment", short_names=("deploy",), initial_status={}),
     builtin("apps/v1", "ReplicaSet", short_names=("rs",), initial_status={}),
+    builtin("discovery.k8s.io/v1", "EndpointSlice", status_subresource=False),
     builtin(
         "storage.k8s.io/v1",
         "StorageClass",

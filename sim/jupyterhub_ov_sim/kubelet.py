@@ -11,8 +11,11 @@ the pod terminates the process group. Events are recorded as a kubelet would. A 
 cannot run (no command and no known entrypoint, an executable that is not there) waits in
 ``CreateContainerError`` with a ``Failed`` event "Error: ...", retried like the kubelet does.
 
-Deliberate simplifications: only the first container runs; no images, probes, restarts,
-resource limits or isolation; a container is ready as soon as its process has started.
+Each container gets the variables of the namespace's Services (``serviceenv``); an image
+without a command may be mapped to a local one by its repository (``image_commands``).
+Readiness follows the container's ``readinessProbe`` (``probes``). Deliberate
+simplifications: only the first container runs; no images, liveness probes, restarts,
+resource limits or isolation; without a readiness probe a container is ready once started.
 Part of the cluster simulator (see ``jupyterhub_ov_sim``).
 """
 
@@ -21,9 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,7 +42,9 @@ from .podenv import (
     translate,
 )
 from .podfs import PodUnschedulable, check_claims, container_mounts
-from .probes import accepts, probe_port
+from .podruntime import ImagePullError, Launch, PodRuntime, terminate
+from .probes import Probe, follow_readiness, readiness_probe
+from .serviceenv import service_env
 from .store import ObjectStore
 from .watchcache import WatchEvent
 
@@ -53,34 +56,6 @@ KIND_PLURALS = {
     "PersistentVolumeClaim": "persistentvolumeclaims",
     "PersistentVolume": "persistentvolumes",
 }
-
-
-class ImagePullError(PodConfigError):
-    """An injected image pull failure."""
-
-    reason = "ErrImagePull"
-
-
-@dataclass
-class PodRuntime:
-    """The kubelet's record of one pod it runs."""
-
-    uid: str
-    namespace: str
-    name: str
-    ip: str
-    directory: Path
-    process: asyncio.subprocess.Process | None = None
-    task: asyncio.Task[Any] | None = None
-    stopping: bool = False
-    last_problem: str = ""
-
-
-@dataclass
-class Launch:
-    argv: list[str]
-    env: dict[str, str]
-    cwd: str
 
 
 class Kubelet(Controller):
@@ -96,6 +71,7 @@ class Kubelet(Controller):
         workdir: Path,
         node_name: str = "sim-node",
         entrypoints: Mapping[str, list[str]] | None = None,
+        image_commands: Mapping[str, list[str]] | None = None,
         image_env: Mapping[str, Mapping[str, str]] | None = None,
         extra_env: Mapping[str, str] | None = None,
         api_url: str | None = None,
@@ -103,11 +79,15 @@ class Kubelet(Controller):
         pull_delay: float = 0.0,
         image_failures: Mapping[str, str] | None = None,
         max_grace_seconds: float = 5.0,
+        probe_time_scale: float = 1.0,
     ) -> None:
         super().__init__(store)
         self.workdir = Path(workdir)
         self.node_name = node_name
         self.entrypoints = dict(entrypoints or {})
+        # image repository -> the local command it runs when a container names none
+        self.image_commands = {k: list(v) for k, v in (image_commands or {}).items()}
+        self.probe_time_scale = probe_time_scale
         self.image_env = {k: dict(v) for k, v in (image_env or {}).items()}
         self.base_env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "TZ")}
         self.base_env.update(extra_env or {})
@@ -120,6 +100,7 @@ class Kubelet(Controller):
         self.pods: dict[str, PodRuntime] = {}
         self.ips = IPPool()
         self.pod_kind = self.kind("", "v1", "pods")
+        self.service_kind = self.kind("", "v1", "services")
 
     async def start(self) -> None:
         self._register_node()
@@ -254,8 +235,8 @@ class Kubelet(Controller):
         mounts = await container_mounts(pod, container, runtime.directory, self.lookup)
         image = container.get("image", "")
         env = dict(self.image_env.get(image, {}))
-        env.update(container_env(visible, container, self.lookup))
-        argv = command_line(container, env, self.entrypoints)
+        env.update(container_env(visible, container, self.lookup, self._service_env(pod)))
+        argv = command_line(container, env, self.entrypoints, self.image_commands)
         env.setdefault("HOME", str(runtime.directory / "home"))
         env.setdefault("HOSTNAME", runtime.name)
         if self.api_url:
@@ -271,6 +252,13 @@ class Kubelet(Controller):
         launch = Launch(argv, {**self.base_env, **env}, cwd)
         await asyncio.to_thread(check_executable, argv[0], launch.env.get("PATH", ""), cwd)
         return launch
+
+    def _service_env(self, pod: dict[str, Any]) -> dict[str, str]:
+        """The variables of the Services of the pod's namespace that exist now."""
+        if pod["spec"].get("enableServiceLinks") is False:
+            return {}
+        services, _ = self.store.list_objects(self.service_kind, pod["metadata"]["namespace"])
+        return service_env(services)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -334,30 +322,35 @@ class Kubelet(Controller):
         self.record_event(pod, "Created", f"Created container {container['name']}")
         self.record_event(pod, "Started", f"Started container {container['name']}")
         pid = runtime.process.pid
-        port = probe_port(container)
-        status = podstatus.running(container, runtime.ip, pid, started, ready=port is None)
+        probe = readiness_probe(container)
+        status = podstatus.running(container, runtime.ip, pid, started, ready=probe is None)
         self.merge_status(self.pod_kind, pod, status)
-        if port is not None:
-            self.spawn(self._probe(runtime, pod, port, started))
+        if probe is not None:
+            self.spawn(self._probe(runtime, pod, probe, started))
         code = await runtime.process.wait()
         if not runtime.stopping:
             final = podstatus.terminated(container, runtime.ip, pid, code, started)
             self.merge_status(self.pod_kind, pod, final)
 
     async def _probe(
-        self, runtime: PodRuntime, pod: dict[str, Any], port: int, started: str
+        self, runtime: PodRuntime, pod: dict[str, Any], probe: Probe, started: str
     ) -> None:
-        """Readiness: the container is ready once its port accepts TCP connections."""
+        """Readiness follows the container's readinessProbe while its process runs."""
         container = pod["spec"]["containers"][0]
-        probe = container.get("readinessProbe") or {}
-        period = min(float(probe.get("periodSeconds", 10)), 0.1)
         process = runtime.process
-        while process is not None and process.returncode is None and not runtime.stopping:
-            if await accepts(runtime.ip, port):
-                status = podstatus.running(container, runtime.ip, process.pid, started)
+        assert process is not None
+
+        def alive() -> bool:
+            return process.returncode is None and not runtime.stopping
+
+        def report(ready: bool) -> None:
+            if alive():
+                status = podstatus.running(container, runtime.ip, process.pid, started, ready)
                 self.merge_status(self.pod_kind, pod, status)
-                return
-            await asyncio.sleep(period)  # the probe's period
+
+        await follow_readiness(
+            probe, runtime.ip, alive=alive, report=report, time_scale=self.probe_time_scale
+        )
 
     async def _stop_pod(self, runtime: PodRuntime, grace: float) -> None:
         runtime.stopping = True
@@ -373,22 +366,8 @@ class Kubelet(Controller):
                 },
             }
             self.record_event(pod, "Killing", "Stopping container")
-            await _terminate(process, min(grace, self.max_grace_seconds))
+            await terminate(process, min(grace, self.max_grace_seconds))
         if runtime.task is not None and not runtime.task.done():
             runtime.task.cancel()
         self.pods.pop(runtime.uid, None)
         self.ips.release(runtime.ip)
-
-
-async def _terminate(process: asyncio.subprocess.Process, grace: float) -> None:
-    """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            await asyncio.wait_for(process.wait(), wait)
-            return
-        except TimeoutError:
-            continue

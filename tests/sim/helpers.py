@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -101,3 +104,32 @@ async def wait_deleted(
             if event["type"] == "DELETED":
                 return
     raise AssertionError(f"{name} was not deleted")
+
+
+KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or shutil.which("kubectl")
+
+
+class Kubectl:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    async def start(self, *args: str) -> asyncio.subprocess.Process:
+        assert KUBECTL is not None
+        return await asyncio.create_subprocess_exec(
+            KUBECTL,
+            *args,
+            env=self.env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+
+    async def __call__(self, *args: str, stdin: str | None = None, ok: bool = True) -> str:
+        process = await self.start(*args)
+        out, _ = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else None), 30)
+        text = out.decode()
+        assert (process.returncode == 0) == ok, f"kubectl {' '.join(args)}: {text}"
+        return text
+
+    async def json(self, *args: str) -> Any:
+        return json.loads(await self(*args, "-o", "json"))

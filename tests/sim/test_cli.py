@@ -32,6 +32,8 @@ def test_options_from_arguments(tmp_path: Path) -> None:
             "slow=Delete",
             "--entrypoint",
             "quay.io/jupyter/base-notebook=tini -g -- start.sh",
+            "--image-command",
+            "openvino/model_server=python3 -m fake_ovms",
             "--import-failure",
             "quay.io/gone:1=",
             "--import-failure",
@@ -51,6 +53,7 @@ def test_options_from_arguments(tmp_path: Path) -> None:
     assert options.entrypoints == {
         "quay.io/jupyter/base-notebook": ["tini", "-g", "--", "start.sh"]
     }
+    assert options.image_commands == {"openvino/model_server": ["python3", "-m", "fake_ovms"]}
     assert options.extra_env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
 
 

