@@ -125,8 +125,13 @@ def available(replicas: int) -> Callable[[dict[str, Any]], bool]:
 
 @pytest.fixture
 async def stack(
-    sim_server: ApiServer, sim_api_client: client.ApiClient, tmp_path: Path
+    sim_server: ApiServer,
+    sim_api_client: client.ApiClient,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Stack]:
+    """The simulated cluster with the reconciler running (in all namespaces unless the
+    test is parametrized indirectly with one)."""
     script = tmp_path / "fake_ovms.py"
     script.write_text(FAKE_OVMS)
     options = cluster_options(
@@ -140,6 +145,7 @@ async def stack(
         }
         await stack.core.create_namespaced_secret(NS, secret)
         reconciler = ModelServerReconciler(
+            namespace=getattr(request, "param", ""),
             kubeconfig=str(cluster.kubeconfig),
             resync_seconds=1,
             log=logging.getLogger("modelserver-reconciler"),
@@ -221,3 +227,41 @@ async def test_an_invalid_spec_gets_every_problem_and_no_deployment(stack: Stack
     listed = await stack.apps.list_namespaced_deployment(NS)
     assert listed.items == []
     assert (await stack.core.list_namespaced_service(NS, label_selector="release")).items == []
+
+
+async def test_a_name_taken_by_another_object_is_reported_and_left_alone(stack: Stack) -> None:
+    theirs = {
+        "metadata": {"name": "taken-ovms", "labels": {"team": "other"}},
+        "spec": {"selector": {"app": "other"}, "ports": [{"name": "http", "port": 80}]},
+    }
+    await stack.core.create_namespaced_service(NS, theirs)
+    await stack.apply("taken", SPEC)
+    status = await stack.status_when("taken", lambda s: bool(s.get("conditions")))
+    degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
+    assert (degraded["status"], degraded["reason"]) == ("True", "NameTaken")
+    assert (
+        degraded["message"]
+        == "A Service named taken-ovms exists that this ModelServer does not own"
+    )
+    service = await stack.raw(stack.core.read_namespaced_service, "taken-ovms")
+    assert service["spec"]["selector"] == {"app": "other"}
+    assert "ownerReferences" not in service["metadata"]
+
+
+@pytest.mark.parametrize("stack", [NS], indirect=True)
+async def test_with_a_namespace_only_its_model_servers_are_reconciled(stack: Stack) -> None:
+    await stack.core.create_namespace({"metadata": {"name": "elsewhere"}})
+    other = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "ModelServer",
+        "metadata": {"name": "far"},
+        "spec": SPEC,
+    }
+    await stack.custom.create_namespaced_custom_object(GROUP, VERSION, "elsewhere", PLURAL, other)
+    await stack.apply("near", SPEC)
+    await stack.status_when("near", available(1))
+    far = await stack.custom.get_namespaced_custom_object(
+        GROUP, VERSION, "elsewhere", PLURAL, "far"
+    )
+    assert "status" not in far or not far["status"]
+    assert (await stack.apps.list_namespaced_deployment("elsewhere")).items == []
