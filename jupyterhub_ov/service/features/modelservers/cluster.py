@@ -10,8 +10,8 @@ one worker reconciles marked ones, level-triggered, from the cached resource:
   conditions with every problem and nothing is created;
 - the Deployment and Service of `manifests` are created, or replaced when they differ in what
   the manifests set (`status.needs_update`), with the ModelServer as controlling owner: the
-  cluster's garbage collector deletes them with it. A same-named object owned by no one of ours
-  is left alone and reported (``NameTaken``);
+  cluster's garbage collector deletes them with it. A same-named object this ModelServer
+  does not own is left alone and reported (``NameTaken``);
 - the status (`status.status_for`) is patched when it differs from the one last written.
 
 A ModelServer gone from the cache: its Deployment and Service are deleted too if they are
