@@ -3,7 +3,8 @@
 The hub runs OVKubeSpawner and, as a managed service, the build service with the OpenShift
 backend; both talk HTTP to the same simulated cluster (one hub and cluster for the module).
 An admin's REST requests import and build images, and an admin's ``Notebook`` resource gets
-the OpenVINO notebook image built: they end up in a user's spawner menu by themselves.
+the OpenVINO notebook image built: they end up in a user's spawner menu by themselves. A
+``ModelServer`` resource gets its Deployment and Service and a status from the same service.
 """
 
 # The client annotates bodies as models; it accepts dicts.
@@ -243,3 +244,38 @@ async def test_a_notebook_resource_gets_the_openvino_image_into_the_menu_and_its
     menu = await kube.run(spawn_page, kube.hub.url, "alice")
     assert 'value="default/openvino-notebook:v2024"' in menu
     assert "OpenVINO™ Toolkit v2024" in menu
+
+
+async def test_a_model_server_resource_gets_its_deployment_service_and_status(
+    kube: KubeSetup,
+) -> None:
+    # the modelservers feature runs by default and, with this backend, reconciles the cluster's
+    # ModelServers on the backend's kubeconfig (its pods are not run here: no image mapping)
+    server = {
+        "apiVersion": "intel.com/v1alpha1",
+        "kind": "ModelServer",
+        "metadata": {"name": "wired"},
+        "spec": {"models_settings": {"model_name": "m", "model_path": "s3://models/m"}},
+    }
+    G, V, P = "intel.com", "v1alpha1", "modelservers"
+    created = await kube.custom.create_namespaced_custom_object(G, V, "default", P, server)
+    done = await watch_until(
+        kube.custom.list_namespaced_custom_object,
+        G,
+        V,
+        "default",
+        P,
+        name="wired",
+        predicate=lambda m: bool((m.get("status") or {}).get("endpoints")),
+        timeout=60,
+    )
+    assert done["status"]["labelSelector"] == "release=wired"
+    assert done["status"]["endpoints"]["rest"] == "wired-ovms.default.svc:8081"
+    owner = created["metadata"]["uid"]
+    deployment = await client.AppsV1Api(kube.api).read_namespaced_deployment(
+        "wired-ovms", "default"
+    )
+    service = await kube.core.read_namespaced_service("wired-ovms", "default")
+    for made in (deployment, service):
+        assert [ref.uid for ref in made.metadata.owner_references] == [owner]
+    await kube.custom.delete_namespaced_custom_object(G, V, "default", P, "wired")
