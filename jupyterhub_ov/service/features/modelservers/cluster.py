@@ -28,24 +28,17 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
-from jupyterhub.utils import exponential_backoff
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.client.rest import RESTResponse
-from traitlets import Float, Int, Unicode
-from traitlets.config import LoggingConfigurable
 
 from jupyterhub_ov.builds.manager import utcnow
-from jupyterhub_ov.kube.client import connect
+from jupyterhub_ov.kube.reconciler import Reconciler
 from jupyterhub_ov.kube.reflectors import CustomObjectReflector
-from jupyterhub_ov.kube.retry import with_retries
 
 from . import manifests, status
 from .model import InvalidModelServer, ModelServerSpec, parse_model_server
 from .spec import API_VERSION, GROUP, KIND, PLURAL, VERSION, server_object_name
-
-MERGE_PATCH = "application/merge-patch+json"
 
 
 class ModelServerReflector(CustomObjectReflector):
@@ -72,37 +65,14 @@ class ServerDeploymentReflector(CustomObjectReflector):
         self.label_selector = "release"
 
 
-class ModelServerReconciler(LoggingConfigurable):
+class ModelServerReconciler(Reconciler):
     """The platform service's watch of the cluster's `ModelServer` resources
     (`intel.com/v1alpha1`), on with the openshift backend and `ModelServers.watch_cluster`:
     each becomes an OpenVINO Model Server Deployment and Service it owns, and their state is
     written to its status. The rights it needs: deploy/modelservers-rbac.yaml."""
 
-    kubeconfig = Unicode(
-        "",
-        config=True,
-        help="""Kubeconfig file to use. Empty: the OpenShiftBuildBackend's kubeconfig (the
-        service passes it on), and if that is empty too: $KUBECONFIG, else ~/.kube/config,
-        else the in-cluster configuration.""",
-    )
-    resync_seconds = Int(
-        30,
-        config=True,
-        help="""Seconds between full relists of ModelServers and their Deployments: a
-        ModelServer whose reconcile failed is tried again this often.""",
-    )
-    api_timeout = Float(
-        60,
-        config=True,
-        help="""Seconds one Kubernetes API call is retried on 429 and 5xx answers before it
-        fails (the ModelServer is then tried again at the next resync).""",
-    )
-    restart_timeout = Float(
-        600,
-        config=True,
-        help="""Seconds of failed attempts to start a watch (backing off up to a minute
-        apart) before an error is logged; it keeps trying.""",
-    )
+    kind, group, version, plural = KIND, GROUP, VERSION, PLURAL
+    rbac = "deploy/modelservers-rbac.yaml"
 
     def __init__(self, *, namespace: str = "", s3_endpoint: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -111,43 +81,24 @@ class ModelServerReconciler(LoggingConfigurable):
         self.s3_endpoint = s3_endpoint
         self.servers: ModelServerReflector | None = None
         self.deployments: ServerDeploymentReflector | None = None
-        #: set once both first lists are in the caches
-        self.ready = asyncio.Event()
-        self._api: client.ApiClient | None = None
-        self._dirty: set[str] = set()
-        self._wake = asyncio.Event()
         #: key → uid of the ModelServer last seen (to clean up after it once it is gone)
         self._uids: dict[str, str] = {}
-        #: key → (uid, status) last written: our own patch may not be in the cache yet
-        self._written: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._tasks: list[asyncio.Task[None]] = []
 
-    # -- lifecycle -------------------------------------------------------------------------
+    async def start_watches(self, gave_up: asyncio.Event) -> None:
+        scope: dict[str, Any] = {}
+        if self.namespace:  # one namespace: the namespaced list methods
+            scope = {"omit_namespace": False, "namespace": self.namespace}
+        self.servers = await self.start_reflector(ModelServerReflector, self.mark, gave_up, **scope)
+        if self.namespace:
+            scope["list_method_name"] = "list_namespaced_deployment"
+        self.deployments = await self.start_reflector(
+            ServerDeploymentReflector, self._deployment_changed, gave_up, **scope
+        )
 
-    async def start(self) -> None:
-        """Connect and start watching (in the background: a missing CRD or right is logged
-        and retried, it does not stop the service)."""
-        self._api, _ = await connect(self.kubeconfig)
-        self._tasks = [
-            asyncio.create_task(self._watch(), name="modelserver-watch"),
-            asyncio.create_task(self._work(), name="modelserver-reconcile"),
-        ]
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def stop_watches(self) -> None:
         for reflector in (self.servers, self.deployments):
             if reflector is not None:
                 await reflector.stop()
-        if self._api is not None:
-            await self._api.close()
-
-    # -- what needs a look -----------------------------------------------------------------
-
-    def mark(self, key: str) -> None:
-        self._dirty.add(key)
-        self._wake.set()
 
     def _deployment_changed(self, key: str) -> None:
         """Mark the ModelServer owning the Deployment of ``key`` (or, once it is gone, the
@@ -164,87 +115,13 @@ class ModelServerReconciler(LoggingConfigurable):
         for owner in owners:
             self.mark(f"{namespace}/{owner}")
 
-    async def _watch(self) -> None:
-        """Run both reflectors; start them anew when one gives up (KubeSpawner's reflector
-        retries a broken watch itself for about a minute)."""
-        while True:
-            gave_up = asyncio.Event()
-            self.servers = await self._start(ModelServerReflector, self.mark, gave_up)
-            self.deployments = await self._start(
-                ServerDeploymentReflector, self._deployment_changed, gave_up
-            )
-            self.ready.set()
-            await gave_up.wait()
-            self.log.error("A ModelServer watch gave up; starting them again")
-            await asyncio.gather(self.servers.stop(), self.deployments.stop())
-
-    async def _start(
-        self, cls: type[Any], on_change: Callable[[str], None], gave_up: asyncio.Event
-    ) -> Any:
-        started: list[Any] = []
-
-        async def attempt() -> bool:
-            reflector = cls(
-                parent=self,
-                api_client=self._api,
-                on_change=on_change,
-                on_failure=gave_up.set,
-                timeout_seconds=self.resync_seconds,
-                restart_seconds=self.resync_seconds,
-            )
-            if self.namespace:  # one namespace: the namespaced list methods
-                reflector.omit_namespace = False
-                reflector.namespace = self.namespace
-                if cls is ServerDeploymentReflector:
-                    reflector.list_method_name = "list_namespaced_deployment"
-            try:
-                await reflector.start()
-            except Exception as e:
-                self.log.warning(
-                    "Cannot watch %s (is the ModelServer CRD installed, and are the rights of"
-                    " deploy/modelservers-rbac.yaml granted?): %s",
-                    cls.plural,
-                    e,
-                )
-                return False
-            started.append(reflector)
-            return True
-
-        while True:
-            try:
-                await exponential_backoff(
-                    attempt,
-                    f"The {cls.plural} watch could not start",
-                    start_wait=1,
-                    max_wait=60,
-                    timeout=self.restart_timeout,
-                )
-                return started[0]
-            except TimeoutError as e:
-                self.log.error("%s for %g s; still trying", e, self.restart_timeout)
-
-    async def _work(self) -> None:
-        """Reconcile marked ModelServers one at a time, once both caches are listed."""
-        await self.ready.wait()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._dirty = sorted(self._dirty), set()
-            for key in batch:
-                try:
-                    await self.reconcile(key)
-                except (TimeoutError, ApiException, aiohttp.ClientError) as e:
-                    self.log.warning("ModelServer %s: %s; trying again at the next resync", key, e)
-                except Exception:
-                    self.log.exception("ModelServer %s: reconcile failed; trying again later", key)
-
     # -- one resource ----------------------------------------------------------------------
 
     async def reconcile(self, key: str) -> None:
         namespace, _, name = key.partition("/")
         resource = self.servers.resources.get(key) if self.servers else None
         if resource is None:
-            self._written.pop(key, None)
+            self.forget(key)
             uid = self._uids.pop(key, None)
             if uid is not None:
                 await self._delete_owned(namespace, server_object_name(name), uid)
@@ -261,7 +138,7 @@ class ModelServerReconciler(LoggingConfigurable):
             problem = status.Problem(status.INVALID_SPEC, "; ".join(e.problems))
         if spec is not None:
             deployment, problem = await self._apply(spec, namespace, meta["uid"])
-        current = self._current_status(key, resource)
+        current = self.current_status(key, resource)
         desired = status.status_for(
             name=name,
             namespace=namespace,
@@ -277,9 +154,7 @@ class ModelServerReconciler(LoggingConfigurable):
             return
         if problem is not None:  # the problems quote the spec: they stay in the status
             self.log.warning("ModelServer %s: %s, nothing is deployed", key, problem.reason)
-        written = await self._patch_status(namespace, name, patch)
-        if written is not None:
-            self._written[key] = (meta["uid"], written.get("status") or {})
+        await self.write_status(key, resource, patch)
 
     async def _apply(
         self, spec: ModelServerSpec, namespace: str, uid: str
@@ -301,13 +176,6 @@ class ModelServerReconciler(LoggingConfigurable):
             applied.append(live)
         return applied[0], None
 
-    def _current_status(self, key: str, resource: dict[str, Any]) -> dict[str, Any]:
-        written = self._written.get(key)
-        if written is not None and written[0] == resource["metadata"]["uid"]:
-            return written[1]
-        current: dict[str, Any] = resource.get("status") or {}
-        return current
-
     # -- API calls -------------------------------------------------------------------------
 
     async def _call(self, call: Callable[[], Awaitable[Any]], what: str) -> Any:
@@ -321,7 +189,7 @@ class ModelServerReconciler(LoggingConfigurable):
             return json.loads(answer.data)
 
         try:
-            return await with_retries(raw, what=what, timeout=self.api_timeout, log=self.log)
+            return await self.call(raw, what)
         except ApiException as e:
             if e.status == 404:
                 return None
@@ -372,24 +240,3 @@ class ModelServerReconciler(LoggingConfigurable):
             live = await self._object("read", kind, namespace, name)
             if live is not None and status.owned_by(live, uid):
                 await self._object("delete", kind, namespace, name)
-
-    async def _patch_status(
-        self, namespace: str, name: str, patch: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """The resource after the patch; None if it is gone."""
-        custom = client.CustomObjectsApi(self._api)
-        patched: dict[str, Any] | None = await self._call(
-            # the client picks JSON patch for a dict body unless told; its stubs hide the option
-            lambda: custom.patch_namespaced_custom_object_status(  # type: ignore[call-arg]
-                GROUP,
-                VERSION,
-                namespace,
-                PLURAL,
-                name,
-                patch,
-                _content_type=MERGE_PATCH,
-                _preload_content=False,
-            ),
-            f"patch the status of modelserver {namespace}/{name}",
-        )
-        return patched
