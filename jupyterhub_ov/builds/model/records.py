@@ -78,6 +78,7 @@ class BuildRecord:
             "packages": self.packages,
             "resolved": resolved_to_json(self.resolved),
             "retryOf": self.retry_of or None,
+            "resource": request.resource or None,
         }
         if self.transitions is not None:
             body["transitions"] = [

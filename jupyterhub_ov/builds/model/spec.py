@@ -130,6 +130,9 @@ class BuildRequest:
     #: requirements (backends that build environments)
     tag: str = ""
     strategy: str = ""
+    #: set by the service, not part of `key` nor kept by a retry: the cluster resource the
+    #: build is for (``customnbimages.meteor.zone/<namespace>/<name>``), shown with the record
+    resource: str = ""
 
     def __post_init__(self) -> None:
         # a stored request comes back with the wire string: always hold the enum

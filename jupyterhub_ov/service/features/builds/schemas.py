@@ -50,6 +50,7 @@ BUILD = {
         "packages",
         "resolved",
         "retryOf",
+        "resource",
     ],
     "properties": {
         "id": {"type": "string"},
@@ -94,6 +95,11 @@ BUILD = {
             ]
         },
         "retryOf": _nullable("string"),
+        "resource": {
+            **_nullable("string"),
+            "description": "the cluster resource the build is for"
+            " (customnbimages.meteor.zone/<namespace>/<name>), if any",
+        },
         "transitions": {
             "type": "array",
             "items": ref("Transition"),

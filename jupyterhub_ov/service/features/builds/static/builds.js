@@ -141,6 +141,7 @@
     fact(facts, "Python", b.pythonVersion);
     fact(facts, "Packages", (b.packages || []).map((p) => p.name + " " + p.version).join(", "));
     fact(facts, "Retry of", b.retryOf);
+    fact(facts, "For resource", b.resource);
     setPhase(b.phase, b.message);
     return b;
   }
