@@ -172,6 +172,7 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
     custom("tekton.dev/v1", "PipelineRun", short_names=("pr",)),
     custom("intel.com/v1alpha1", "Notebook"),
     custom("intel.com/v1alpha1", "ModelServer"),
+    custom("meteor.zone/v1alpha1", "CustomNBImage"),
 )
 
 
