@@ -217,6 +217,11 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             raise RuntimeError("OpenShiftBuildBackend.start() was not called")
         return self._steps
 
+    @property
+    def working_namespace(self) -> str:
+        """The namespace it works in: `namespace`, or the one found at `start`."""
+        return self.steps.kube.namespace
+
     async def start(self) -> None:
         self._api, namespace = await connect(self.kubeconfig, self.namespace)
         kube = KubeIO(self._api, namespace, timeout=self.api_timeout, log=self.log)
