@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,11 +17,15 @@ from ..util import REPO, free_port
 
 
 @contextmanager
-def service_process(cwd: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The running service and its URL prefix, once it answers; stop it with `stop`."""
+def service_process(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The running service (with ``env`` added to this process's environment) and its URL
+    prefix, once it answers; stop it with `stop`."""
     port = free_port()
     env = {
         **os.environ,
+        **(env or {}),
         "PYTHONPATH": str(REPO),
         "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
     }
