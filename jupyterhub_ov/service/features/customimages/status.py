@@ -17,8 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.model.records import BuildRecord, iso
+from jupyterhub_ov.builds.model.records import BuildRecord
 from jupyterhub_ov.builds.model.spec import BuildType
+from jupyterhub_ov.resourcestatus import Wanted, conditions, status_patch
+
+__all__ = ["INVALID_SPEC", "resource_phase", "status_for", "status_patch"]
 
 INVALID_SPEC = "InvalidSpec"
 
@@ -30,7 +33,7 @@ def resource_phase(build_type: str, phase: Phase) -> str:
     return str(phase)
 
 
-def _conditions(record: BuildRecord) -> list[tuple[str, bool, str, str]]:
+def _conditions(record: BuildRecord) -> list[Wanted]:
     phase, message = record.phase, record.message
     valid = ("Valid", True, "Accepted", f"A valid {record.request.build_type} request")
     if phase is Phase.SUCCESS:
@@ -87,33 +90,6 @@ def status_for(
         wanted = _conditions(record)
     else:
         raise ValueError("status_for needs a record or problems")
-    before = {
-        c.get("type"): c for c in (previous or {}).get("conditions") or () if isinstance(c, Mapping)
-    }
-    conditions = []
-    for kind, ok, reason, message in wanted:
-        made = {
-            "type": kind,
-            "status": "True" if ok else "False",
-            "reason": reason,
-            "message": message,
-            "lastTransitionTime": iso(at.replace(microsecond=0)),
-        }
-        old = before.get(kind) or {}
-        if old.get("status") == made["status"] and old.get("lastTransitionTime"):
-            made["lastTransitionTime"] = old["lastTransitionTime"]
-        conditions.append(made)
-    fields["conditions"] = conditions
+    fields["conditions"] = conditions(wanted, previous, at)
     fields["observedGeneration"] = generation
     return {key: value for key, value in fields.items() if value is not None}
-
-
-def status_patch(
-    current: Mapping[str, Any] | None, desired: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """The JSON merge patch of the status subresource from ``current`` to ``desired`` (keys
-    that changed, and None for keys to drop); None when there is nothing to write."""
-    current = current or {}
-    change = {key: value for key, value in desired.items() if current.get(key) != value}
-    change.update({key: None for key in current if key not in desired})
-    return {"status": change} if change else None

@@ -6,26 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from jupyterhub_ov.resourcestatus import condition, conditions, status_patch
+from jupyterhub_ov.resourcestatus import timestamp as _timestamp
 
 from .model import GROUP, PLURAL, display_name
 from .record import NotebookRecord
 
-
-def _timestamp(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def condition(kind: str, ok: bool, reason: str, message: str, at: datetime) -> dict[str, str]:
-    """A Kubernetes-style status condition."""
-    return {
-        "type": kind,
-        "status": "True" if ok else "False",
-        "reason": reason,
-        "message": message,
-        "lastTransitionTime": _timestamp(at),
-    }
+__all__ = ["condition", "status_for", "status_patch"]
 
 
 #: reasons of a Notebook the service builds nothing for
@@ -111,27 +101,6 @@ def status_for(
         wanted = _record_conditions(record)
     else:
         raise ValueError("status_for needs a record or a problem")
-    before = {
-        c.get("type"): c for c in (previous or {}).get("conditions") or () if isinstance(c, Mapping)
-    }
-    conditions = []
-    for kind, ok, reason, message in wanted:
-        made = condition(kind, ok, reason, message, at)
-        old = before.get(kind) or {}
-        if old.get("status") == made["status"] and old.get("lastTransitionTime"):
-            made["lastTransitionTime"] = old["lastTransitionTime"]
-        conditions.append(made)
-    fields["conditions"] = conditions
+    fields["conditions"] = conditions(wanted, previous, at)
     fields["observedGeneration"] = generation
     return {key: value for key, value in fields.items() if value is not None}
-
-
-def status_patch(
-    current: Mapping[str, Any] | None, desired: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """The JSON merge patch of the status subresource from ``current`` to ``desired`` (keys
-    that changed, and None for keys to drop); None when there is nothing to write."""
-    current = current or {}
-    change = {key: value for key, value in desired.items() if current.get(key) != value}
-    change.update({key: None for key in current if key not in desired})
-    return {"status": change} if change else None
