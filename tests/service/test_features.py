@@ -30,7 +30,10 @@ def test_features_are_found_by_entry_point_and_by_import_string() -> None:
 @pytest.mark.parametrize(
     ("features", "message"),
     [
-        (["builds", "nope"], r"No service feature 'nope'.*known: builds, customimages, modelservers, notebooks"),
+        (
+            ["builds", "nope"],
+            r"No service feature 'nope'.*known: builds, customimages, modelservers, notebooks",
+        ),
         (["builtins.dict"], "'builtins.dict' is not a service feature"),
         (["builds", "builds"], "'builds' is listed twice"),
     ],

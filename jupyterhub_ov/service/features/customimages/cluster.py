@@ -145,8 +145,8 @@ class CustomNBImageReconciler(Reconciler):
         patch = status.status_patch(current, desired)
         if patch is None:
             return
-        if problems and current.get("phase") != "Failure":  # problems quote the spec
-            self.log.warning("%s %s is invalid, nothing is built: %s", KIND, key, problems)
+        if problems:  # the problems quote the spec: they stay in the status
+            self.log.warning("%s %s: %d problems, nothing is built", KIND, key, len(problems))
         await self.write_status(key, resource, patch)
 
     async def _build_for(

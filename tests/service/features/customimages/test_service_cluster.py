@@ -149,7 +149,9 @@ class Stack:
                     phase = (o.get("status") or {}).get("phase", "")
                     found.append(f"{o['kind']} {o['metadata']['name']} {phase}".strip())
         pods = await client.CoreV1Api(self.api).list_namespaced_pod(NS)
-        found += [f"Pod {p.metadata.name}" for p in pods.items if p.metadata.name.startswith(prefix)]
+        found += [
+            f"Pod {p.metadata.name}" for p in pods.items if p.metadata.name.startswith(prefix)
+        ]
         return found
 
     def held(self, *prefixes: str) -> None:
@@ -270,7 +272,9 @@ async def test_a_resource_deleted_mid_build_cancels_its_build_and_nothing_runs_o
     # what `oc cancel-build` leaves: the cancelled Build and its BuildConfig, nothing running
     assert sorted(left) == sorted([f"Build {build} Cancelled", f"BuildConfig {build[:-2]}"])
     with sqlite3.connect(stack.tmp_path / "builds.sqlite") as db:
-        (row,) = db.execute("SELECT phase, message FROM builds WHERE id = ?", (building["buildId"],))
+        (row,) = db.execute(
+            "SELECT phase, message FROM builds WHERE id = ?", (building["buildId"],)
+        )
     assert row == ("Failure", "Cancelled by the deletion of CustomNBImage default/doomed")
 
 
