@@ -30,8 +30,8 @@ R = TypeVar("R", bound=CustomObjectReflector)
 
 class Reconciler(LoggingConfigurable):
     """The base of the platform service's reconcilers of cluster resources: its options are
-    those of `NotebookReconciler` and `ModelServerReconciler`, set for one as
-    `c.NotebookReconciler.<option>` or `c.ModelServerReconciler.<option>`, or for both as
+    those of `NotebookReconciler`, `ModelServerReconciler` and `CustomNBImageReconciler`, set
+    for one as `c.NotebookReconciler.<option>` (and so on), or for all as
     `c.Reconciler.<option>`."""
 
     kubeconfig = Unicode(
