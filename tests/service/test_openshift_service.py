@@ -4,7 +4,8 @@ The hub runs OVKubeSpawner and, as a managed service, the build service with the
 backend; both talk HTTP to the same simulated cluster (one hub and cluster for the module).
 An admin's REST requests import and build images, and an admin's ``Notebook`` resource gets
 the OpenVINO notebook image built: they end up in a user's spawner menu by themselves. A
-``ModelServer`` resource gets its Deployment and Service and a status from the same service.
+``ModelServer`` resource gets its Deployment and Service and a status from the same service,
+and a ``CustomNBImage`` resource's image reaches the menu with its name and description.
 """
 
 # The client annotates bodies as models; it accepts dicts.
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import requests
+import yaml
 from jupyterhub_ov_sim.buildbehaviours import RecordingBuilds
 from kubernetes_asyncio import client
 
@@ -33,7 +35,7 @@ from ..builds.gitrepos import make_repository
 from ..builds.wheels import make_wheel
 from ..kube.conftest import KubeSetup, kube_hub
 from ..sim.helpers import watch_until
-from ..util import free_port
+from ..util import REPO, free_port
 from .test_openshift_hub import spawn_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
@@ -279,3 +281,33 @@ async def test_a_model_server_resource_gets_its_deployment_service_and_status(
     for made in (deployment, service):
         assert [ref.uid for ref in made.metadata.owner_references] == [owner]
     await kube.custom.delete_namespaced_custom_object(G, V, "default", P, "wired")
+
+
+async def test_a_custom_nb_image_resource_reaches_the_menu_with_its_name_and_description(
+    kube: KubeSetup,
+) -> None:
+    # the customimages feature runs by default and, with this backend, builds the
+    # CustomNBImage resources of the backend's namespace (the design's import example)
+    resource = yaml.safe_load((REPO / "docs/examples/customnbimages/import-image.yaml").read_text())
+    G, V, P = "meteor.zone", "v1alpha1", "customnbimages"
+    await kube.custom.create_namespaced_custom_object(G, V, "default", P, resource)
+    done = await watch_until(
+        kube.custom.list_namespaced_custom_object,
+        G,
+        V,
+        "default",
+        P,
+        name="s2i-minimal-py38-notebook",
+        predicate=lambda r: (r.get("status") or {}).get("phase") == "Success",
+        timeout=120,
+    )
+    image = done["status"]["image"]
+    assert image.startswith("s2i-minimal-py38-notebook:")
+
+    menu = await kube.run(spawn_page, kube.hub.url, "alice")
+    assert f'value="default/{image}"' in menu
+    assert "minimal notebook image for python 3.8" in menu
+    admin = await kube.run(kube.hub.new_token, "admin")
+    record = await kube.run(call, kube, admin, "GET", f"/api/builds/{done['status']['buildId']}")
+    assert record.json()["resource"] == f"{P}.{G}/default/s2i-minimal-py38-notebook"
+    assert record.json()["creator"] == "goern"
