@@ -83,6 +83,8 @@ def build_request(resource: Mapping[str, Any], *, policy: SpecPolicy) -> BuildRe
     meta = resource.get("metadata") or {}
     annotations = meta.get("annotations") or {}
     creator = annotations.get(model.ANN_CREATOR) if isinstance(annotations, Mapping) else None
+    if isinstance(creator, str):
+        creator = creator.strip()
     problems: list[str] = []
     creator_problem = text_problem(
         f"metadata.annotations[{model.ANN_CREATOR}]", creator, required=True, limit=MAX_DISPLAY
@@ -92,8 +94,9 @@ def build_request(resource: Mapping[str, Any], *, policy: SpecPolicy) -> BuildRe
     try:
         request = parse_request(request_body(resource), creator=str(creator), policy=policy)
     except InvalidBuildRequest as e:
-        raise InvalidBuildRequest([*e.problems, *problems]) from None
+        # the parser checks the creator's type too: each problem once
+        raise InvalidBuildRequest(list(dict.fromkeys([*e.problems, *problems]))) from None
     if problems:
         raise InvalidBuildRequest(problems)
     ref = resource_ref(str(meta.get("namespace") or ""), str(meta.get("name")))
-    return replace(request, creator=str(creator).strip(), resource=ref)
+    return replace(request, resource=ref)

@@ -108,6 +108,16 @@ def test_a_resource_without_a_usable_shape_is_refused_with_the_creator_problem_t
     assert f"metadata.annotations[{CREATOR}] is required" in problems
 
 
+@pytest.mark.parametrize("creator", ["", "   ", 42])
+def test_the_creator_must_be_a_name(creator: object) -> None:
+    found = example("import-image")
+    found["metadata"]["annotations"][CREATOR] = creator
+    with pytest.raises(InvalidBuildRequest) as caught:
+        resource.build_request(found, policy=POLICY)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"metadata.annotations[{CREATOR}]")
+
+
 def test_other_resources_have_no_key() -> None:
     assert resource.key_of_ref("notebooks.intel.com/apps/v1") is None
     assert resource.key_of_ref("customnbimages.meteor.zone/only-namespace") is None
