@@ -122,3 +122,16 @@ def test_other_resources_have_no_key() -> None:
     assert resource.key_of_ref("notebooks.intel.com/apps/v1") is None
     assert resource.key_of_ref("customnbimages.meteor.zone/only-namespace") is None
     assert resource.key_of_ref("") is None
+
+
+def test_the_shipped_crd_is_the_resource_the_reconciler_watches() -> None:
+    crd = yaml.safe_load((REPO / "deploy" / "customnbimages-crd.yaml").read_text())
+    spec = crd["spec"]
+    assert (spec["group"], spec["names"]["kind"], spec["names"]["plural"]) == (
+        resource.GROUP,
+        resource.KIND,
+        resource.PLURAL,
+    )
+    assert crd["metadata"]["name"] == f"{resource.PLURAL}.{resource.GROUP}"
+    (version,) = spec["versions"]
+    assert version["name"] == resource.VERSION and version["subresources"] == {"status": {}}
