@@ -46,6 +46,7 @@ from .web.pages import templates
 BACKENDS = {
     "local": "jupyterhub_ov.builds.backends.local.LocalBuildBackend",
     "openshift": "jupyterhub_ov.builds.backends.openshift.OpenShiftBuildBackend",
+    "tekton": "jupyterhub_ov.builds.backends.tekton.TektonBuildBackend",
 }
 
 
@@ -126,10 +127,12 @@ class PlatformService(Application):
         klass=BuildBackend,
         help="""The build backend: "local" (uv environments in a local catalog directory,
         jupyterhub_ov.builds.backends.local.LocalBuildBackend), "openshift" (OpenShift
-        builds into ImageStreams, jupyterhub_ov.builds.backends.openshift.OpenShiftBuildBackend)
-        or the import string of another BuildBackend subclass. The class is imported when the
-        service starts, not when the configuration is loaded: --generate-config works where a
-        backend's dependencies are missing.""",
+        builds into ImageStreams, jupyterhub_ov.builds.backends.openshift.OpenShiftBuildBackend),
+        "tekton" (the same with Tekton PipelineRuns instead of BuildConfigs,
+        jupyterhub_ov.builds.backends.tekton.TektonBuildBackend) or the import string of
+        another BuildBackend subclass. The class is imported when the service starts, not when
+        the configuration is loaded: --generate-config works where a backend's dependencies
+        are missing.""",
     ).tag(config=True)
 
     db_url = Unicode(

@@ -25,7 +25,7 @@ from typing import Any
 from . import errors
 from .controller import Controller
 from .errors import ApiError
-from .imagestreams import REGISTRY, internal_repository
+from .imagestreams import REGISTRY, pushed_status
 from .kinds import ResourceKind
 from .meta import now
 from .patches import MERGE_PATCH
@@ -341,22 +341,7 @@ class BuildController(Controller):
             stream = self.store.get(self.streams, namespace, stream_name)
         except ApiError:
             return None
-        digest = output_digest(build)
-        repository = internal_repository(namespace, stream_name)
-        reference = f"{repository}@{digest}"
-        status = dict(stream.get("status") or {})
-        tags = [t for t in status.get("tags") or [] if t.get("tag") != tag]
-        previous: list[dict[str, Any]] = next(
-            (t.get("items") or [] for t in status.get("tags") or [] if t.get("tag") == tag), []
-        )
-        item = {
-            "created": now(),
-            "dockerImageReference": reference,
-            "image": digest,
-            "generation": stream["metadata"].get("generation", 1),
-        }
-        tags.append({"tag": tag, "items": [item, *previous]})
-        status.update(dockerImageRepository=repository, tags=tags)
+        status, reference = pushed_status(stream, namespace, tag, output_digest(build), now())
         self.store.patch(
             self.streams,
             namespace,

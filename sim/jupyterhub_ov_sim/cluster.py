@@ -20,6 +20,7 @@ from .deployments import DeploymentController
 from .imports import ImageImporter
 from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet
+from .pipelineruns import PipelineRunController, RunRules
 from .replicasets import ReplicaSetController
 from .s3 import EmbeddedS3
 from .services import ServiceController
@@ -40,6 +41,9 @@ class ClusterOptions:
     volumes: bool = True
     builds: bool = True
     imports: bool = True  # the ImageStream import controller
+    pipelines: bool = True  # the Tekton PipelineRun controller
+    #: the PipelineRun controller's fault rules (what fails, what waits)
+    pipeline_rules: RunRules | None = None
     s3: bool = False  # an embedded S3 server and the ObjectBucketClaim provisioner
     bucket_delay: float = 0.0
     bucket_classes: dict[str, str] = field(default_factory=lambda: {DEFAULT_CLASS: "Delete"})
@@ -96,6 +100,7 @@ class SimulatedCluster:
         self.binder: VolumeBinder | None = None
         self.builds: BuildController | None = None
         self.imports: ImageImporter | None = None
+        self.pipelines: PipelineRunController | None = None
         self.s3: EmbeddedS3 | None = None
         self.buckets: BucketProvisioner | None = None
         self.deployments: DeploymentController | None = None
@@ -135,6 +140,15 @@ class SimulatedCluster:
                 store, failures=options.import_failures, delay=options.import_delay
             )
             await self.imports.start()
+        if options.pipelines:
+            self.pipelines = PipelineRunController(
+                store,
+                workdir=options.state_dir / "pipelineruns",
+                rules=options.pipeline_rules,
+                image_env=options.image_env,
+                extra_env=options.extra_env,
+            )
+            await self.pipelines.start()
         if options.s3:
             self.s3 = EmbeddedS3(options.state_dir / "s3")
             admin = await self.s3.start()
@@ -185,6 +199,8 @@ class SimulatedCluster:
             await self.builds.stop()
         if self.imports is not None:
             await self.imports.stop()
+        if self.pipelines is not None:
+            await self.pipelines.stop()
         if self.buckets is not None:
             await self.buckets.stop()
         if self.s3 is not None:

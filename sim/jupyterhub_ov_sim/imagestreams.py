@@ -101,3 +101,27 @@ def pinned_reference(reference: str) -> str:
 
 def internal_repository(namespace: str, name: str) -> str:
     return f"{REGISTRY}/{namespace}/{name}"
+
+
+def pushed_status(
+    stream: dict[str, Any], namespace: str, tag: str, digest: str, stamp: str
+) -> tuple[dict[str, Any], str]:
+    """The stream's ``status`` once the internal registry got an image pushed to ``tag``
+    (the new item first, the tag's older ones kept), and the new image's reference."""
+    name = stream["metadata"]["name"]
+    repository = internal_repository(namespace, name)
+    reference = f"{repository}@{digest}"
+    status = dict(stream.get("status") or {})
+    tags = [t for t in status.get("tags") or [] if t.get("tag") != tag]
+    previous: list[dict[str, Any]] = next(
+        (t.get("items") or [] for t in status.get("tags") or [] if t.get("tag") == tag), []
+    )
+    item = {
+        "created": stamp,
+        "dockerImageReference": reference,
+        "image": digest,
+        "generation": stream["metadata"].get("generation", 1),
+    }
+    tags.append({"tag": tag, "items": [item, *previous]})
+    status.update(dockerImageRepository=repository, tags=tags)
+    return status, reference

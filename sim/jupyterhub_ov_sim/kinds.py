@@ -170,6 +170,7 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
     custom("objectbucket.io/v1alpha1", "ObjectBucket", short_names=("ob",), namespaced=False),
     custom("route.openshift.io/v1", "Route"),
     custom("tekton.dev/v1", "PipelineRun", short_names=("pr",)),
+    custom("tekton.dev/v1", "TaskRun", short_names=("tr",)),
     custom("intel.com/v1alpha1", "Notebook"),
     custom("intel.com/v1alpha1", "ModelServer"),
     custom("meteor.zone/v1alpha1", "CustomNBImage"),

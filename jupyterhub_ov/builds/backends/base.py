@@ -71,8 +71,11 @@ class Reporter(Protocol):
 class BuildBackend(LoggingConfigurable):
     """Base class; see the module docstring for the contract."""
 
-    #: short name used in configuration and in build records ("local", "openshift")
+    #: short name used in configuration and in build records ("local", "openshift", "tekton")
     kind: ClassVar[str] = ""
+    #: whether it works in a Kubernetes/OpenShift cluster (`working_namespace`, `kubeconfig`):
+    #: the features that reconcile cluster resources run only with such a backend
+    in_cluster: ClassVar[bool] = False
     #: whether `reattach` can follow a build that outlived a service restart
     can_reattach: ClassVar[bool] = False
     #: what an ImportImage request's ``fromImage`` names for this backend: "image" (a

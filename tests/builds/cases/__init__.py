@@ -18,7 +18,7 @@ from jupyterhub_ov.images.model import NotebookImage
 
 from ..harness import RecordingReporter
 
-BACKENDS = ["local", "openshift"]
+BACKENDS = ["local", "openshift", "tekton"]
 
 #: request variants a case provides for each build type: one that succeeds (OK), one that
 #: fails in its build (FAIL), one that keeps working long enough to be cancelled (SLOW), and

@@ -144,9 +144,13 @@ class OpenShiftCase:
 
     def new_backend(self, **config: Any) -> OpenShiftBuildBackend:
         """A backend configured like the case's (a 'restarted service' gets another)."""
-        backend = OpenShiftBuildBackend(**{**self.settings, **config})
+        backend = type(self.backend)(**{**self.settings, **config})
         self.backends.append(backend)
         return backend
+
+    def release(self) -> None:
+        """Let held builds end (the cluster then stops quickly)."""
+        self.builds.release()
 
     async def catalog_images(self) -> list[NotebookImage]:
         return self.catalog.images(KubeSpawner, NAMESPACE)
@@ -167,12 +171,16 @@ class OpenShiftCase:
         )
         return bool(pods.items)
 
-    async def leftovers(self, resolved: ResolvedBuild) -> list[str]:
-        found = [
+    async def active_builds(self, resolved: ResolvedBuild) -> list[str]:
+        """The cluster builds of ``resolved`` that have not ended."""
+        return [
             f"build {b['metadata']['name']} is {b['status']['phase']}"
             for b in await self.cluster_builds(resolved)
             if b["status"].get("phase") in ACTIVE
         ]
+
+    async def leftovers(self, resolved: ResolvedBuild) -> list[str]:
+        found = await self.active_builds(resolved)
         pod = objects.validation_pod_name(resolved)
         if await self.pod_exists(pod):
             found.append(f"pod {pod}")
@@ -198,7 +206,10 @@ class OpenShiftCase:
             )
             return
         await reporter.until(lambda: bool(reporter.remembered))
-        build = reporter.remembered[-1]
+        await self.build_held(reporter.remembered[-1])
+
+    async def build_held(self, build: str) -> None:
+        """Return once the cluster build runs and waits at its held step."""
         await watch_until(
             self.custom.list_namespaced_custom_object,
             *objects.BUILDS[:2],
@@ -217,6 +228,10 @@ class OpenShiftCase:
             if not await settled(lambda: all(r.name != pod for r in kubelet.pods.values())):
                 return [f"the process of pod {pod} still runs"]
             return []
+        return await self.builds_working(resolved)
+
+    async def builds_working(self, resolved: ResolvedBuild) -> list[str]:
+        """The cluster builds of ``resolved`` still running, or whose work goes on."""
         running = []
         for build in await self.cluster_builds(resolved):
             name, phase = build["metadata"]["name"], build["status"].get("phase")
@@ -260,18 +275,33 @@ async def case(request: Any, **backend_config: Any) -> AsyncIterator[OpenShiftCa
         yield the_case
 
 
+@dataclass(frozen=True)
+class Flavour:
+    """What differs between the cluster backends' cases (the Tekton case's `tekton.FLAVOUR`)."""
+
+    backend_class: type[OpenShiftBuildBackend] = OpenShiftBuildBackend
+    case_class: type[OpenShiftCase] = OpenShiftCase
+    #: more cluster options from the case's directory (e.g. step images and fault rules)
+    cluster: Callable[[Path], dict[str, Any]] = lambda _: {}
+
+
 @asynccontextmanager
-async def case_in(tmp_path: Path, **backend_config: Any) -> AsyncIterator[OpenShiftCase]:
+async def case_in(
+    tmp_path: Path, *, flavour: Flavour = Flavour(), **backend_config: Any
+) -> AsyncIterator[OpenShiftCase]:
     wheels, repos = tmp_path / "wheels", tmp_path / "repos"
     await asyncio.to_thread(_wheels, wheels)
     repositories = await asyncio.to_thread(_repositories, repos)
     image_env = await asyncio.to_thread(image_dirs, tmp_path / "images")
     builds = RecordingBuilds(fail=variant_builds(FAIL), hold=variant_builds(SLOW))
+    extra = await asyncio.to_thread(flavour.cluster, tmp_path)
+    image_env.update(extra.pop("image_env", {}))
     options = cluster_options(
         tmp_path / "cluster",
         build_behaviour=builds,
         import_failures={FAILING_IMPORT: ""},
         image_env=image_env,
+        **extra,
     )
     saved_uv_cache = os.environ.get("UV_CACHE_DIR")
     os.environ["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
@@ -291,16 +321,18 @@ async def case_in(tmp_path: Path, **backend_config: Any) -> AsyncIterator[OpenSh
             "import_timeout": 30.0,
             **backend_config,
         }
-        backend = OpenShiftBuildBackend(**settings)
+        backend = flavour.backend_class(**settings)
         await backend.start()
         catalog = KubeImageCatalog()
         await catalog.start(KubeSpawner, NAMESPACE)
         async with client.ApiClient(client.Configuration(host=cluster.server.url)) as api:
-            the_case = OpenShiftCase(cluster, backend, builds, catalog, api, repositories, settings)
+            the_case = flavour.case_class(
+                cluster, backend, builds, catalog, api, repositories, settings
+            )
             try:
                 yield the_case
             finally:
-                builds.release()  # held builds end, so the cluster stops quickly
+                the_case.release()  # held builds end, so the cluster stops quickly
                 for started in [backend, *the_case.backends]:
                     await started.stop()
                 await KubeSpawner._stop_all_reflectors()

@@ -74,6 +74,9 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
     """
 
     kind = "openshift"
+    #: where the least privileges it needs are (named in a 403's message)
+    rbac_file = "deploy/builder-rbac.yaml"
+    in_cluster = True
     can_reattach = True
     builds_dockerfiles = True
 
@@ -233,9 +236,13 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             resources=dict(self.validation_resources),
             network=self.build_network,
         )
-        self._steps = ImageSteps(kube, settings, self.log)
+        self._steps = self.make_steps(kube, settings)
         self._detached = False
-        self.log.info("OpenShift build backend working in namespace %s", namespace)
+        self.log.info("%s build backend working in namespace %s", self.kind, namespace)
+
+    def make_steps(self, kube: KubeIO, settings: StepSettings) -> ImageSteps:
+        """The cluster steps of a build (a backend with another build engine makes its own)."""
+        return ImageSteps(kube, settings, self.log)
 
     async def stop(self) -> None:
         self._detached = True
@@ -309,7 +316,7 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
 
         async def resume() -> PublishedImage:
             await self.steps.ensure_stream(attempt)
-            if await self.steps.kube.get(objects.BUILDS, name) is None:
+            if not await self.steps.build_exists(name):
                 raise BuildFailed(f"The cluster build {name} no longer exists; retry the build.")
             await report.log(f"Reattached to the cluster build {name}")
             return await self._after_build(attempt, validating=stage == VALIDATING_STAGE)
@@ -333,11 +340,11 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         """From a started cluster Build to the published image (`build` and `reattach`)."""
         resolved, report, name, steps = attempt.resolved, attempt.report, attempt.build, self.steps
         if validating:  # the build had completed before the restart
-            finished = await steps.kube.get(objects.BUILDS, name) or {}
+            digest = await steps.finished_digest(name)
         else:
-            finished = await steps.follow_build(attempt)
+            digest = await steps.follow_build(attempt)
             await report.phase(Phase.IMPORTING, f"Waiting for {resolved.image} in the registry")
-        reference = await steps.pushed(attempt, status.build_digest(finished))
+        reference = await steps.pushed(attempt, digest)
         if not validating:
             await report.phase(Phase.VALIDATING, f"Validating {reference}")
             await report.remember(f"{name}/{VALIDATING_STAGE}")
@@ -368,19 +375,19 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             await clean_up(attempt, validation.failure_messages(tag, str(e)))
             raise
         except (ApiException, aiohttp.ClientError, TimeoutError, Gone) as e:
-            message = _cluster_problem(e)
+            message = _cluster_problem(e, self.rbac_file)
             await clean_up(attempt, validation.failure_messages(tag, message))
             raise BuildFailed(message) from e
 
 
-def _cluster_problem(error: Exception) -> str:
+def _cluster_problem(error: Exception, rbac_file: str = "deploy/builder-rbac.yaml") -> str:
     """An admin-readable sentence for an API failure."""
     if isinstance(error, ApiException):
         try:
             detail = json.loads(error.body or "{}").get("message") or error.reason
         except ValueError:
             detail = error.reason
-        hint = " (see deploy/builder-rbac.yaml)" if error.status == 403 else ""
+        hint = f" (see {rbac_file})" if error.status == 403 else ""
         return f"The cluster refused a request ({error.status} {error.reason}): {detail}{hint}"
     if isinstance(error, Gone):
         return f"An object of the build disappeared: {error}"

@@ -107,8 +107,16 @@ class ImageSteps:
         await report.remember(build)
         return str(build)
 
-    async def follow_build(self, attempt: Attempt) -> dict[str, Any]:
-        """Wait (by watch) for the Build to end, streaming its log meanwhile."""
+    async def build_exists(self, name: str) -> bool:
+        """Whether the remembered cluster build is still there (for `reattach`)."""
+        return await self.kube.get(objects.BUILDS, name) is not None
+
+    async def finished_digest(self, name: str) -> str:
+        """The digest a cluster build that had completed before a restart pushed."""
+        return status.build_digest(await self.kube.get(objects.BUILDS, name) or {})
+
+    async def follow_build(self, attempt: Attempt) -> str:
+        """Wait (by watch) for the Build to end, streaming its log meanwhile; its digest."""
         name, report = attempt.build, attempt.report
         await self.kube.wait_for(
             objects.BUILDS, name, lambda b: status.build_phase(b) in status.BUILD_STARTED
@@ -126,7 +134,7 @@ class ImageSteps:
                 await lines
         if status.build_phase(finished) != "Complete":
             raise BuildFailed(status.build_failure(finished))
-        return finished
+        return status.build_digest(finished)
 
     async def _stream_log(self, name: str, report: Reporter) -> None:
         try:
@@ -250,7 +258,7 @@ class ImageSteps:
         """
         resolved = attempt.resolved
         if attempt.build:
-            await self._quietly(self._cancel_build(attempt.build), f"cancel {attempt.build}")
+            await self._quietly(self.cancel_build(attempt.build), f"cancel {attempt.build}")
         pod = objects.validation_pod_name(resolved)
         await self._quietly(self.kube.delete_pod(pod), f"delete pod {pod}")
         if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:
@@ -268,7 +276,7 @@ class ImageSteps:
             update = self.kube.update(objects.STREAMS, resolved.request.name, mark)
             await self._quietly(update, f"mark {resolved.request.name}")
 
-    async def _cancel_build(self, name: str) -> None:
+    async def cancel_build(self, name: str) -> None:
         """What ``oc cancel-build`` does: PUT the Build with status.cancelled."""
 
         def cancel(build: dict[str, Any]) -> bool:

@@ -16,14 +16,15 @@ from jupyterhub_ov.service.feature import Feature, Host
 
 
 class CustomImages(Feature):
-    """Custom notebook images built for CustomNBImage resources, with the openshift backend
+    """Custom notebook images built for CustomNBImage resources, with a cluster backend
     (c.CustomNBImageReconciler). Nothing in local mode."""
 
     name = "customimages"
 
     watch_cluster = Bool(
         True,
-        help="""With the openshift backend: reconcile the cluster's CustomNBImage resources
+        help="""With a cluster backend (openshift, tekton): reconcile the cluster's CustomNBImage
+        resources
         (meteor.zone/v1alpha1, the CNBi design's) into image builds, as the CNBi controller
         does, and write each build's phase, image and id to the resource's status. Needs the
         rights of deploy/customimages-rbac.yaml (tuning: c.CustomNBImageReconciler).""",
@@ -40,9 +41,10 @@ class CustomImages(Feature):
     ).tag(config=True)
 
     async def start(self, host: Host) -> None:
-        """The reconciler of cluster CustomNBImages, with the openshift backend only."""
+        """The reconciler of cluster CustomNBImages, with a cluster backend only (openshift,
+        tekton)."""
         backend = host.manager.backend
-        if not (self.watch_cluster and backend.kind == "openshift"):
+        if not (self.watch_cluster and backend.in_cluster):
             return
         from .cluster import CustomNBImageReconciler  # kubernetes_asyncio only when used
 

@@ -30,7 +30,8 @@ class OpenVINONotebooks(Feature):
 
     watch_cluster = Bool(
         True,
-        help="""With the openshift backend: reconcile the cluster's Notebook resources
+        help="""With a cluster backend (openshift, tekton): reconcile the cluster's Notebook
+        resources
         (intel.com/v1alpha1, watched in all namespaces) into openvino-notebook images, as the
         OpenVINO Toolkit Operator does, and write the outcome to their status. Needs the
         rights of deploy/builder-notebooks-rbac.yaml (tuning: c.NotebookReconciler).""",
@@ -72,7 +73,7 @@ class OpenVINONotebooks(Feature):
         await controller.start()
         host.stack.push_async_callback(controller.stop)
         self.controller = controller
-        if self.watch_cluster and host.manager.backend.kind == "openshift":
+        if self.watch_cluster and host.manager.backend.in_cluster:
             from .cluster import NotebookReconciler  # kubernetes_asyncio only when used
 
             reconciler = NotebookReconciler(
