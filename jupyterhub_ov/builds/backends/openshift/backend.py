@@ -369,7 +369,8 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             # the service stopping (DETACH, or after `stop`) is not the admin cancelling:
             # the cluster build keeps running for `reattach` after the restart
             if not (self._detached or detaching(e)):
-                await asyncio.shield(clean_up(attempt, validation.cancelled_messages(tag)))
+                messages = validation.cancelled_messages(tag)
+                await asyncio.shield(clean_up(attempt, messages, cancelled=True))
             raise
         except BuildFailed as e:
             await clean_up(attempt, validation.failure_messages(tag, str(e)))

@@ -251,14 +251,19 @@ class ImageSteps:
 
     # -- undoing ---------------------------------------------------------------------------
 
-    async def clean_up(self, attempt: Attempt, messages: list[dict[str, str]]) -> None:
-        """Stop the cluster Build, delete the pod and staging stream, drop the unvalidated tag.
+    async def clean_up(
+        self, attempt: Attempt, messages: list[dict[str, str]], *, cancelled: bool = False
+    ) -> None:
+        """Stop the cluster Build, delete the pod and staging stream, drop the unvalidated tag;
+        after a cancel also delete the cluster build's objects (`discard_build`).
 
         Best effort: a step that fails is logged and the others still run.
         """
         resolved = attempt.resolved
         if attempt.build:
             await self._quietly(self.cancel_build(attempt.build), f"cancel {attempt.build}")
+            if cancelled:
+                await self._quietly(self.discard_build(attempt), f"delete {attempt.build}")
         pod = objects.validation_pod_name(resolved)
         await self._quietly(self.kube.delete_pod(pod), f"delete pod {pod}")
         if resolved.request.build_type == spec.BuildType.IMPORT_IMAGE:
@@ -275,6 +280,11 @@ class ImageSteps:
 
             update = self.kube.update(objects.STREAMS, resolved.request.name, mark)
             await self._quietly(update, f"mark {resolved.request.name}")
+
+    async def discard_build(self, attempt: Attempt) -> None:
+        """Delete the BuildConfig of a cancelled build; its Builds are its dependents (the
+        garbage collector deletes them). A failed build's objects stay for diagnosis."""
+        await self.kube.delete(objects.BUILD_CONFIGS, objects.instance_name(attempt.resolved))
 
     async def cancel_build(self, name: str) -> None:
         """What ``oc cancel-build`` does: PUT the Build with status.cancelled."""

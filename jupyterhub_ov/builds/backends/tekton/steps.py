@@ -85,6 +85,10 @@ class TektonSteps(ImageSteps):
             raise BuildFailed(f"The PipelineRun {name} no longer exists; retry the build.")
         return self._digest(run)
 
+    async def discard_build(self, attempt: Attempt) -> None:
+        """Delete a cancelled PipelineRun; its TaskRuns and pods are its dependents."""
+        await self.kube.delete(PIPELINE_RUNS, attempt.build)
+
     async def cancel_build(self, name: str) -> None:
         """What ``tkn pipelinerun cancel`` does: set ``spec.status: Cancelled``."""
 

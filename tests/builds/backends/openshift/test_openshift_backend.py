@@ -217,10 +217,11 @@ async def test_cancel_cancels_the_cluster_build_and_a_retry_builds_again(
     with pytest.raises(asyncio.CancelledError):
         await task
 
-    build = await oc.observer.get(objects.BUILDS, first)
-    assert build is not None
-    assert build["status"]["cancelled"] is True
-    assert (build["status"]["phase"], build["status"]["reason"]) == ("Cancelled", "CancelledBuild")
+    # the Build was cancelled (its work stopped), then its BuildConfig deleted and the
+    # Build with it: a cancel leaves no build objects behind
+    assert await settled(lambda: first in oc.builds.cancelled)
+    assert await oc.observer.get(objects.BUILD_CONFIGS, objects.instance_name(resolved)) is None
+    assert await eventually_none(oc, first)
     stream = await oc.stream(resolved.request.name)
     assert stream is not None
     assert stream["metadata"]["annotations"][model.ANN_PHASE] == "Failed"  # nothing offered
@@ -232,11 +233,19 @@ async def test_cancel_cancels_the_cluster_build_and_a_retry_builds_again(
     oc.builds.release()
     published = await oc.backend.build(resolved, retry)
 
-    second = retry.remembered[0]
-    assert (first, second) == (f"{objects.instance_name(resolved)}-1", first[:-1] + "2")
+    second = retry.remembered[0]  # the BuildConfig is made anew: its first build again
+    assert first == second == f"{objects.instance_name(resolved)}-1"
     assert published.image == resolved.image
     stream = await oc.stream(resolved.request.name)
     assert stream is not None and stream["metadata"]["annotations"][model.ANN_PHASE] == "Succeeded"
+
+
+async def eventually_none(oc: OpenShiftCase, build: str, timeout: float = 10) -> bool:
+    """Whether the Build is deleted within ``timeout`` (by the garbage collector)."""
+    async with asyncio.timeout(timeout):
+        while await oc.observer.get(objects.BUILDS, build) is not None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # the garbage collector has no event to wait for
+    return True
 
 
 @pytest.mark.parametrize("stopping", ["manager first", "backend first"])

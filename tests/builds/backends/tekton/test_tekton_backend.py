@@ -18,7 +18,7 @@ from jupyterhub_ov.builds.backends.tekton import manifests, status
 from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import phases, spec
 from tests.builds.cases import FAIL, SLOW, offered_within
-from tests.builds.cases.openshift import case_in
+from tests.builds.cases.openshift import case_in, settled
 from tests.builds.cases.tekton import BUILDAH, FLAVOUR, GIT, S2I, TektonCase, tools
 from tests.builds.harness import resolve, run_build
 from tests.util import REPO
@@ -141,3 +141,23 @@ def test_the_rbac_file_names_its_backend_and_grants_no_secrets() -> None:
     text = RBAC.read_text()
     assert "TektonBuildBackend" in text
     assert not {r for _, r in granted()} & {"secrets", "configmaps", "pipelines", "tasks"}
+
+
+async def test_a_cancel_deletes_the_pipeline_run_and_its_task_runs(tekton: TektonCase) -> None:
+    resolved, reporter = await resolve(
+        tekton.backend, tekton.request(spec.BuildType.GIT_REPOSITORY, SLOW)
+    )
+    task = asyncio.create_task(tekton.backend.build(resolved, reporter))
+    await tekton.working(resolved, reporter)
+    run = reporter.remembered[-1]
+    assert await tekton.observer.get(manifests.TASK_RUNS, f"{run}-build") is not None
+
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert await settled(lambda: run in tekton.rules.cancelled)
+    assert await tekton.observer.get(manifests.PIPELINE_RUNS, run) is None
+    async with asyncio.timeout(10):  # the garbage collector deletes the TaskRun
+        while await tekton.observer.get(manifests.TASK_RUNS, f"{run}-build"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
