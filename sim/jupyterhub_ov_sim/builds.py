@@ -32,7 +32,14 @@ from .patches import MERGE_PATCH
 from .store import ObjectStore
 from .watchcache import WatchEvent
 
-__all__ = ["REGISTRY", "BuildController", "BuildLog", "BuildOutcome", "instantiate"]
+__all__ = [
+    "REGISTRY",
+    "BuildController",
+    "BuildLog",
+    "BuildOutcome",
+    "instantiate",
+    "record_push",
+]
 
 GROUP = ("build.openshift.io", "v1")
 ACTIVE_PHASES = frozenset({"New", "Pending", "Running"})
@@ -119,6 +126,21 @@ def output_tag(build: dict[str, Any]) -> tuple[str, str] | None:
 def output_digest(build: dict[str, Any]) -> str:
     """The (fake, deterministic) digest of the image a build pushes."""
     return "sha256:" + hashlib.sha256(build["metadata"]["uid"].encode()).hexdigest()
+
+
+def record_push(
+    store: ObjectStore, streams: ResourceKind, namespace: str, name: str, tag: str, digest: str
+) -> str | None:
+    """What the internal registry does on a push of ``digest`` to ``<name>:<tag>`` (a Build's
+    output, a PipelineRun's buildah push): the tag in the stream's ``status.tags``; the new
+    image's reference, None if there is no such stream."""
+    try:
+        stream = store.get(streams, namespace, name)
+    except ApiError:
+        return None
+    status, reference = pushed_status(stream, namespace, tag, digest, now())
+    store.patch(streams, namespace, name, {"status": status}, MERGE_PATCH, subresource="status")
+    return reference
 
 
 def _kind(store: ObjectStore, plural: str) -> ResourceKind:
@@ -336,18 +358,5 @@ class BuildController(Controller):
         if target is None:
             return None
         stream_name, tag = target
-        namespace = build["metadata"]["namespace"]
-        try:
-            stream = self.store.get(self.streams, namespace, stream_name)
-        except ApiError:
-            return None
-        status, reference = pushed_status(stream, namespace, tag, output_digest(build), now())
-        self.store.patch(
-            self.streams,
-            namespace,
-            stream_name,
-            {"status": status},
-            MERGE_PATCH,
-            subresource="status",
-        )
-        return reference
+        namespace, digest = build["metadata"]["namespace"], output_digest(build)
+        return record_push(self.store, self.streams, namespace, stream_name, tag, digest)

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .builds import record_push
 from .controller import Controller
 from .errors import ApiError
-from .imagestreams import REGISTRY, pushed_status
+from .imagestreams import REGISTRY
 from .kinds import ResourceKind
 from .meta import now
-from .patches import MERGE_PATCH
 from .steps import StepProcess, StepRunner, substitute
 from .store import ObjectStore
 from .watchcache import WatchEvent
@@ -333,18 +333,7 @@ class PipelineRunController(Controller):
         if not (url.startswith(prefix) and digest and ":" in url[len(prefix) :]):
             return
         stream_name, _, tag = url[len(prefix) :].partition(":")
-        stream = self._get(self.streams, namespace, stream_name)
-        if stream is None:
-            return
-        status, _ = pushed_status(stream, namespace, tag, digest, now())
-        self.store.patch(
-            self.streams,
-            namespace,
-            stream_name,
-            {"status": status},
-            MERGE_PATCH,
-            subresource="status",
-        )
+        record_push(self.store, self.streams, namespace, stream_name, tag, digest)
 
 
 def _defaults(task_spec: Mapping[str, Any]) -> dict[str, str]:
