@@ -29,6 +29,7 @@ from typing import Any
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.index import PackageIndex
 from jupyterhub_ov.builds.model.spec import ResolvedBuild
+from jupyterhub_ov.images import model
 
 from ..openshift import objects
 
@@ -198,7 +199,7 @@ def pipeline_run(
         "metadata": {
             "name": objects.instance_name(resolved),
             "labels": objects.labels(resolved, "image-build"),
-            "annotations": {objects.model.ANN_NAME: resolved.request.display_name},
+            "annotations": {model.ANN_NAME: resolved.request.display_name},
         },
         "spec": run_spec,
     }
