@@ -76,9 +76,14 @@ class ModelVersions:
                 await self._load(number)
             for number in unload:
                 await self._unload(number)
+            for number, status in list(self.states.items()):  # failed, and no longer wanted
+                if status.state == state.LOADING and number not in wanted:
+                    del self.states[number]
 
     async def _load(self, number: int) -> None:
-        self.states[number] = VersionStatus(number, state.LOADING)
+        before = self.states.get(number)
+        if before is None or before.error_code == state.OK:  # a retry shows the last error
+            self.states[number] = VersionStatus(number, state.LOADING)
         directory: Path | None = None
         try:
             directory = await asyncio.to_thread(self.source.fetch, number)
