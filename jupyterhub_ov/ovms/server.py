@@ -158,6 +158,37 @@ def add_routes(app: FastAPI, repository: Repository) -> None:
     app.add_api_route("/v1/config/reload", reload, methods=["POST"])
 
 
+#: seconds between looks at the config file (OVMS's --config_check_interval default)
+CONFIG_CHECK_SECONDS = 1.0
+
+
+async def watch_config(path: str, repository: Repository, registry: ModelRepository) -> None:
+    """Serve what the config file says whenever it changes; a file that cannot be read or
+    parsed is logged, and the models stay as they are (as OVMS)."""
+    last = await asyncio.to_thread(Path(path).read_bytes)
+    while True:
+        await asyncio.sleep(CONFIG_CHECK_SECONDS)
+        try:
+            text = await asyncio.to_thread(Path(path).read_bytes)
+        except OSError as e:
+            log.error("Cannot read the config file %s: %s", path, e)
+            continue
+        if text == last:
+            continue
+        last = text
+        try:
+            models = parse_config_file(text.decode(errors="replace"), where=path)
+        except ConfigError as e:
+            log.error("The changed config file is not used: %s", e)
+            continue
+        removed, added = await repository.reconfigure(models)
+        for name in removed:
+            registry.models.pop(name, None)
+        for name in added:
+            registry.update(OpenVINOModel(repository.models[name]))
+        log.info("Config file %s: removed %s, added %s", path, removed, added)
+
+
 def read_models(config: ServerConfig) -> ServerConfig:
     """The config file's models in config mode (ConfigError when it cannot be read)."""
     if not config.config_path:
@@ -179,6 +210,9 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
     dataplane = OpenVINODataPlane(repository, model_registry=registry)
     extension = ModelRepositoryExtension(model_registry=registry)
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(repository.poll(), name="poll")]
+    if config.config_path:
+        watcher = watch_config(config.config_path, repository, registry)
+        tasks.append(asyncio.create_task(watcher, name="poll-config"))
     rest: RESTServer | None = None
     if config.rest_port:
         rest = RESTServer(APP, dataplane, extension, config.rest_port, grace_period=5)
@@ -197,7 +231,7 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopped.set)
     waiter = asyncio.create_task(stopped.wait())
-    servers = [t for t in tasks if t.get_name() != "poll"]
+    servers = [t for t in tasks if not t.get_name().startswith("poll")]
     done, _ = await asyncio.wait([waiter, *servers], return_when=asyncio.FIRST_COMPLETED)
     log.info("Stopping the model server")
     if rest is not None:

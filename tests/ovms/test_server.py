@@ -215,6 +215,22 @@ def test_config_mode_with_two_models(repository: Path, tmp_path: Path) -> None:
         np.testing.assert_array_equal(infer_http(server, "other"), expected(5))
         assert server.states("tiny") == {"3": "AVAILABLE"}  # latest, one version
         assert server.states("other") == {"5": "AVAILABLE"}
+        # the file changes: served as it says, without a restart
+        third = tmp_path / "third"
+        save_tiny_model(third, 7)
+        entries = [
+            {"config": {"name": "tiny", "base_path": str(repository)}},
+            {"config": {"name": "third", "base_path": str(third)}},
+        ]
+        config.write_text(json.dumps({"model_config_list": entries}))
+        server.wait_for(lambda: set(server.config()) == {"tiny", "third"}, timeout=10)
+        server.wait_for(lambda: server.states("third") == {"7": "AVAILABLE"}, timeout=10)
+        np.testing.assert_array_equal(infer_http(server, "third"), expected(7))
+        with pytest.raises(InferenceServerException):
+            infer_http(server, "other")
+        config.write_text("{broken")  # not used: the models stay as they are
+        server.wait_for(lambda: b"The changed config file is not used" in server.log.read_bytes())
+        np.testing.assert_array_equal(infer_http(server, "tiny"), expected(3))
 
 
 def test_a_missing_path_is_reported_and_polled_until_it_appears(tmp_path: Path) -> None:
