@@ -79,6 +79,9 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not guard.served(scope["path"]):
+            await _answer(send, 404, {"error": f"{scope['path']} is not an OVMS endpoint"})
+            return
         if scope["path"] == "/metrics" and not self.metrics:
             await _answer(send, 404, {"error": "metrics are not enabled (--metrics_enable)"})
             return

@@ -167,6 +167,17 @@ def test_a_huge_body_is_refused_before_it_is_read(local_server: RunningServer) -
     np.testing.assert_array_equal(infer_http(local_server, "tiny"), expected(3))
 
 
+@pytest.mark.parametrize(
+    "path", ["/v1/models/tiny", "/v1/models", "/docs", "/v2/models/tiny/versions/1/other"]
+)
+def test_only_ovms_endpoints_are_served(local_server: RunningServer, path: str) -> None:
+    status, body = get(f"{local_server.url}{path}")
+    assert (status, json.loads(body)) == (404, {"error": f"{path} is not an OVMS endpoint"})
+    answer = post(f"{local_server.url}/v2/repository/models/tiny/unload", b"{}")
+    assert answer[0] == 404
+    np.testing.assert_array_equal(infer_http(local_server, "tiny"), expected(3))
+
+
 def test_metrics_only_when_enabled(
     local_server: RunningServer, repository: Path, tmp_path: Path
 ) -> None:
