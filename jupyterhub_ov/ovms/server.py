@@ -15,6 +15,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent import futures
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,17 @@ async def _answer(send: Send, status: int, doc: Mapping[str, Any]) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+class ServeError(Exception):
+    """A server could not start (a port taken, ...): the process ends with this message."""
+
+
+async def _rest(rest: RESTServer, where: str) -> None:
+    try:
+        await rest.start()
+    except SystemExit:  # uvicorn exits when it cannot bind; stop the rest cleanly instead
+        raise ServeError(f"the REST server could not start on {where}") from None
+
+
 def add_routes(app: FastAPI, repository: Repository) -> None:
     """OVMS's ``/v1/config`` (and its reload) on kserve's app."""
 
@@ -201,7 +213,7 @@ def read_models(config: ServerConfig) -> ServerConfig:
     except OSError as e:
         raise ConfigError(f"cannot read the config file {config.config_path}: {e}") from None
     models = parse_config_file(text, where=config.config_path)
-    return ServerConfig(**{**config.__dict__, "models": models})
+    return replace(config, models=models)
 
 
 async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> None:
@@ -224,7 +236,8 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
 
         add_routes(app, repository)
         app.add_middleware(Guard, metrics=config.metrics_enable)
-        tasks.append(asyncio.create_task(rest.start(), name="rest"))
+        where = f"{config.rest_bind_address}:{config.rest_port}"
+        tasks.append(asyncio.create_task(_rest(rest, where), name="rest"))
     grpc = BoundGRPCServer(
         config.grpc_bind_address, config.port, dataplane, extension, kwargs={}, grace_period=5
     )
@@ -237,7 +250,7 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
     servers = [t for t in tasks if not t.get_name().startswith("poll")]
     done, _ = await asyncio.wait([waiter, *servers], return_when=asyncio.FIRST_COMPLETED)
     log.info("Stopping the model server")
-    if rest is not None:
+    if rest is not None:  # kserve's RESTServer has no stop of its own: uvicorn's flag
         rest._server.should_exit = True
     await grpc.stop()
     for task in tasks:

@@ -207,6 +207,25 @@ def test_an_unknown_option_is_refused(repository: Path) -> None:
     assert "unmatched arguments : --sequence_cleaner_poll_wait_minutes 0" in done.stderr
 
 
+def test_a_taken_port_ends_it_with_a_clear_message(repository: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            server_command(
+                *("--model_path", str(repository), "--model_name", "tiny"),
+                *("--rest_port", str(port), "--rest_bind_address", "127.0.0.1"),
+                *("--port", "0", "--grpc_bind_address", "127.0.0.1"),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"ovms: the REST server could not start on 127.0.0.1:{port}" in done.stderr
+
+
 def test_config_mode_with_two_models(repository: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     save_tiny_model(other, 5)
