@@ -1,0 +1,39 @@
+"""``python -m jupyterhub_ov.ovms <OVMS options>`` (also ``jupyterhub-ov-model-server``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from .config import ConfigError, parse_args
+
+#: OVMS's level names in Python's
+LEVELS = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        config = parse_args(args)
+    except ConfigError as e:
+        print(f"ovms: {e}", file=sys.stderr)
+        return 1
+    # kserve parses sys.argv when it is imported (its own options): give it none of ours
+    sys.argv = sys.argv[:1]
+    from .server import read_models, serve
+
+    level = LEVELS.get(config.log_level, getattr(logging, config.log_level, logging.INFO))
+    logging.basicConfig(level=level, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
+    try:
+        config = read_models(config)
+    except ConfigError as e:
+        print(f"ovms: {e}", file=sys.stderr)
+        return 1
+    asyncio.run(serve(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

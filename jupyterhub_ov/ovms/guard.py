@@ -1,0 +1,59 @@
+"""Pure: what the REST server refuses before kserve parses a request, and the version
+routing kserve lacks.
+
+- a body over `MAX_BODY` bytes (413), a JSON body nested deeper than `MAX_DEPTH` (400);
+- ``/v2/models/{name}/versions/{v}[/ready|/infer]`` becomes ``/v2/models/{name}[...]``
+  with the version set aside (`split_version`).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: OVMS's REST limit is 1 GB; a stand-in for tiny models needs far less
+MAX_BODY = 64 * 1024 * 1024
+#: an inference request's JSON needs a few levels (tensors may be nested by dimension)
+MAX_DEPTH = 32
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+_VERSIONED = re.compile(r"^/v2/models/([^/]+)/versions/([^/]*)(/ready|/infer)?/?$")
+
+
+def split_version(path: str) -> tuple[str, str | None]:
+    """(the path without ``/versions/{v}``, the version); (path, None) when it has none."""
+    match = _VERSIONED.match(path)
+    if match is None:
+        return path, None
+    name, version, rest = match.groups()
+    return f"/v2/models/{name}{rest or ''}", version
+
+
+def json_depth(text: bytes, limit: int = MAX_DEPTH) -> int:
+    """How deep the JSON ``text`` nests arrays and objects, counted up to ``limit + 1``
+    (brackets inside strings do not count)."""
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return 0  # cannot nest deeper than the brackets it has
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b"", text)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                break
+        else:
+            depth -= 1
+    return deepest
+
+
+def body_problem(body: bytes, content_type: str, json_length: str | None) -> str:
+    """Why a request body is refused with 400 ("" when it is not): JSON nested too deep.
+    ``json_length``: the binary extension's ``Inference-Header-Content-Length``."""
+    if json_length is not None:
+        head = body[: int(json_length)] if json_length.isdigit() else body
+    elif "json" in content_type or not content_type:
+        head = body
+    else:
+        return ""
+    if json_depth(head) > MAX_DEPTH:
+        return f"the JSON body nests deeper than {MAX_DEPTH} levels"
+    return ""
