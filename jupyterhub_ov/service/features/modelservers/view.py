@@ -150,3 +150,24 @@ def unavailable_models(models: tuple[ModelReadiness, ...]) -> list[str]:
     """The names of the models none of whose versions is AVAILABLE."""
     names = sorted({m.name for m in models})
     return [n for n in names if not any(m.state == "AVAILABLE" for m in models if m.name == n)]
+
+
+def from_config_document(doc: Any) -> tuple[ModelReadiness, ...]:
+    """OVMS's ``GET /v1/config`` answer (``{model: {"model_version_status": [...]}}``) as
+    records; a version's message is its error status (a version 0 entry names a model whose
+    path cannot be read). Anything malformed is skipped."""
+    found: list[ModelReadiness] = []
+    for name, entry in (doc if isinstance(doc, Mapping) else {}).items():
+        statuses = entry.get("model_version_status") if isinstance(entry, Mapping) else None
+        for s in statuses if isinstance(statuses, list) else ():
+            if not isinstance(s, Mapping):
+                continue
+            status = s.get("status") if isinstance(s.get("status"), Mapping) else {}
+            code, message = status.get("error_code", "OK"), status.get("error_message", "")
+            text = "" if code == "OK" and not message else f"{code}: {message}".strip(": ")
+            try:
+                version = int(s.get("version", 0))
+            except (TypeError, ValueError):
+                continue
+            found.append(ModelReadiness(str(name), version, str(s.get("state", "")), text))
+    return tuple(sorted(found, key=lambda m: (m.name, m.version)))

@@ -12,9 +12,9 @@ import abc
 from collections.abc import Mapping
 from typing import Any
 
-from jupyterhub_ov.errors import Conflict, Invalid
+from jupyterhub_ov.errors import Conflict
 
-from ..model import ModelServerSpec, parse_model_server
+from ..model import InvalidModelServer, ModelServerSpec, parse_model_server
 from ..view import ServerView
 
 #: names no ModelServer may take: the API's own path segments below api/modelservers
@@ -30,9 +30,9 @@ def parse(name: Any, spec: Any) -> ModelServerSpec:
 
 
 def replicas_problem(replicas: Any) -> None:
-    """Invalid unless ``replicas`` is a whole number of 0 or more."""
+    """InvalidModelServer unless ``replicas`` is a whole number of 0 or more."""
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        raise Invalid([f"replicas {replicas!r} must be a whole number of 0 or more"])
+        raise InvalidModelServer([f"replicas {replicas!r} must be a whole number of 0 or more"])
 
 
 class ModelServerBackend(abc.ABC):

@@ -14,12 +14,15 @@ available version (the message names the model's path and the server's reason).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyterhub_ov.errors import Conflict, NotFound
 
@@ -31,6 +34,7 @@ from ..view import (
     ModelReadiness,
     ServerView,
     condition,
+    from_config_document,
     scaled_spec,
     spec_json,
     state_of,
@@ -53,36 +57,16 @@ def free_port() -> int:
 
 
 async def read_readiness(url: str, timeout: float) -> tuple[ModelReadiness, ...] | None:
-    """The models' states from the server's ``/v1/config`` (readiness.py), or None."""
-    from .. import readiness  # the ovms helper's reader
-
+    """The models' states from the server's ``/v1/config`` (OVMS's document), or None when
+    it does not answer (yet)."""
+    client = AsyncHTTPClient()
     try:
-        states = await readiness.read_model_states(url, timeout)
-    except Exception:
-        return None
-    return from_states(states)
-
-
-def from_states(states: Any) -> tuple[ModelReadiness, ...] | None:
-    """readiness.py's answer as `ModelReadiness` records."""
-    if states is None:
-        return None
-    items = states.items() if isinstance(states, Mapping) else enumerate(states)
-    found = []
-    for key, s in items:
-        name = getattr(s, "name", None) or (s.get("name") if isinstance(s, Mapping) else key)
-        get = (
-            (lambda k, s=s: s.get(k))
-            if isinstance(s, Mapping)
-            else (lambda k, s=s: getattr(s, k, None))
+        response = await client.fetch(
+            f"{url}/v1/config", request_timeout=timeout, connect_timeout=timeout
         )
-        message = get("message") or get("error") or get("error_message") or ""
-        found.append(
-            ModelReadiness(
-                str(name), int(get("version") or 0), str(get("state") or ""), str(message)
-            )
-        )
-    return tuple(found)
+        return from_config_document(json.loads(response.body))
+    except (OSError, HTTPClientError, ValueError):
+        return None
 
 
 @dataclass
