@@ -162,7 +162,8 @@ def from_config_document(doc: Any) -> tuple[ModelReadiness, ...]:
         for s in statuses if isinstance(statuses, list) else ():
             if not isinstance(s, Mapping):
                 continue
-            status = s.get("status") if isinstance(s.get("status"), Mapping) else {}
+            raw_status = s.get("status")
+            status: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
             code, message = status.get("error_code", "OK"), status.get("error_message", "")
             text = "" if code == "OK" and not message else f"{code}: {message}".strip(": ")
             try:

@@ -5,6 +5,7 @@ Nothing is mocked; what is left behind is looked at behind the backend's back.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -70,12 +71,14 @@ async def test_create_get_list_scale_and_delete(case: BackendCase) -> None:
         await backend.scale("affine", 1)
 
 
-async def _eventually_nothing_left(case: BackendCase, name: str, timeout: float = 20) -> list[str]:
-    import asyncio
-
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (left := await case.leftovers(name)) and asyncio.get_running_loop().time() < deadline:
+async def _eventually_nothing_left(case: BackendCase, name: str, tries: int = 100) -> list[str]:
+    """What is left of ``name``, polled for up to 20 s (the cluster deletes asynchronously)."""
+    left = await case.leftovers(name)
+    for _ in range(tries):
+        if not left:
+            break
         await asyncio.sleep(0.2)
+        left = await case.leftovers(name)
     return left
 
 

@@ -6,9 +6,9 @@ and shown as Degraded naming the path; the server's key is in its process's envi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from jupyterhub_ov.service.features.modelservers.view import State
 from jupyterhub_ov.storage.s3local import LocalBucketProvisioner
 from tests.s3server import embedded_s3
 
-from .cases import OVMS, save_model, until_state
+from .cases import OVMS, pid_alive, save_model, until_state
 
 pytestmark = pytest.mark.timeout(240)
 HUB_TOKEN = "hub-token-the-service-holds"
@@ -40,6 +40,14 @@ def upload(s3, creds, directory: Path, prefix: str) -> None:
         if path.is_file():
             key = f"{prefix}/{path.relative_to(directory)}"
             client.put_object(Bucket=creds.bucket, Key=key, Body=path.read_bytes())
+
+
+def read_text(path: Path) -> str:
+    return path.read_text()
+
+
+def database_files(directory: Path) -> list[bytes]:
+    return [p.read_bytes() for p in directory.glob("service.sqlite*")]
 
 
 def environ(pid: int) -> dict[str, str]:
@@ -82,7 +90,9 @@ async def test_the_owners_model_is_served_and_another_users_bucket_is_refused(
         body = {
             "inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]
         }
-        answer = requests.post(f"{rest}/v2/models/affine/infer", json=body, timeout=10)
+        answer = await asyncio.to_thread(
+            requests.post, f"{rest}/v2/models/affine/infer", json=body, timeout=10
+        )
         assert answer.status_code == 200, answer.text
         assert answer.json()["outputs"][0]["data"] == [4.0, 7.0, 10.0, 13.0]
 
@@ -97,19 +107,18 @@ async def test_the_owners_model_is_served_and_another_users_bucket_is_refused(
 
         # the key: in the child's environment only
         pid = view.process["replicas"][0]["pid"]
-        env = environ(pid)
+        env = await asyncio.to_thread(environ, pid)
         secret = env["AWS_SECRET_ACCESS_KEY"]
         assert env["AWS_ACCESS_KEY_ID"] != alice.access_key_id  # not the owner's identity
         assert "JUPYTERHUB_API_TOKEN" not in env and HUB_TOKEN not in env.values()
-        assert secret not in Path(f"/proc/{pid}/cmdline").read_text()
+        assert secret not in await asyncio.to_thread(read_text, Path(f"/proc/{pid}/cmdline"))
         assert secret not in caplog.text
         assert secret not in json.dumps([v.to_json() for v in await backend.list()])
         await backend.stop()
         await database.close()
-        assert secret.encode() not in (tmp_path / "service.sqlite").read_bytes()
-        for leftover in tmp_path.glob("service.sqlite-*"):  # WAL, if any
-            assert secret.encode() not in leftover.read_bytes()
-        assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text()
+        files = await asyncio.to_thread(database_files, tmp_path)  # the WAL too, if any
+        assert files and all(secret.encode() not in data for data in files)
+        assert not await asyncio.to_thread(pid_alive, pid)
     finally:
         await backend.stop()
         await database.close()
