@@ -55,7 +55,7 @@
     const cell = el("td", { class: "text-end text-nowrap" });
     if (!CAN_WRITE) return cell;
     const count = el("input", { type: "number", min: "0", step: "1", value: String(s.replicas.desired),
-      class: "form-control form-control-sm d-inline-block", style: "width: 5em", "data-scale-input": s.name });
+      class: "form-control form-control-sm d-inline-block w-auto", max: "99", "data-scale-input": s.name });
     const scale = el("button", { type: "button", class: "btn btn-sm btn-outline-primary ms-1", "data-scale": s.name },
       "Scale");
     scale.addEventListener("click", () => act("PUT", s.name + "/scale", { replicas: Number(count.value) }));
