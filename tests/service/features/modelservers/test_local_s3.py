@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,11 @@ def upload(s3, creds, directory: Path, prefix: str) -> None:
         if path.is_file():
             key = f"{prefix}/{path.relative_to(directory)}"
             client.put_object(Bucket=creds.bucket, Key=key, Body=path.read_bytes())
+
+
+def owner_and_mode(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mode, stat.st_uid
 
 
 def read_text(path: Path) -> str:
@@ -105,12 +111,21 @@ async def test_the_owners_model_is_served_and_another_users_bucket_is_refused(
         condition = next(c for c in degraded.conditions if c["type"] == "Degraded")
         assert condition["reason"] == "ModelUnavailable"
 
+        # a path that is not there, in the owner's own bucket: Degraded, naming it
+        missing = {**own, "model_path": "s3://jupyter-alice/models/nothing-here"}
+        await backend.create("missing", missing, by="admin")
+        absent = await until_state(backend, "missing", State.DEGRADED)
+        assert "s3://jupyter-alice/models/nothing-here" in absent.last_error, absent.last_error
+
         # the key: in the child's environment only
         pid = view.process["replicas"][0]["pid"]
         env = await asyncio.to_thread(environ, pid)
         secret = env["AWS_SECRET_ACCESS_KEY"]
         assert env["AWS_ACCESS_KEY_ID"] != alice.access_key_id  # not the owner's identity
         assert "JUPYTERHUB_API_TOKEN" not in env and HUB_TOKEN not in env.values()
+        # which only the service's own identity may read (users' servers run as their own)
+        mode, uid = await asyncio.to_thread(owner_and_mode, Path(f"/proc/{pid}/environ"))
+        assert uid == os.getuid() and mode & 0o077 == 0
         assert secret not in await asyncio.to_thread(read_text, Path(f"/proc/{pid}/cmdline"))
         assert secret not in caplog.text
         assert secret not in json.dumps([v.to_json() for v in await backend.list()])

@@ -1,0 +1,61 @@
+"""The local backend's own behaviour beyond the contract: a server that keeps crashing is
+Degraded with its restarts, last exit and last log lines; stored specs that local mode
+refuses are shown, not run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jupyterhub_ov.service.features.modelservers.model import InvalidModelServer
+from jupyterhub_ov.service.features.modelservers.store import ServerRecord, ServerStore
+from jupyterhub_ov.service.features.modelservers.view import State
+from tests.s3server import embedded_s3
+
+from .cases import local_case, until_state
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    with embedded_s3(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+async def test_a_crashing_server_is_restarted_and_shown_degraded(tmp_path: Path, s3) -> None:
+    async with local_case(tmp_path, s3) as case:
+        config = case.extra["volumes"] / "configmaps" / "broken" / "config.json"
+        config.parent.mkdir(parents=True)
+        config.write_text("{this is not json")
+        await case.backend.create("crashy", {"config_configmap_name": "broken"}, by="admin")
+        view = await until_state(case.backend, "crashy", State.DEGRADED)
+        condition = next(c for c in view.conditions if c["type"] == "Degraded")
+        assert condition["reason"] == "ProcessExited"
+        assert "crashy[0] exited with code 1" in view.last_error
+        assert "config.json" in view.last_error  # the program's own message, from its log
+        replica = view.process["replicas"][0]
+        assert replica["restarts"] >= 1 and replica["last_exit"] == "exited with code 1"
+        await case.backend.delete("crashy")
+        assert await case.leftovers("crashy") == []
+
+
+async def test_a_stored_spec_local_mode_refuses_is_shown_not_run(tmp_path: Path, s3) -> None:
+    async with local_case(tmp_path, s3) as case:
+        with pytest.raises(InvalidModelServer, match="local mode has no Kubernetes Secrets"):
+            await case.backend.create(
+                "secretive", {"model_path": "s3://b/m", "aws_secret_name": "creds"}, by="admin"
+            )
+        # a record written by another configuration (or an older version)
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        spec = {"model_path": "s3://b/m", "aws_secret_name": "creds"}
+        await ServerStore(case.extra["database"]).add(ServerRecord("old", spec, "admin", now, now))
+        backend = await case.restart()
+        view = await backend.get("old")
+        assert view.state is State.DEGRADED and view.spec == {} and view.process == {"replicas": []}
+        assert "aws_secret_name" in view.last_error
+        await backend.delete("old")
+        assert await case.leftovers("old") == []
