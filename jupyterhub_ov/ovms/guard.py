@@ -45,15 +45,13 @@ def json_depth(text: bytes, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def body_problem(body: bytes, content_type: str, json_length: str | None) -> str:
+def body_problem(body: bytes, json_length: str | None) -> str:
     """Why a request body is refused with 400 ("" when it is not): JSON nested too deep.
-    ``json_length``: the binary extension's ``Inference-Header-Content-Length``."""
+    A body is JSON (whatever its type says, as OVMS reads it) up to the binary extension's
+    ``Inference-Header-Content-Length`` (``json_length``) when there is one."""
+    head = body
     if json_length is not None:
         head = body[: int(json_length)] if json_length.isdigit() else body
-    elif "json" in content_type or not content_type:
-        head = body
-    else:
-        return ""
     if json_depth(head) > MAX_DEPTH:
         return f"the JSON body nests deeper than {MAX_DEPTH} levels"
     return ""

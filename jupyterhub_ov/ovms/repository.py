@@ -120,12 +120,15 @@ class Repository:
     ) -> None:
         self.models = {m.name: ModelVersions(m, open_source(m.base_path, env)) for m in models}
         self.poll_seconds = poll_seconds
+        #: the first refresh is done: every version wanted at startup was tried (as OVMS,
+        #: the server is not ready before)
+        self.started = False
 
     def statuses(self) -> dict[str, list[VersionStatus]]:
         return {name: m.statuses() for name, m in self.models.items()}
 
     def ready(self) -> bool:
-        return all(state.model_ready(m.statuses()) for m in self.models.values())
+        return self.started and all(state.model_ready(m.statuses()) for m in self.models.values())
 
     async def refresh(self) -> None:
         await asyncio.gather(*(m.refresh() for m in self.models.values()))
@@ -137,6 +140,7 @@ class Repository:
                 await self.refresh()
             except Exception:  # a bug in one refresh must not end the polling
                 log.exception("Refreshing the models failed")
+            self.started = True
             if self.poll_seconds <= 0:
                 return
             await asyncio.sleep(self.poll_seconds)

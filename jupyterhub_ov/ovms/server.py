@@ -18,7 +18,8 @@ from concurrent import futures
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc import aio
 from kserve.model_repository import ModelRepository
@@ -99,23 +100,18 @@ class Guard:
                     await _answer(send, 413, {"error": f"the body is over {guard.MAX_BODY} bytes"})
                     return
             problem = guard.body_problem(
-                bytes(body),
-                headers.get("content-type", ""),
-                headers.get("inference-header-content-length"),
+                bytes(body), headers.get("inference-header-content-length")
             )
             if problem:
                 await _answer(send, 400, {"error": problem})
                 return
         path, version = guard.split_version(scope["path"])
         scope = {**scope, "path": path, "raw_path": path.encode()}
-        if (
-            body
-            and "content-type" not in headers
-            and "inference-header-content-length" not in headers
-        ):
-            # KServe v2 clients (tritonclient) send JSON without a type; kserve's app takes
-            # an untyped body for the binary extension
-            scope["headers"] = [*scope["headers"], (b"content-type", b"application/json")]
+        if body and "inference-header-content-length" not in headers:
+            # a body without the binary extension's header is JSON, whatever its type says
+            # (as OVMS reads it; tritonclient sends none): kserve's app wants it typed so
+            kept = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+            scope["headers"] = [*kept, (b"content-type", b"application/json")]
         REQUESTED_VERSION.set(version)
         await self.app(scope, _replay(bytes(body), receive), send)
 
@@ -149,6 +145,15 @@ def add_routes(app: FastAPI, repository: Repository) -> None:
         await repository.refresh()
         return state.config_document(repository.statuses())
 
+    async def invalid(request: Request, error: Exception) -> JSONResponse:
+        problems = error.errors() if isinstance(error, RequestValidationError) else []
+        where = "; ".join(
+            f"{'.'.join(map(str, p.get('loc', ())[1:]))}: {p.get('msg')}" for p in problems[:5]
+        )
+        return JSONResponse({"error": f"invalid request: {where}"}, status_code=400)
+
+    # OVMS answers 400 to a request it cannot parse (FastAPI's default is 422)
+    app.add_exception_handler(RequestValidationError, invalid)
     app.add_api_route("/v1/config", config, methods=["GET"])
     app.add_api_route("/v1/config/reload", reload, methods=["POST"])
 

@@ -57,12 +57,12 @@ class OpenVINOModel(Model):
         return True
 
     async def healthy(self) -> bool:
-        """Whether the version the request names (else any) is available."""
-        try:
-            number = parse_version(REQUESTED_VERSION.get())
-        except InvalidInput:
-            return False
-        return self.versions.version(number) is not None
+        """Whether any version is available; for a request naming a version that is not,
+        ModelNotFound (404, as OVMS answers)."""
+        requested = REQUESTED_VERSION.get()
+        if requested:
+            self.serving(requested)
+        return self.versions.version() is not None
 
     def serving(self, requested: str | None = None) -> CompiledVersion:
         number = parse_version(requested if requested is not None else REQUESTED_VERSION.get())

@@ -40,8 +40,9 @@ SUBRESOURCES: dict[tuple[str, str], dict[str, str]] = {
 _METHODS = {"get": "GET", "create": "POST"}
 
 
-# Kinds with a ``scale`` subresource (get, update, patch), as (kind, group).
-SCALABLE = frozenset({("Deployment", "apps"), ("ReplicaSet", "apps")})
+# Kinds with a ``scale`` subresource (get, update, patch), as (kind, group); the custom
+# ones' paths (their CRD's specReplicasPath, ...) are in ``scale.CUSTOM_PATHS``.
+SCALABLE = frozenset({("Deployment", "apps"), ("ReplicaSet", "apps"), ("ModelServer", "intel.com")})
 
 
 def _serves(kind: ResourceKind, subresource: str) -> bool:

@@ -1,18 +1,47 @@
-"""The ``scale`` subresource of Deployments and ReplicaSets (an ``autoscaling/v1`` Scale).
+"""The ``scale`` subresource of Deployments and ReplicaSets (an ``autoscaling/v1`` Scale),
+and of custom resources whose CRD declares one (`CUSTOM_PATHS`: the OpenVINO operator's
+ModelServer, ``.spec.deployment_parameters.replicas``, ``.status.replicas``,
+``.status.labelSelector``).
 
 GET answers the Scale of the object; PUT and PATCH (what ``kubectl scale`` sends) change
-the object's ``spec.replicas`` through it, with the Scale's resourceVersion, if given,
-checked against the object's. Part of the cluster simulator, a test double of Kubernetes.
+the object's replicas (``spec.replicas``, or the CRD's path) through it, with the Scale's
+resourceVersion, if given, checked against the object's. Part of the cluster simulator, a
+test double of Kubernetes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from . import errors
 from .kinds import ResourceKind
 from .patches import apply_patch
 from .store import ObjectStore
+
+
+@dataclass(frozen=True)
+class ScalePaths:
+    """A CRD's scale subresource: where the wanted and current replicas and the selector are."""
+
+    spec_replicas: tuple[str, ...]
+    status_replicas: tuple[str, ...]
+    label_selector: tuple[str, ...]
+
+
+CUSTOM_PATHS = {
+    ("ModelServer", "intel.com"): ScalePaths(
+        ("spec", "deployment_parameters", "replicas"),
+        ("status", "replicas"),
+        ("status", "labelSelector"),
+    )
+}
+
+
+def _at(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, dict) else None  # type: ignore[assignment]
+    return obj
 
 
 def selector_string(selector: dict[str, Any] | None) -> str:
@@ -30,9 +59,16 @@ def selector_string(selector: dict[str, Any] | None) -> str:
     return ",".join(parts)
 
 
-def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
+def to_scale(obj: dict[str, Any], paths: ScalePaths | None = None) -> dict[str, Any]:
     md = obj["metadata"]
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if paths is not None:
+        wanted = _at(obj, paths.spec_replicas)
+        spec = {"replicas": 1 if wanted is None else wanted}
+        status = {"replicas": _at(obj, paths.status_replicas) or 0}
+        selector = str(_at(obj, paths.label_selector) or "")
+    else:
+        selector = selector_string(spec.get("selector"))
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -44,13 +80,13 @@ def to_scale(obj: dict[str, Any]) -> dict[str, Any]:
         "spec": {"replicas": int(spec.get("replicas", 1))},
         "status": {
             "replicas": int(status.get("replicas", 0)),
-            "selector": selector_string(spec.get("selector")),
+            "selector": selector,
         },
     }
 
 
 def read(store: ObjectStore, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any]:
-    return to_scale(store.get(kind, namespace, name))
+    return to_scale(store.get(kind, namespace, name), CUSTOM_PATHS.get((kind.kind, kind.group)))
 
 
 def update(
@@ -72,8 +108,12 @@ def update(
     wanted = (body.get("metadata") or {}).get("resourceVersion")
     if wanted and str(wanted) != obj["metadata"]["resourceVersion"]:
         raise errors.conflict(kind, name, errors.STALE)
-    obj.setdefault("spec", {})["replicas"] = replicas
-    return to_scale(store.update(kind, namespace, name, obj, dry_run=dry_run))
+    paths = CUSTOM_PATHS.get((kind.kind, kind.group))
+    target = obj
+    for key in (paths.spec_replicas if paths else ("spec", "replicas"))[:-1]:
+        target = target.setdefault(key, {})
+    target[(paths.spec_replicas if paths else ("spec", "replicas"))[-1]] = replicas
+    return to_scale(store.update(kind, namespace, name, obj, dry_run=dry_run), paths)
 
 
 def patch(

@@ -18,7 +18,13 @@ A ModelServer gone from the cache: its Deployment and Service are deleted too if
 its own (the garbage collector may be slower, or off). Calls are retried on 429/5xx
 (`with_retries`); a failed reconcile is tried again at the next resync (a relist every
 ``resync_seconds``). A watch that gives up is started anew with backoff.
-Per-model readiness (the server's ``/v1/config``) is not read yet.
+
+Per-model readiness: when the Deployment has ready replicas, the server's ``/v1/config`` is
+read through its Service (the cluster IP and REST port); when it has replicas but none is
+ready (a model that cannot be loaded keeps the pods unready), from a running pod's IP. It is
+written to the status (``models``, and ``Degraded`` naming a model without an available
+version and its path) and read again at every resync. A read that fails (a timeout of
+``readiness_timeout`` seconds keeps the loop moving) keeps what the status said.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from jupyterhub_ov.builds.manager import utcnow
 from jupyterhub_ov.kube.reconciler import Reconciler
 from jupyterhub_ov.kube.reflectors import CustomObjectReflector
 
-from . import manifests, status
+from . import manifests, readiness, status
 from .model import InvalidModelServer, ModelServerSpec, parse_model_server
 from .spec import API_VERSION, GROUP, KIND, PLURAL, VERSION, server_object_name
 
@@ -74,8 +80,17 @@ class ModelServerReconciler(Reconciler):
     kind, group, version, plural = KIND, GROUP, VERSION, PLURAL
     rbac = "deploy/modelservers-rbac.yaml"
 
-    def __init__(self, *, namespace: str = "", s3_endpoint: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        namespace: str = "",
+        s3_endpoint: str = "",
+        readiness_timeout: float = 3,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        #: seconds to wait for a server's /v1/config
+        self.readiness_timeout = readiness_timeout
         #: the one namespace watched ("": all)
         self.namespace = namespace
         self.s3_endpoint = s3_endpoint
@@ -94,6 +109,19 @@ class ModelServerReconciler(Reconciler):
         self.deployments = await self.start_reflector(
             ServerDeploymentReflector, self._deployment_changed, gave_up, **scope
         )
+
+    async def start(self) -> None:
+        await super().start()
+        self._tasks.append(asyncio.create_task(self._resync_models(), name="modelserver-models"))
+
+    async def _resync_models(self) -> None:
+        """Mark every ModelServer each resync: its models' readiness changes without any
+        change the watches see (a version uploaded, a path made readable)."""
+        await self.ready.wait()
+        while True:
+            await asyncio.sleep(self.resync_seconds)
+            for key in list(self.servers.resources if self.servers else ()):
+                self.mark(key)
 
     async def stop_watches(self) -> None:
         for reflector in (self.servers, self.deployments):
@@ -132,13 +160,18 @@ class ModelServerReconciler(Reconciler):
         spec: ModelServerSpec | None = None
         problem: status.Problem | None = None
         deployment: dict[str, Any] | None = None
+        models: list[dict[str, Any]] | None = None
+        current = self.current_status(key, resource)
         try:
             spec = parse_model_server(name, resource.get("spec"))
         except InvalidModelServer as e:
             problem = status.Problem(status.INVALID_SPEC, "; ".join(e.problems))
         if spec is not None:
-            deployment, problem = await self._apply(spec, namespace, meta["uid"])
-        current = self.current_status(key, resource)
+            deployment, service, problem = await self._apply(spec, namespace, meta["uid"])
+            if deployment is not None and service is not None:
+                models = await self._models(spec, namespace, deployment, service)
+                if models is None and (deployment.get("status") or {}).get("replicas"):
+                    models = current.get("models")  # not read now: as it was
         desired = status.status_for(
             name=name,
             namespace=namespace,
@@ -147,6 +180,7 @@ class ModelServerReconciler(Reconciler):
             problem=problem,
             generation=meta.get("generation"),
             previous=current,
+            models=models,
             at=utcnow(),
         )
         patch = status.status_patch(current, desired)
@@ -158,8 +192,8 @@ class ModelServerReconciler(Reconciler):
 
     async def _apply(
         self, spec: ModelServerSpec, namespace: str, uid: str
-    ) -> tuple[dict[str, Any] | None, status.Problem | None]:
-        """The Deployment and Service made or updated: the Deployment as now, or the problem."""
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, status.Problem | None]:
+        """The Deployment and Service made or updated: both as now, or the problem."""
         wanted = (
             manifests.deployment(
                 spec, namespace=namespace, owner_uid=uid, s3_endpoint=self.s3_endpoint
@@ -172,9 +206,50 @@ class ModelServerReconciler(Reconciler):
             if live is None:
                 kind, obj = body["kind"], body["metadata"]["name"]
                 message = f"A {kind} named {obj} exists that this ModelServer does not own"
-                return None, status.Problem(status.NAME_TAKEN, message)
+                return None, None, status.Problem(status.NAME_TAKEN, message)
             applied.append(live)
-        return applied[0], None
+        return applied[0], applied[1], None
+
+    async def _models(
+        self,
+        spec: ModelServerSpec,
+        namespace: str,
+        deployment: dict[str, Any],
+        service: dict[str, Any],
+    ) -> list[dict[str, Any]] | None:
+        """The server's per-model readiness (`readiness.ModelState` as JSON), None when no
+        replica runs or it cannot be asked now."""
+        counts = deployment.get("status") or {}
+        url = ""
+        if counts.get("readyReplicas"):
+            ip = (service.get("spec") or {}).get("clusterIP")
+            if ip and ip != "None":
+                url = f"http://{ip}:{spec.service.rest_port}"
+        elif counts.get("replicas"):
+            url = await self._pod_url(namespace, spec.name)
+        if not url:
+            return None
+        try:
+            states = await readiness.read_model_states(url, timeout=self.readiness_timeout)
+        except readiness.ReadinessError as e:
+            self.log.debug("ModelServer %s/%s: %s", namespace, spec.name, e)
+            return None
+        return [s.to_json() for s in states]
+
+    async def _pod_url(self, namespace: str, name: str) -> str:
+        """The REST address of a running (not ready) pod of the server, "" if none."""
+        core = client.CoreV1Api(self._api)
+        pods = await self._call(
+            lambda: core.list_namespaced_pod(
+                namespace, label_selector=status.label_selector(name), _preload_content=False
+            ),
+            f"list the pods of ModelServer {namespace}/{name}",
+        )
+        for pod in (pods or {}).get("items") or ():
+            ip = (pod.get("status") or {}).get("podIP")
+            if ip and (pod.get("status") or {}).get("phase") == "Running":
+                return f"http://{ip}:{manifests.REST_PORT}"
+        return ""
 
     # -- API calls -------------------------------------------------------------------------
 

@@ -10,6 +10,10 @@ The status (the CRD's status subresource; its scale subresource reads ``replicas
   Deployment's status; a `Problem` (an invalid spec, a name taken by another's object) makes
   the server unavailable and degraded with the problem's reason and message;
 - ``endpoints``: the Service's in-cluster REST and gRPC addresses (not for an invalid spec);
+- ``models``: per model, whether it serves and its available versions (the server's
+  ``/v1/config``, read by the reconciler, `readiness`); a model without an available
+  version makes the server ``Degraded`` (``ModelUnavailable``, naming the model and why —
+  a path that cannot be read is named there) unless the Deployment is degraded already;
 - ``observedGeneration``: the resource's generation this status is about.
 
 A condition keeps its ``lastTransitionTime`` while its status stays the same.
@@ -19,7 +23,7 @@ A condition keeps its ``lastTransitionTime`` while its status stays the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +35,8 @@ AVAILABLE, PROGRESSING, DEGRADED = "Available", "Progressing", "Degraded"
 INVALID_SPEC = "InvalidSpec"
 #: the reason when a Deployment or Service of the server's name belongs to someone else
 NAME_TAKEN = "NameTaken"
+#: the reason when a model of the server has no available version
+MODEL_UNAVAILABLE = "ModelUnavailable"
 #: a Service's fields the API server allocates, which a replace must carry over
 SERVICE_ALLOCATED = ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy")
 
@@ -114,6 +120,27 @@ def deployment_conditions(deployment: Mapping[str, Any] | None) -> list[dict[str
     return [availability, progress, _degraded(deployment)]
 
 
+def model_degraded(models: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """``Degraded`` naming each model (``models`` as in the status) that has no available
+    version and why; None when every model serves."""
+    missing = [m for m in models if not m.get("ready")]
+    if not missing:
+        return None
+    message = "; ".join(
+        f"model {m.get('name')}: {m.get('message') or 'no version is available'}" for m in missing
+    )
+    return _condition(DEGRADED, True, MODEL_UNAVAILABLE, message)
+
+
+def _with_models(
+    conditions: list[dict[str, Any]], models: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    degraded = model_degraded(models)
+    if degraded is None:
+        return conditions
+    return [degraded if c["type"] == DEGRADED and c["status"] == "False" else c for c in conditions]
+
+
 def problem_conditions(problem: Problem) -> list[dict[str, Any]]:
     return [
         _condition(AVAILABLE, False, problem.reason, problem.message),
@@ -150,16 +177,20 @@ def status_for(
     problem: Problem | None = None,
     generation: int | None = None,
     previous: Mapping[str, Any] | None = None,
+    models: Sequence[Mapping[str, Any]] | None = None,
     at: datetime,
 ) -> dict[str, Any]:
     """The whole status of ModelServer ``name``: ``spec`` None when it is invalid (then
     ``problem`` says why); ``deployment`` as read (None: there is none of ours);
-    ``previous`` the status now, whose transition times stay; ``at`` now."""
+    ``previous`` the status now, whose transition times stay; ``models`` the per-model
+    readiness (`readiness.ModelState.to_json`; None: not known); ``at`` now."""
     previous = previous or {}
     if problem is not None:
         conditions = problem_conditions(problem)
     else:
         conditions = deployment_conditions(deployment)
+        if models is not None:
+            conditions = _with_models(conditions, models)
     available = ((deployment or {}).get("status") or {}).get("availableReplicas") or 0
     status: dict[str, Any] = {
         "replicas": available,
@@ -168,6 +199,8 @@ def status_for(
     }
     if spec is not None:
         status["endpoints"] = endpoints(spec, namespace)
+    if models is not None and problem is None:
+        status["models"] = [dict(m) for m in models]
     if generation is not None:
         status["observedGeneration"] = generation
     return status

@@ -165,6 +165,81 @@ def test_the_whole_status_of_a_running_server() -> None:
     }
 
 
+READY_MODEL = {"name": "resnet", "ready": True, "versions": ["1"]}
+MISSING = "the model path: NOT_FOUND: the model path s3://models/resnet does not exist"
+MISSING_MODEL = {"name": "other", "ready": False, "versions": [], "message": MISSING}
+
+
+def test_per_model_readiness_in_the_status() -> None:
+    found = status.status_for(
+        name="demo",
+        namespace="ml",
+        spec=SPEC,
+        deployment=deployment(2, **ROLLED_OUT),
+        models=[READY_MODEL],
+        at=T0,
+    )
+    assert found == {
+        "replicas": 2,
+        "labelSelector": "release=demo",
+        "conditions": [
+            {**c, "lastTransitionTime": AT0}
+            for c in status.deployment_conditions(deployment(2, **ROLLED_OUT))
+        ],
+        "endpoints": {"rest": "demo-ovms.ml.svc:9001", "grpc": "demo-ovms.ml.svc:9000"},
+        "models": [READY_MODEL],
+    }
+
+
+def test_a_model_without_a_version_degrades_the_server_naming_it_and_its_path() -> None:
+    running = deployment(1, observedGeneration=1, replicas=1, updatedReplicas=1)
+    found = status.status_for(
+        name="demo",
+        namespace="ml",
+        spec=SPEC,
+        deployment=running,
+        models=[READY_MODEL, MISSING_MODEL],
+        at=T0,
+    )
+    assert found["models"] == [READY_MODEL, MISSING_MODEL]
+    assert summary(found["conditions"]) == {
+        "Available": (
+            "False",
+            "NoReplicasAvailable",
+            "0 of 1 replicas of Deployment demo-ovms available",
+        ),
+        "Progressing": ("True", "RollingOut", "1 of 1 replicas updated, 0 available"),
+        "Degraded": ("True", "ModelUnavailable", f"model other: {MISSING}"),
+    }
+    # a Deployment degraded already says so; the models are still listed
+    stuck = deployment(1, conditions=(STUCK,), observedGeneration=1, replicas=1)
+    found = status.status_for(
+        name="demo", namespace="ml", spec=SPEC, deployment=stuck, models=[MISSING_MODEL], at=T0
+    )
+    assert summary(found["conditions"])["Degraded"][1] == "ProgressDeadlineExceeded"
+    assert found["models"] == [MISSING_MODEL]
+
+
+@pytest.mark.parametrize(
+    ("models", "degraded"),
+    [
+        ([], None),
+        ([READY_MODEL], None),
+        (
+            [{"name": "a", "ready": False}, {"name": "b", "ready": False, "message": "why"}],
+            {
+                "type": "Degraded",
+                "status": "True",
+                "reason": "ModelUnavailable",
+                "message": "model a: no version is available; model b: why",
+            },
+        ),
+    ],
+)
+def test_model_degraded(models: list[dict[str, Any]], degraded: dict[str, Any] | None) -> None:
+    assert status.model_degraded(models) == degraded
+
+
 def test_an_invalid_spec_says_every_problem_and_has_no_endpoints() -> None:
     problem = status.Problem(status.INVALID_SPEC, "a is wrong; b is wrong")
     found = status.status_for(
