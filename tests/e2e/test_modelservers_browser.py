@@ -71,7 +71,8 @@ def test_an_admin_creates_scales_and_deletes_a_model_server(builder) -> None:
         )
         rest = row.locator('[data-endpoint="rest"]').inner_text()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", rest)
-        assert "AVAILABLE" in row.locator('[data-model="affine:1"]').inner_text()
+        model = row.locator('[data-model="affine"][data-ready="true"]')
+        assert model.inner_text() == "affine ready, version 1"
         assert row.locator('[data-field="replicas"]').inner_text() == "1 / 1"
         page.screenshot(path=str(ARTIFACTS / "modelservers-available.png"), full_page=True)
 

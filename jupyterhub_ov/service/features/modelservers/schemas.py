@@ -18,13 +18,20 @@ _CONDITION = {
 }
 _MODEL = {
     "type": "object",
-    "required": ["name", "version", "state", "message"],
+    "required": ["name", "ready", "versions", "message"],
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string"},
-        "version": {"type": "integer"},
-        "state": {"type": "string", "description": "OVMS's: START, LOADING, AVAILABLE, ..."},
-        "message": {"type": "string", "description": "the server's reason, if any"},
+        "ready": {"type": "boolean", "description": "a version of it is AVAILABLE"},
+        "versions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "the versions available",
+        },
+        "message": {
+            "type": "string",
+            "description": "why other versions (or the model path) do not serve, if so",
+        },
     },
 }
 

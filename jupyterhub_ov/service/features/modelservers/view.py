@@ -41,18 +41,19 @@ class State(StrEnum):
 
 @dataclass(frozen=True)
 class ModelReadiness:
-    """One version of one model as the server reports it (``/v1/config``)."""
+    """One model as its server reports it (``/v1/config``, read by `readiness`): whether a
+    version serves, the versions available, why the others do not."""
 
     name: str
-    version: int
-    state: str
+    ready: bool
+    versions: tuple[str, ...] = ()
     message: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "version": self.version,
-            "state": self.state,
+            "ready": self.ready,
+            "versions": list(self.versions),
             "message": self.message,
         }
 
@@ -147,28 +148,22 @@ def state_of(conditions: tuple[Mapping[str, str], ...], desired: int) -> State:
 
 
 def unavailable_models(models: tuple[ModelReadiness, ...]) -> list[str]:
-    """The names of the models none of whose versions is AVAILABLE."""
-    names = sorted({m.name for m in models})
-    return [n for n in names if not any(m.state == "AVAILABLE" for m in models if m.name == n)]
+    """The names of the models none of whose versions is available."""
+    return sorted(m.name for m in models if not m.ready)
 
 
-def from_config_document(doc: Any) -> tuple[ModelReadiness, ...]:
-    """OVMS's ``GET /v1/config`` answer (``{model: {"model_version_status": [...]}}``) as
-    records; a version's message is its error status (a version 0 entry names a model whose
-    path cannot be read). Anything malformed is skipped."""
-    found: list[ModelReadiness] = []
-    for name, entry in (doc if isinstance(doc, Mapping) else {}).items():
-        statuses = entry.get("model_version_status") if isinstance(entry, Mapping) else None
-        for s in statuses if isinstance(statuses, list) else ():
-            if not isinstance(s, Mapping):
-                continue
-            raw_status = s.get("status")
-            status: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
-            code, message = status.get("error_code", "OK"), status.get("error_message", "")
-            text = "" if code == "OK" and not message else f"{code}: {message}".strip(": ")
-            try:
-                version = int(s.get("version", 0))
-            except (TypeError, ValueError):
-                continue
-            found.append(ModelReadiness(str(name), version, str(s.get("state", "")), text))
-    return tuple(sorted(found, key=lambda m: (m.name, m.version)))
+def models_from_status(raw: Any) -> tuple[ModelReadiness, ...]:
+    """A ModelServer status's ``models`` (the reconciler's `readiness.ModelState` JSON)."""
+    found = []
+    for m in raw if isinstance(raw, list) else ():
+        if isinstance(m, Mapping) and isinstance(m.get("name"), str):
+            versions = m.get("versions") if isinstance(m.get("versions"), list) else []
+            found.append(
+                ModelReadiness(
+                    m["name"],
+                    m.get("ready") is True,
+                    tuple(str(v) for v in versions),
+                    str(m.get("message") or ""),
+                )
+            )
+    return tuple(found)

@@ -51,7 +51,7 @@ async def test_create_get_list_scale_and_delete(case: BackendCase) -> None:
     assert set(ready.endpoints) == {"rest", "grpc"}
     assert [v.name for v in await backend.list()] == ["affine"]
     if case.kind == "local":  # the server's own readiness, from /v1/config
-        assert [(m.name, m.version, m.state) for m in ready.models] == [("affine", 1, "AVAILABLE")]
+        assert [(m.name, m.ready, m.versions) for m in ready.models] == [("affine", True, ("1",))]
 
     zero = await backend.scale("affine", 0)
     assert zero.desired_replicas == 0

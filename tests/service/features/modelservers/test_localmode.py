@@ -11,6 +11,7 @@ from jupyterhub_ov.service.features.modelservers.view import (
     ModelReadiness,
     State,
     condition,
+    models_from_status,
     scaled_spec,
     state_of,
     unavailable_models,
@@ -169,8 +170,21 @@ def test_the_state_from_conditions() -> None:
 
 def test_models_without_an_available_version() -> None:
     models = (
-        ModelReadiness("a", 1, "AVAILABLE"),
-        ModelReadiness("a", 2, "LOADING"),
-        ModelReadiness("b", 1, "LOADING"),
+        ModelReadiness("a", True, ("1",), "version 2: LOADING"),
+        ModelReadiness("b", False, (), "the model path: PATH_INVALID: s3://b/m"),
     )
     assert unavailable_models(models) == ["b"]
+
+
+def test_models_from_the_reconcilers_status() -> None:
+    raw = [
+        {"name": "a", "ready": True, "versions": ["1", "2"]},
+        {"name": "b", "ready": False, "versions": [], "message": "the model path: X"},
+        "junk",
+        {"ready": True},
+    ]
+    assert models_from_status(raw) == (
+        ModelReadiness("a", True, ("1", "2")),
+        ModelReadiness("b", False, (), "the model path: X"),
+    )
+    assert models_from_status(None) == ()

@@ -57,9 +57,7 @@ def test_create_read_scale_and_delete(builder: Builder, volumes: None) -> None:
     rest = ready["endpoints"]["rest"]
     assert rest.startswith("http://127.0.0.1:")
     assert requests.get(f"{rest}/v2/models/affine/ready", timeout=10).status_code == 200
-    assert ready["models"] == [
-        {"name": "affine", "version": 1, "state": "AVAILABLE", "message": ""}
-    ]
+    assert ready["models"] == [{"name": "affine", "ready": True, "versions": ["1"], "message": ""}]
 
     scaled = builder.api("PUT", "/api/modelservers/affine/scale", json={"replicas": 0})
     assert scaled.status_code == 200 and scaled.json()["replicas"]["desired"] == 0

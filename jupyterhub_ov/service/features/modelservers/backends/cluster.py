@@ -21,7 +21,7 @@ from jupyterhub_ov.kube.client import KubeIO, connect
 from ..model import InvalidModelServer, ModelServerSpec
 from ..spec import API_VERSION, GROUP, KIND, PLURAL, VERSION
 from ..status import endpoints as service_endpoints
-from ..view import ModelReadiness, ServerView, scaled_spec, spec_json, state_of
+from ..view import ServerView, models_from_status, scaled_spec, spec_json, state_of
 from .base import ModelServerBackend, parse, raw_spec, replicas_problem
 
 CREATOR = "jupyterhub-ov/creator"
@@ -32,21 +32,6 @@ def _time(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _models(status: dict[str, Any]) -> tuple[ModelReadiness, ...]:
-    found = []
-    for m in status.get("models") or ():
-        if isinstance(m, dict):
-            found.append(
-                ModelReadiness(
-                    str(m.get("name", "")),
-                    int(m.get("version") or 0),
-                    str(m.get("state", "")),
-                    str(m.get("message") or m.get("error") or ""),
-                )
-            )
-    return tuple(found)
 
 
 class ClusterBackend(ModelServerBackend):
@@ -155,7 +140,7 @@ class ClusterBackend(ModelServerBackend):
             state=state_of(conditions, desired),
             conditions=conditions,
             endpoints={k: str(v) for k, v in endpoints.items()},
-            models=_models(status),
+            models=models_from_status(status.get("models")),
             last_error=error or (degraded[0]["message"] if degraded else ""),
             creator=(meta.get("annotations") or {}).get(CREATOR, ""),
             created=_time(meta.get("creationTimestamp")),

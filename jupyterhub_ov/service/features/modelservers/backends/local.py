@@ -14,15 +14,12 @@ available version (the message names the model's path and the server's reason).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from jupyterhub_ov.errors import Conflict, NotFound
 
@@ -34,7 +31,6 @@ from ..view import (
     ModelReadiness,
     ServerView,
     condition,
-    from_config_document,
     scaled_spec,
     spec_json,
     state_of,
@@ -57,16 +53,15 @@ def free_port() -> int:
 
 
 async def read_readiness(url: str, timeout: float) -> tuple[ModelReadiness, ...] | None:
-    """The models' states from the server's ``/v1/config`` (OVMS's document), or None when
+    """The models' readiness from the server's ``/v1/config`` (`readiness`), or None when
     it does not answer (yet)."""
-    client = AsyncHTTPClient()
+    from .. import readiness
+
     try:
-        response = await client.fetch(
-            f"{url}/v1/config", request_timeout=timeout, connect_timeout=timeout
-        )
-        return from_config_document(json.loads(response.body))
-    except (OSError, HTTPClientError, ValueError):
+        states = await readiness.read_model_states(url, timeout)
+    except readiness.ReadinessError:
         return None
+    return tuple(ModelReadiness(s.name, s.ready, s.versions, s.message) for s in states)
 
 
 @dataclass

@@ -47,8 +47,9 @@
 
   function models(s) {
     return el("td", { "data-field": "models" },
-      ...s.models.map((m) => el("div", { "data-model": m.name + ":" + m.version },
-        el("code", {}, m.name + " v" + m.version), " ", el("span", { class: "small" }, m.state))));
+      ...s.models.map((m) => el("div", { "data-model": m.name, "data-ready": String(m.ready), title: m.message },
+        el("code", {}, m.name), " ",
+        el("span", { class: "small" }, m.ready ? "ready, version " + m.versions.join(", ") : "not ready"))));
   }
 
   function actions(s) {
