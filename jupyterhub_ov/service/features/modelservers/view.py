@@ -157,7 +157,8 @@ def models_from_status(raw: Any) -> tuple[ModelReadiness, ...]:
     found = []
     for m in raw if isinstance(raw, list) else ():
         if isinstance(m, Mapping) and isinstance(m.get("name"), str):
-            versions = m.get("versions") if isinstance(m.get("versions"), list) else []
+            raw_versions = m.get("versions")
+            versions: list[Any] = raw_versions if isinstance(raw_versions, list) else []
             found.append(
                 ModelReadiness(
                     m["name"],
