@@ -162,24 +162,6 @@ async def local_case(directory: Path, s3: Any) -> AsyncIterator[BackendCase]:
         await database.close()
 
 
-#: stands in for OVMS in the simulator's pods (test_cluster.py's): the health endpoints
-FAKE_OVMS = """
-import argparse, http.server, sys
-parser = argparse.ArgumentParser()
-parser.add_argument("--rest_port", type=int)
-args, _ = parser.parse_known_args(sys.argv[2:])
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        ok = self.path in ("/v2/health/live", "/v2/health/ready")
-        self.send_response(200 if ok else 404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], args.rest_port), Handler).serve_forever()
-"""
-
-
 @asynccontextmanager
 async def cluster_case(
     directory: Path, sim_server: Any, api_client: Any
@@ -190,6 +172,8 @@ async def cluster_case(
     from jupyterhub_ov.service.features.modelservers.backends.cluster import ClusterBackend
     from jupyterhub_ov.service.features.modelservers.cluster import ModelServerReconciler
     from jupyterhub_ov.service.features.modelservers.spec import GROUP, PLURAL, VERSION
+
+    from .test_cluster import FAKE_OVMS  # the health endpoints, as that test's pods answer
 
     script = directory / "fake_ovms.py"
     script.write_text(FAKE_OVMS)

@@ -286,49 +286,47 @@ class LocalBackend(ModelServerBackend):
     def _conditions(
         self, server: _Server, desired: int, ready: int, models: tuple[ModelReadiness, ...]
     ) -> tuple[tuple[dict[str, str], ...], str]:
-        counts = f"{ready} of {desired} replicas ready"
+        """Available, Progressing, Degraded (see the module's doc), and the last error."""
         if server.problem:
-            bad = condition("Degraded", True, "InvalidSpec", server.problem)
-            return (
-                condition("Available", False, "InvalidSpec", server.problem),
-                condition("Progressing", False, "InvalidSpec", server.problem),
-                bad,
+            return tuple(
+                condition(kind, kind == "Degraded", "InvalidSpec", server.problem)
+                for kind in ("Available", "Progressing", "Degraded")
             ), server.problem
-        degraded = condition("Degraded", False, "AsExpected")
-        crashed = [r for r in server.replicas if not r.running and r.last_error]
-        missing = unavailable_models(models)
-        if missing:
-            path = (
-                server.spec.models.model_path or server.spec.models.config_path
-                if server.spec
-                else ""
-            )
-            why = "; ".join(m.message for m in models if m.name in missing and m.message)
-            message = f"model {', '.join(missing)} has no available version at {path}"
-            degraded = condition(
-                "Degraded", True, "ModelUnavailable", message + (f": {why}" if why else "")
-            )
-        elif crashed:
-            r = crashed[0]
-            tail = " | ".join(list(r.lines)[-3:])
-            message = f"{r.label} {r.last_error} (restarts: {r.restarts})" + (
-                f"; last log: {tail}" if tail else ""
-            )
-            degraded = condition("Degraded", True, "ProcessExited", message)
-        available = condition(
-            "Available",
-            ready > 0,
-            "MinimumReplicasAvailable" if ready else "NoReplicasAvailable",
-            counts,
-        )
+        counts = f"{ready} of {desired} replicas ready"
+        degraded = _degraded(server, models)
         if desired == 0:
             available = condition("Available", False, "ScaledToZero", counts)
+        else:
+            reason = "MinimumReplicasAvailable" if ready else "NoReplicasAvailable"
+            available = condition("Available", ready > 0, reason, counts)
         done = ready == desired
-        progressing = condition(
-            "Progressing", not done, "RolloutComplete" if done else "Starting", counts
-        )
+        reason = "RolloutComplete" if done else "Starting"
+        progressing = condition("Progressing", not done, reason, counts)
         error = degraded["message"] if degraded["status"] == "True" else ""
         return (available, progressing, degraded), error
+
+
+def _degraded(server: _Server, models: tuple[ModelReadiness, ...]) -> dict[str, str]:
+    """Degraded when a model has no available version (naming its path and the server's
+    reason) or a replica is not running after an exit or a failed start."""
+    missing = unavailable_models(models)
+    if missing:
+        m = server.spec.models if server.spec else None
+        path = (m.model_path or m.config_path) if m else ""
+        why = "; ".join(x.message for x in models if x.name in missing and x.message)
+        message = f"model {', '.join(missing)} has no available version at {path}"
+        return condition(
+            "Degraded", True, "ModelUnavailable", message + (f": {why}" if why else "")
+        )
+    crashed = [r for r in server.replicas if not r.running and r.last_error]
+    if crashed:
+        r = crashed[0]
+        tail = " | ".join(list(r.lines)[-3:])
+        message = f"{r.label} {r.last_error} (restarts: {r.restarts})"
+        return condition(
+            "Degraded", True, "ProcessExited", message + (f"; last log: {tail}" if tail else "")
+        )
+    return condition("Degraded", False, "AsExpected")
 
 
 async def _none() -> None:
