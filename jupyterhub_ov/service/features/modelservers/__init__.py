@@ -17,6 +17,7 @@ deploys.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from typing import Any
 
@@ -164,4 +165,6 @@ class ModelServers(Feature):
             volumes_dir=self.local_volumes_dir,
             stop_timeout=self.stop_timeout,
             backoff=(0.5, self.restart_backoff_max),
+            # this service's processes: those of its database (one service per database)
+            mark=hashlib.sha256(host.database.url.encode()).hexdigest()[:16],
         )

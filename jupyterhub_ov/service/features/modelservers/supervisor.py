@@ -7,8 +7,10 @@ kept nowhere else). When the process exits by itself it is started again after a
 exponential backoff (reset once a run lasted `HEALTHY_SECONDS`), and the replica's `status`
 says how often it restarted, how it last exited and its last log lines — with every secret
 of the launch replaced by ``***``. `Replica.stop` sends SIGTERM to the group, then SIGKILL
-after ``stop_timeout``: nothing of it outlives the stop. Everything is asyncio (no thread,
-no blocking wait).
+after ``stop_timeout``: nothing of it outlives the stop. A service killed before it could
+stop its processes leaves them running: each carries `MARK` in its environment, and
+`stop_leftovers` ends those groups when the service starts again. Everything is asyncio (the
+one scan of /proc runs in a thread).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import signal
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 #: a run at least this long resets the backoff to its first delay
 HEALTHY_SECONDS = 30.0
 #: the log lines a replica keeps for its status
 LOG_LINES = 40
+#: the variable marking a process as a model server of one service (its value: the service's
+#: mark), so a restarted service finds the ones a killed predecessor left behind
+MARK = "JUPYTERHUB_OV_MODEL_SERVER_OF"
 _MASK = "***"
 
 
@@ -183,3 +189,31 @@ class Replica:
             if self.proc is not None:
                 self._kill_group(self.proc.pid, signal.SIGKILL)
             await task
+
+
+def _marked_groups(mark: str) -> list[int]:
+    """The process groups led by processes carrying ``MARK=mark`` (blocking: /proc)."""
+    wanted = f"{MARK}={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone, or not ours to read
+            continue
+        pgid = int(stat.rsplit(")", 1)[1].split()[3])
+        if wanted in environ and pgid == int(entry.name):
+            found.append(pgid)
+    return found
+
+
+async def stop_leftovers(mark: str, log: logging.Logger | logging.LoggerAdapter[Any]) -> int:
+    """SIGKILL the process groups a previous run of the service with this ``mark`` left
+    (it was killed before it could stop them); how many there were."""
+    groups = await asyncio.to_thread(_marked_groups, mark)
+    for pgid in groups:
+        log.warning("Stopping model server process group %s left by a previous run", pgid)
+        Replica._kill_group(pgid, signal.SIGKILL)
+    return len(groups)

@@ -62,7 +62,8 @@ class BackendCase:
     #: whether anything made for server ``name`` is left (processes, identity, objects)
     leftovers: Callable[[str], Awaitable[list[str]]]
     #: a new backend over the same records (the service restarted)
-    restart: Callable[[], Awaitable[ModelServerBackend]]
+    #: (killed=True: the old one never stopped anything)
+    restart: Callable[..., Awaitable[ModelServerBackend]]
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -124,6 +125,7 @@ async def local_case(directory: Path, s3: Any) -> AsyncIterator[BackendCase]:
             volumes_dir=str(volumes),
             stop_timeout=5,
             backoff=(0.2, 2.0),
+            mark=f"test-{id(database):x}",
         )
 
     backends = [make()]
@@ -136,8 +138,10 @@ async def local_case(directory: Path, s3: Any) -> AsyncIterator[BackendCase]:
         found += [f"record {r.name}" for r in rows if r.name == name]
         return found
 
-    async def restart() -> ModelServerBackend:
-        await backends[-1].stop()
+    async def restart(killed: bool = False) -> ModelServerBackend:
+        """The service started again; ``killed``: its predecessor never stopped anything."""
+        if not killed:
+            await backends[-1].stop()
         backends.append(make())
         await backends[-1].start()
         return backends[-1]
@@ -158,7 +162,8 @@ async def local_case(directory: Path, s3: Any) -> AsyncIterator[BackendCase]:
     try:
         yield case
     finally:
-        await backends[-1].stop()
+        for backend in reversed(backends):
+            await backend.stop()
         await database.close()
 
 
@@ -217,8 +222,8 @@ async def cluster_case(
                 found += [f"{kind} {o.metadata.name}" for o in objects]
             return found
 
-        async def restart() -> ModelServerBackend:
-            await backends[-1].stop()
+        async def restart(killed: bool = False) -> ModelServerBackend:
+            await backends[-1].stop()  # (nothing of the cluster's stops with it)
             backends.append(make())
             await backends[-1].start()
             return backends[-1]

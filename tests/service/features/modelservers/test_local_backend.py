@@ -13,7 +13,7 @@ from jupyterhub_ov.service.features.modelservers.store import ServerRecord, Serv
 from jupyterhub_ov.service.features.modelservers.view import State
 from tests.s3server import embedded_s3
 
-from .cases import local_case, until_state
+from .cases import local_case, model_server_processes, pid_alive, until_state
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -59,3 +59,25 @@ async def test_a_stored_spec_local_mode_refuses_is_shown_not_run(tmp_path: Path,
         assert "aws_secret_name" in view.last_error
         await backend.delete("old")
         assert await case.leftovers("old") == []
+
+
+async def test_processes_a_killed_service_left_are_stopped_when_it_starts_again(
+    tmp_path: Path, s3
+) -> None:
+    async with local_case(tmp_path, s3) as case:
+        old = case.backend
+        await old.create("orphan", case.spec("orphan"), by="admin")
+        view = await until_state(old, "orphan", State.AVAILABLE)
+        (pid,) = [r["pid"] for r in view.process["replicas"]]
+        # the service dies (SIGKILL): nothing of it stops its processes
+        for server in old._servers.values():  # noqa: SLF001 (standing in for its death)
+            for replica in server.replicas:
+                replica._task.cancel()  # noqa: SLF001
+            server.replicas.clear()
+        assert pid_alive(pid)
+        backend = await case.restart(killed=True)
+        again = await until_state(backend, "orphan", State.AVAILABLE)
+        assert not pid_alive(pid)
+        assert model_server_processes("orphan") == [again.process["replicas"][0]["pid"]]
+        await backend.delete("orphan")
+        assert await case.leftovers("orphan") == []

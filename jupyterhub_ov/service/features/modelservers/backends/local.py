@@ -26,7 +26,7 @@ from jupyterhub_ov.errors import Conflict, NotFound
 from .. import localmode
 from ..model import InvalidModelServer, ModelServerSpec
 from ..store import ServerRecord, ServerStore
-from ..supervisor import Launch, Replica
+from ..supervisor import MARK, Launch, Replica, stop_leftovers
 from ..view import (
     ModelReadiness,
     ServerView,
@@ -90,6 +90,7 @@ class LocalBackend(ModelServerBackend):
         backoff: tuple[float, float] = (0.5, 30.0),
         readiness_timeout: float = 2.0,
         readiness: Readiness = read_readiness,
+        mark: str = "",
     ) -> None:
         self.store = store
         self.identities = identities
@@ -101,13 +102,17 @@ class LocalBackend(ModelServerBackend):
         self.backoff = backoff
         self.readiness_timeout = readiness_timeout
         self.readiness = readiness
+        #: marks this service's processes (see `supervisor.MARK`); "": not marked
+        self.mark = mark
         self._servers: dict[str, _Server] = {}
         self._lock = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Every stored server, started again."""
+        """Every stored server, started again (after what a killed run left is stopped)."""
+        if self.mark:
+            await stop_leftovers(self.mark, self.log)
         for record in await self.store.all():
             server = _Server(record, None)
             try:
@@ -223,6 +228,8 @@ class LocalBackend(ModelServerBackend):
             assert spec is not None
             rest, grpc = server.ports[index]
             env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+            if self.mark:
+                env[MARK] = self.mark
             env.update(localmode.proxy_environment(spec))
             secrets: tuple[str, ...] = ()
             owner = localmode.claim_owner(spec.repository.bucket_claim, self.claim_prefix)
