@@ -129,6 +129,9 @@ else:
 # JUPYTERHUB_OV_BUILDER_BACKEND: "local" (uv environments, the default) or the import string
 # of another BuildBackend.
 builder_backend = os.environ.get("JUPYTERHUB_OV_BUILDER_BACKEND", "local")
+# local model servers: <claims|configmaps>/<name>/ stand for volume claims and config maps
+model_volumes = state / "model-volumes"
+model_volumes.mkdir(exist_ok=True)
 services.append(
     {
         "name": "image-builder",
@@ -148,7 +151,7 @@ services.append(
             # local model servers: the S3 admin identity (to make each server's own), and
             # the directory standing for volume claims and config maps
             *service_s3,
-            f"--ModelServers.local_volumes_dir={state / 'model-volumes'}",
+            f"--ModelServers.local_volumes_dir={model_volumes}",
         ],
         "cwd": str(state),
         # JupyterHub starts services with a reduced environment: hand on the hub's CA bundle,
