@@ -53,6 +53,7 @@ def errors(*codes: int) -> dict[str, Any]:
         413: "The body is larger than max_body_size (refused before it is read)",
         415: "The body is not application/json",
         422: "The request is invalid; problems lists every reason",
+        503: "A service this needs (the S3 service, the cluster) did not answer; try again",
     }
     return {str(c): json_body("Error", meaning[c]) for c in codes}
 

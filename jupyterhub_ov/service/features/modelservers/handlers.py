@@ -21,6 +21,7 @@ from jupyterhub_ov.service.scopes import MODEL_READ_SCOPE, MODEL_WRITE_SCOPE
 from jupyterhub_ov.service.web.base import ApiError, BaseHandler, domain_errors
 
 from .backends.base import ModelServerBackend
+from .backends.s3identity import IdentityUnavailable
 
 INVALID = "The ModelServer is invalid."
 
@@ -32,6 +33,8 @@ def server_errors(name: str = "") -> Iterator[None]:
             yield
         except NotFound:
             raise ApiError(404, f"No model server {name!r}.") from None
+        except IdentityUnavailable as e:  # the S3 service, for a server's own identity
+            raise ApiError(503, f"Model server {name!r}: {e}") from None
 
 
 class ModelServerBase(BaseHandler):

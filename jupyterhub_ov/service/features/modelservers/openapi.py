@@ -76,7 +76,10 @@ PATHS: dict[str, Any] = {
         "delete": {
             "summary": "Stop the model server and remove what was made for it",
             "security": MODEL_WRITE,
-            "responses": {"204": {"description": "Deleted"}, **errors(*BODY_ERRORS, 404)},
+            "responses": {
+                "204": {"description": "Deleted"},
+                **errors(*BODY_ERRORS, 404, 503),
+            },
         },
     },
     "/api/modelservers/{id}/scale": {

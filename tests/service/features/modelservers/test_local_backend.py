@@ -81,3 +81,44 @@ async def test_processes_a_killed_service_left_are_stopped_when_it_starts_again(
         assert model_server_processes("orphan") == [again.process["replicas"][0]["pid"]]
         await backend.delete("orphan")
         assert await case.leftovers("orphan") == []
+
+
+async def test_an_unreachable_s3_service_is_shown_and_delete_waits_for_it(tmp_path: Path) -> None:
+    import json
+    import logging
+
+    from jupyterhub_ov.database import Database
+    from jupyterhub_ov.service.features.modelservers.backends.local import LocalBackend
+    from jupyterhub_ov.service.features.modelservers.backends.s3identity import (
+        IdentityUnavailable,
+        ServerIdentities,
+    )
+    from jupyterhub_ov.storage.s3local import LocalBucketProvisioner
+    from tests.util import free_port
+
+    credentials = tmp_path / "s3-admin.json"
+    dead = {"endpoint_url": f"http://127.0.0.1:{free_port()}", "access_key_id": "AKIA"}
+    credentials.write_text(json.dumps({**dead, "secret_access_key": "x", "region": "us-east-1"}))
+    provisioner = LocalBucketProvisioner(credentials_file=str(credentials), timeout=3)
+    database = Database(f"sqlite:///{tmp_path / 'service.sqlite'}")
+    await database.start()
+    backend = LocalBackend(
+        store=ServerStore(database),
+        identities=ServerIdentities(provisioner),
+        command=["false"],
+        log=logging.getLogger("dead-s3"),
+        backoff=(0.2, 1.0),
+    )
+    await backend.start()
+    try:
+        spec = {"model_path": "s3://jupyter-alice/m", "bucket_claim": "jupyter-bucket-alice"}
+        await backend.create("waiting", spec, by="admin")
+        view = await until_state(backend, "waiting", State.DEGRADED)
+        assert "could not start: The S3 service at http://127.0.0.1:" in view.last_error
+        assert "is unreachable" in view.last_error
+        with pytest.raises(IdentityUnavailable, match="unreachable"):
+            await backend.delete("waiting")
+        assert (await backend.get("waiting")).name == "waiting"  # kept: delete again later
+    finally:
+        await backend.stop()
+        await database.close()

@@ -157,8 +157,10 @@ class LocalBackend(ModelServerBackend):
             server = self._server(name)
             await asyncio.gather(*(r.stop() for r in server.replicas))
             server.replicas.clear()
-            if self.identities is not None and self.identities.enabled:
-                await self.identities.remove(name)
+            # an S3 model's identity (a stored spec that cannot be read: maybe one)
+            reads_s3 = server.spec is None or bool(server.spec.repository.bucket_claim)
+            if reads_s3 and self.identities is not None and self.identities.enabled:
+                await self.identities.remove(name)  # IdentityUnavailable: try again later
             await self.store.delete(name)
             del self._servers[name]
         self.log.info("ModelServer %s deleted", name)
