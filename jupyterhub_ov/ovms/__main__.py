@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     # kserve parses sys.argv when it is imported (its own options): give it none of ours
     sys.argv = sys.argv[:1]
-    from .server import read_models, serve
+    from .server import ServeError, read_models, serve
 
     level = LEVELS.get(config.log_level, getattr(logging, config.log_level, logging.INFO))
     logging.basicConfig(level=level, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
@@ -31,7 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"ovms: {e}", file=sys.stderr)
         return 1
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except ServeError as e:
+        print(f"ovms: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

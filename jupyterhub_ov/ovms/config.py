@@ -226,13 +226,20 @@ def model_config(settings: Mapping[str, Any], where: str) -> ModelConfig:
     )
 
 
-def parse_args(argv: Sequence[str]) -> ServerConfig:
-    """The settings of an ``ovms`` command line; ConfigError for one OVMS would refuse."""
-    values, flags, unmatched = _tokens(argv)
-    if unmatched:
-        raise ConfigError("error parsing options - unmatched arguments : " + " ".join(unmatched))
-    given = {name: _convert(name, text) for name, text in values.items()}
-    single = [name for name in MODEL_OPTIONS if name in given]
+SERVER_OPTIONS = (
+    "config_path",
+    "file_system_poll_wait_seconds",
+    "port",
+    "rest_port",
+    "rest_bind_address",
+    "grpc_bind_address",
+    "grpc_workers",
+    "rest_workers",
+)
+
+
+def _check(given: Mapping[str, Any], flags: Sequence[str]) -> str:
+    """ConfigError for the combinations and values OVMS refuses; the log level."""
     clashing = [name for name in NOT_WITH_CONFIG if name in given]
     if "config_path" in given and clashing:
         options = ", ".join(f"--{n}" for n in clashing)
@@ -256,24 +263,22 @@ def parse_args(argv: Sequence[str]) -> ServerConfig:
         raise ConfigError("--rest_workers must be at least 2 (OVMS's rule)")
     if "metrics_list" in given and "metrics_enable" not in flags:
         raise ConfigError("--metrics_list needs --metrics_enable")
+    return level
+
+
+def parse_args(argv: Sequence[str]) -> ServerConfig:
+    """The settings of an ``ovms`` command line; ConfigError for one OVMS would refuse."""
+    values, flags, unmatched = _tokens(argv)
+    if unmatched:
+        raise ConfigError("error parsing options - unmatched arguments : " + " ".join(unmatched))
+    given = {name: _convert(name, text) for name, text in values.items()}
+    single = [name for name in MODEL_OPTIONS if name in given]
+    level = _check(given, flags)
     config = ServerConfig(
         log_level=level,
         metrics_enable="metrics_enable" in flags,
         metrics_list=tuple(m for m in str(given.get("metrics_list", "")).split(",") if m),
-        **{
-            name: given[name]
-            for name in (
-                "config_path",
-                "file_system_poll_wait_seconds",
-                "port",
-                "rest_port",
-                "rest_bind_address",
-                "grpc_bind_address",
-                "grpc_workers",
-                "rest_workers",
-            )
-            if name in given
-        },
+        **{name: given[name] for name in SERVER_OPTIONS if name in given},
     )
     if "config_path" in given:
         return config

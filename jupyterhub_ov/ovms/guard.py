@@ -3,7 +3,10 @@ routing kserve lacks.
 
 - a body over `MAX_BODY` bytes (413), a JSON body nested deeper than `MAX_DEPTH` (400);
 - ``/v2/models/{name}/versions/{v}[/ready|/infer]`` becomes ``/v2/models/{name}[...]``
-  with the version set aside (`split_version`).
+  with the version set aside (`split_version`);
+- only OVMS's paths are served (`served`): kserve's app has more (its v1 protocol, which is
+  the TensorFlow Serving API's shape OVMS removed in 2026.3, and a model repository
+  extension whose load/unload this server does not have).
 """
 
 from __future__ import annotations
@@ -16,7 +19,16 @@ MAX_BODY = 64 * 1024 * 1024
 MAX_DEPTH = 32
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
+_SERVED = re.compile(
+    r"^/v2(/health/(live|ready)|/models/[^/]+(/versions/[^/]+)?(/ready|/infer)?)?/?$"
+    r"|^/v1/config(/reload)?$|^/metrics$"
+)
 _VERSIONED = re.compile(r"^/v2/models/([^/]+)/versions/([^/]*)(/ready|/infer)?/?$")
+
+
+def served(path: str) -> bool:
+    """Whether ``path`` is one of OVMS's REST paths this server answers."""
+    return _SERVED.match(path) is not None
 
 
 def split_version(path: str) -> tuple[str, str | None]:

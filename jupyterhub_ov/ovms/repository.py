@@ -76,9 +76,14 @@ class ModelVersions:
                 await self._load(number)
             for number in unload:
                 await self._unload(number)
+            for number, status in list(self.states.items()):  # failed, and no longer wanted
+                if status.state == state.LOADING and number not in wanted:
+                    del self.states[number]
 
     async def _load(self, number: int) -> None:
-        self.states[number] = VersionStatus(number, state.LOADING)
+        before = self.states.get(number)
+        if before is None or before.error_code == state.OK:  # a retry shows the last error
+            self.states[number] = VersionStatus(number, state.LOADING)
         directory: Path | None = None
         try:
             directory = await asyncio.to_thread(self.source.fetch, number)
@@ -118,11 +123,29 @@ class Repository:
     def __init__(
         self, models: tuple[ModelConfig, ...], env: Mapping[str, str], poll_seconds: int
     ) -> None:
-        self.models = {m.name: ModelVersions(m, open_source(m.base_path, env)) for m in models}
+        self.env = dict(env)
+        self.models = {m.name: self._versions(m) for m in models}
         self.poll_seconds = poll_seconds
         #: the first refresh is done: every version wanted at startup was tried (as OVMS,
         #: the server is not ready before)
         self.started = False
+
+    def _versions(self, config: ModelConfig) -> ModelVersions:
+        return ModelVersions(config, open_source(config.base_path, self.env))
+
+    async def reconfigure(self, models: tuple[ModelConfig, ...]) -> tuple[list[str], list[str]]:
+        """Serve ``models`` from now on (a changed config file): models gone or changed are
+        unloaded, new or changed ones loaded. (names removed, names added), changed ones
+        in both."""
+        wanted = {m.name: m for m in models}
+        removed = [n for n, v in self.models.items() if wanted.get(n) != v.config]
+        added = [n for n in wanted if n not in self.models or n in removed]
+        for name in removed:
+            await self.models.pop(name).unload_all()
+        for name in added:
+            self.models[name] = self._versions(wanted[name])
+            await self.models[name].refresh()
+        return removed, added
 
     def statuses(self) -> dict[str, list[VersionStatus]]:
         return {name: m.statuses() for name, m in self.models.items()}

@@ -15,6 +15,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent import futures
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,9 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not guard.served(scope["path"]):
+            await _answer(send, 404, {"error": f"{scope['path']} is not an OVMS endpoint"})
+            return
         if scope["path"] == "/metrics" and not self.metrics:
             await _answer(send, 404, {"error": "metrics are not enabled (--metrics_enable)"})
             return
@@ -135,6 +139,17 @@ async def _answer(send: Send, status: int, doc: Mapping[str, Any]) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+class ServeError(Exception):
+    """A server could not start (a port taken, ...): the process ends with this message."""
+
+
+async def _rest(rest: RESTServer, where: str) -> None:
+    try:
+        await rest.start()
+    except SystemExit:  # uvicorn exits when it cannot bind; stop the rest cleanly instead
+        raise ServeError(f"the REST server could not start on {where}") from None
+
+
 def add_routes(app: FastAPI, repository: Repository) -> None:
     """OVMS's ``/v1/config`` (and its reload) on kserve's app."""
 
@@ -158,6 +173,37 @@ def add_routes(app: FastAPI, repository: Repository) -> None:
     app.add_api_route("/v1/config/reload", reload, methods=["POST"])
 
 
+#: seconds between looks at the config file (OVMS's --config_check_interval default)
+CONFIG_CHECK_SECONDS = 1.0
+
+
+async def watch_config(path: str, repository: Repository, registry: ModelRepository) -> None:
+    """Serve what the config file says whenever it changes; a file that cannot be read or
+    parsed is logged, and the models stay as they are (as OVMS)."""
+    last = await asyncio.to_thread(Path(path).read_bytes)
+    while True:
+        await asyncio.sleep(CONFIG_CHECK_SECONDS)
+        try:
+            text = await asyncio.to_thread(Path(path).read_bytes)
+        except OSError as e:
+            log.error("Cannot read the config file %s: %s", path, e)
+            continue
+        if text == last:
+            continue
+        last = text
+        try:
+            models = parse_config_file(text.decode(errors="replace"), where=path)
+        except ConfigError as e:
+            log.error("The changed config file is not used: %s", e)
+            continue
+        removed, added = await repository.reconfigure(models)
+        for name in removed:
+            registry.models.pop(name, None)
+        for name in added:
+            registry.update(OpenVINOModel(repository.models[name]))
+        log.info("Config file %s: removed %s, added %s", path, removed, added)
+
+
 def read_models(config: ServerConfig) -> ServerConfig:
     """The config file's models in config mode (ConfigError when it cannot be read)."""
     if not config.config_path:
@@ -167,7 +213,7 @@ def read_models(config: ServerConfig) -> ServerConfig:
     except OSError as e:
         raise ConfigError(f"cannot read the config file {config.config_path}: {e}") from None
     models = parse_config_file(text, where=config.config_path)
-    return ServerConfig(**{**config.__dict__, "models": models})
+    return replace(config, models=models)
 
 
 async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> None:
@@ -179,6 +225,9 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
     dataplane = OpenVINODataPlane(repository, model_registry=registry)
     extension = ModelRepositoryExtension(model_registry=registry)
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(repository.poll(), name="poll")]
+    if config.config_path:
+        watcher = watch_config(config.config_path, repository, registry)
+        tasks.append(asyncio.create_task(watcher, name="poll-config"))
     rest: RESTServer | None = None
     if config.rest_port:
         rest = RESTServer(APP, dataplane, extension, config.rest_port, grace_period=5)
@@ -187,7 +236,8 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
 
         add_routes(app, repository)
         app.add_middleware(Guard, metrics=config.metrics_enable)
-        tasks.append(asyncio.create_task(rest.start(), name="rest"))
+        where = f"{config.rest_bind_address}:{config.rest_port}"
+        tasks.append(asyncio.create_task(_rest(rest, where), name="rest"))
     grpc = BoundGRPCServer(
         config.grpc_bind_address, config.port, dataplane, extension, kwargs={}, grace_period=5
     )
@@ -197,10 +247,10 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopped.set)
     waiter = asyncio.create_task(stopped.wait())
-    servers = [t for t in tasks if t.get_name() != "poll"]
+    servers = [t for t in tasks if not t.get_name().startswith("poll")]
     done, _ = await asyncio.wait([waiter, *servers], return_when=asyncio.FIRST_COMPLETED)
     log.info("Stopping the model server")
-    if rest is not None:
+    if rest is not None:  # kserve's RESTServer has no stop of its own: uvicorn's flag
         rest._server.should_exit = True
     await grpc.stop()
     for task in tasks:

@@ -78,9 +78,13 @@ class LocalSource:
 
 def s3_client(env: Mapping[str, str]) -> Any:
     """A client from OVMS's variables in ``env`` only (files and metadata are not read)."""
-    session = botocore.session.Session()
-    session.set_config_variable("config_file", os.devnull)
-    session.set_config_variable("credentials_file", os.devnull)
+    unread = {  # (config file key, environment variable, default, converter)
+        "profile": (None, None, None, None),
+        "config_file": (None, None, os.devnull, None),
+        "credentials_file": (None, None, os.devnull, None),
+    }
+    session = botocore.session.Session(session_vars=unread)
+    session.set_config_variable("ignore_configured_endpoint_urls", True)
     endpoint = env.get("S3_ENDPOINT", "")
     if endpoint and "://" not in endpoint:
         endpoint = "http://" + endpoint  # OVMS speaks plain HTTP to a bare host:port
@@ -119,7 +123,18 @@ class S3Source:
         self.path = path
         self.bucket, _, prefix = path[len("s3://") :].partition("/")
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = s3_client(env)
+        self.env = dict(env)
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """Made at the first call (in a thread): a bad setting is the path's error."""
+        if self._client is None:
+            try:
+                self._client = s3_client(self.env)
+            except (BotoCoreError, ValueError) as e:
+                raise SourceError("UNKNOWN", f"{self.path}: S3 settings: {e}") from None
+        return self._client
 
     def versions(self) -> list[int]:
         names: list[str] = []

@@ -14,6 +14,7 @@ from jupyterhub_ov_sim.cluster import SimulatedCluster, cluster_options
 from kubernetes_asyncio import client
 
 from ..hubproc import Hub, running_hub
+from ..ovms.helpers import OVMS_IMAGE_COMMANDS
 from ..util import REPO, free_port
 from .streams import create_stream, reference
 
@@ -102,6 +103,7 @@ async def kube_hub(
     """
     entrypoints = {MARKER_IMAGE: ["env", "OV_MARKER=marker-notebook"]}
     entrypoints.update(cluster.pop("entrypoints", {}))  # type: ignore[call-overload]
+    cluster.setdefault("image_commands", OVMS_IMAGE_COMMANDS)  # ModelServers' pods serve
     options = cluster_options(directory / "cluster", s3=True, entrypoints=entrypoints, **cluster)
     async with SimulatedCluster(options) as sim:
         async with client.ApiClient(client.Configuration(host=sim.server.url)) as api:

@@ -19,6 +19,16 @@ import numpy as np
 
 from tests.util import free_port
 
+#: the simulator's image mapping: pods of the OVMS image run the local model server, bound
+#: (OVMS's default 0.0.0.0, which the kubelet makes the pod's IP) to their own address
+OVMS_IMAGE_COMMANDS = {
+    "openvino/model_server": [
+        sys.executable,
+        "-m",
+        "jupyterhub_ov.ovms",
+        *("--rest_bind_address", "0.0.0.0", "--grpc_bind_address", "0.0.0.0"),
+    ]
+}
 INPUT, OUTPUT = "x", "y"
 #: the tiny model's input and what version ``v`` makes of it: x * v * [1, 2, 3]
 SAMPLE = np.array([[1.0, 1.0, 2.0]], dtype=np.float32)

@@ -5,11 +5,13 @@ enforced) and from a config file."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -165,6 +167,17 @@ def test_a_huge_body_is_refused_before_it_is_read(local_server: RunningServer) -
     np.testing.assert_array_equal(infer_http(local_server, "tiny"), expected(3))
 
 
+@pytest.mark.parametrize(
+    "path", ["/v1/models/tiny", "/v1/models", "/docs", "/v2/models/tiny/versions/1/other"]
+)
+def test_only_ovms_endpoints_are_served(local_server: RunningServer, path: str) -> None:
+    status, body = get(f"{local_server.url}{path}")
+    assert (status, json.loads(body)) == (404, {"error": f"{path} is not an OVMS endpoint"})
+    answer = post(f"{local_server.url}/v2/repository/models/tiny/unload", b"{}")
+    assert answer[0] == 404
+    np.testing.assert_array_equal(infer_http(local_server, "tiny"), expected(3))
+
+
 def test_metrics_only_when_enabled(
     local_server: RunningServer, repository: Path, tmp_path: Path
 ) -> None:
@@ -194,6 +207,25 @@ def test_an_unknown_option_is_refused(repository: Path) -> None:
     assert "unmatched arguments : --sequence_cleaner_poll_wait_minutes 0" in done.stderr
 
 
+def test_a_taken_port_ends_it_with_a_clear_message(repository: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            server_command(
+                *("--model_path", str(repository), "--model_name", "tiny"),
+                *("--rest_port", str(port), "--rest_bind_address", "127.0.0.1"),
+                *("--port", "0", "--grpc_bind_address", "127.0.0.1"),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"ovms: the REST server could not start on 127.0.0.1:{port}" in done.stderr
+
+
 def test_config_mode_with_two_models(repository: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     save_tiny_model(other, 5)
@@ -213,6 +245,22 @@ def test_config_mode_with_two_models(repository: Path, tmp_path: Path) -> None:
         np.testing.assert_array_equal(infer_http(server, "other"), expected(5))
         assert server.states("tiny") == {"3": "AVAILABLE"}  # latest, one version
         assert server.states("other") == {"5": "AVAILABLE"}
+        # the file changes: served as it says, without a restart
+        third = tmp_path / "third"
+        save_tiny_model(third, 7)
+        entries = [
+            {"config": {"name": "tiny", "base_path": str(repository)}},
+            {"config": {"name": "third", "base_path": str(third)}},
+        ]
+        config.write_text(json.dumps({"model_config_list": entries}))
+        server.wait_for(lambda: set(server.config()) == {"tiny", "third"}, timeout=10)
+        server.wait_for(lambda: server.states("third") == {"7": "AVAILABLE"}, timeout=10)
+        np.testing.assert_array_equal(infer_http(server, "third"), expected(7))
+        with pytest.raises(InferenceServerException):
+            infer_http(server, "other")
+        config.write_text("{broken")  # not used: the models stay as they are
+        server.wait_for(lambda: b"The changed config file is not used" in server.log.read_bytes())
+        np.testing.assert_array_equal(infer_http(server, "tiny"), expected(3))
 
 
 def test_a_missing_path_is_reported_and_polled_until_it_appears(tmp_path: Path) -> None:
@@ -220,6 +268,7 @@ def test_a_missing_path_is_reported_and_polled_until_it_appears(tmp_path: Path) 
     args = ["--model_path", str(missing), "--model_name", "tiny"]
     args += ["--file_system_poll_wait_seconds", "1"]
     with running_server(args, tmp_path, ready=False) as server:
+        server.wait_for(lambda: bool(server.config()["tiny"]["model_version_status"]))
         (status,) = server.config()["tiny"]["model_version_status"]
         assert status["status"]["error_code"] == "NOT_FOUND"
         assert str(missing) in status["status"]["error_message"]
@@ -227,6 +276,36 @@ def test_a_missing_path_is_reported_and_polled_until_it_appears(tmp_path: Path) 
         save_tiny_model(missing, 1)
         server.wait_for(lambda: get(f"{server.url}/v2/health/ready")[0] == 200, timeout=20)
         np.testing.assert_array_equal(infer_http(server, "tiny"), expected(1))
+
+
+def test_a_removed_version_is_unloaded_and_a_broken_one_reported(tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    for version in (1, 2):
+        save_tiny_model(root, version)
+    args = ["--model_path", str(root), "--model_name", "tiny"]
+    args += ["--model_version_policy", '{"all": {}}', "--file_system_poll_wait_seconds", "1"]
+    with running_server(args, tmp_path) as server:
+        assert server.states("tiny") == {"2": "AVAILABLE", "1": "AVAILABLE"}
+        shutil.rmtree(root / "2")
+        server.wait_for(lambda: server.states("tiny").get("2") == "END", timeout=10)
+        np.testing.assert_array_equal(infer_http(server, "tiny"), expected(1))
+        (root / "3").mkdir()
+        (root / "3" / "model.xml").write_text("<not a model")
+        (root / "3" / "model.bin").write_bytes(b"")
+
+        def broken() -> dict[str, Any]:
+            statuses = server.config()["tiny"]["model_version_status"]
+            return next((s for s in statuses if s["version"] == "3"), {})
+
+        server.wait_for(lambda: "error_code" in str(broken()) and "OK" not in str(broken()))
+        assert (broken()["state"], broken()["status"]["error_code"]) == (
+            "LOADING",
+            "FAILED_PRECONDITION",
+        )
+        assert str(root / "3" / "model.xml") in broken()["status"]["error_message"]
+        np.testing.assert_array_equal(infer_http(server, "tiny"), expected(1))
+        shutil.rmtree(root / "3")
+        server.wait_for(lambda: "3" not in server.states("tiny"), timeout=10)
 
 
 # -- S3 --------------------------------------------------------------------------------------
@@ -273,11 +352,30 @@ def test_a_new_version_uploaded_to_s3_is_served_without_a_restart(
         assert now != local
 
 
+def test_only_ovms_variables_are_read_not_aws_files(s3: S3Server, tmp_path: Path) -> None:
+    """Valid keys in ~/.aws and AWS_PROFILE are not used: without OVMS's variables the
+    requests are anonymous, and refused."""
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(
+        f"[default]\naws_access_key_id = {s3.admin['access_key_id']}\n"
+        f"aws_secret_access_key = {s3.admin['secret_access_key']}\n"
+    )
+    env = {"HOME": str(home), "S3_ENDPOINT": s3.endpoint_url, "AWS_PROFILE": "default"}
+    env["AWS_ACCESS_KEY_ID"] = env["AWS_SECRET_ACCESS_KEY"] = ""
+    args = ["--model_path", "s3://models/team/tiny", "--model_name", "tiny"]
+    with running_server(args, tmp_path, env=env, ready=False) as server:
+        server.wait_for(lambda: bool(server.config()["tiny"]["model_version_status"]))
+        (status,) = server.config()["tiny"]["model_version_status"]
+        assert status["status"]["error_code"] == "PERMISSION_DENIED", status
+
+
 def test_wrong_credentials_are_reported_naming_the_path(s3: S3Server, tmp_path: Path) -> None:
     env = s3_env(s3, s3.admin["access_key_id"], "not-the-secret", tmp_path)
     args = ["--model_path", "s3://models/team/tiny", "--model_name", "tiny"]
     args += ["--file_system_poll_wait_seconds", "1"]
     with running_server(args, tmp_path, env=env, ready=False) as server:
+        server.wait_for(lambda: bool(server.config()["tiny"]["model_version_status"]))
         (status,) = server.config()["tiny"]["model_version_status"]
         assert status["state"] == "LOADING"
         assert status["status"]["error_code"] == "PERMISSION_DENIED"

@@ -250,7 +250,8 @@ async def test_a_model_server_resource_gets_its_deployment_service_and_status(
     kube: KubeSetup,
 ) -> None:
     # the modelservers feature runs by default and, with this backend, reconciles the cluster's
-    # ModelServers on the backend's kubeconfig (its pods are not run here: no image mapping)
+    # ModelServers on the backend's kubeconfig (its pods run the local model server, which
+    # finds no model here: test_ovms_on_sim.py serves one)
     server = {
         "apiVersion": "intel.com/v1alpha1",
         "kind": "ModelServer",

@@ -3,7 +3,8 @@
 `model_states` is pure: the document (``{"<model>": {"model_version_status": [{"version",
 "state", "status": {"error_code", "error_message"}}]}}``) as one `ModelState` per model —
 ready when a version is ``AVAILABLE``, with the errors of the others (a path that cannot be
-read names the path and the S3 error there). `read_model_states` fetches it (tornado's
+read names the path and the S3 error there); one that is not ready and has no error is
+still loading. `read_model_states` fetches it (tornado's
 AsyncHTTPClient, a timeout, a bounded body) and raises `ReadinessError` with a clear
 message when the server cannot be asked.
 """
@@ -71,14 +72,8 @@ def model_states(doc: Any) -> list[ModelState]:
             key=lambda v: (len(v), v),
         )
         problems = [p for p in map(_version_problem, entries) if p]
-        if not available and not problems:
-            problems = [f"no version is available (states: {_states(entries) or 'none'})"]
         states.append(ModelState(str(name), bool(available), tuple(available), "; ".join(problems)))
     return states
-
-
-def _states(entries: list[Mapping[str, Any]]) -> str:
-    return ", ".join(f"{e.get('version')} {e.get('state')}" for e in entries)
 
 
 async def read_model_states(url: str, timeout: float = 5) -> list[ModelState]:

@@ -12,8 +12,9 @@ The status (the CRD's status subresource; its scale subresource reads ``replicas
 - ``endpoints``: the Service's in-cluster REST and gRPC addresses (not for an invalid spec);
 - ``models``: per model, whether it serves and its available versions (the server's
   ``/v1/config``, read by the reconciler, `readiness`); a model without an available
-  version makes the server ``Degraded`` (``ModelUnavailable``, naming the model and why —
-  a path that cannot be read is named there) unless the Deployment is degraded already;
+  version because of an error makes the server ``Degraded`` (``ModelUnavailable``, naming
+  the model and the error — a path that cannot be read is named there) unless the
+  Deployment is degraded already;
 - ``observedGeneration``: the resource's generation this status is about.
 
 A condition keeps its ``lastTransitionTime`` while its status stays the same.
@@ -122,13 +123,12 @@ def deployment_conditions(deployment: Mapping[str, Any] | None) -> list[dict[str
 
 def model_degraded(models: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """``Degraded`` naming each model (``models`` as in the status) that has no available
-    version and why; None when every model serves."""
-    missing = [m for m in models if not m.get("ready")]
-    if not missing:
+    version because of an error, and the error; None when none has (a model still loading
+    has no error)."""
+    failed = [m for m in models if not m.get("ready") and m.get("message")]
+    if not failed:
         return None
-    message = "; ".join(
-        f"model {m.get('name')}: {m.get('message') or 'no version is available'}" for m in missing
-    )
+    message = "; ".join(f"model {m.get('name')}: {m.get('message')}" for m in failed)
     return _condition(DEGRADED, True, MODEL_UNAVAILABLE, message)
 
 

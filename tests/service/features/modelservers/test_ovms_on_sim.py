@@ -29,7 +29,7 @@ from kubernetes_asyncio import client
 
 from jupyterhub_ov.service.features.modelservers import manifests
 from jupyterhub_ov.service.features.modelservers.model import parse_model_server
-from tests.ovms.helpers import expected, save_tiny_model, upload_version
+from tests.ovms.helpers import OVMS_IMAGE_COMMANDS, expected, save_tiny_model, upload_version
 from tests.sim.helpers import Kubectl, wait_deleted, watch_until
 from tests.sim.workloads import ready
 from tests.util import REPO, free_port
@@ -38,9 +38,6 @@ pytestmark = pytest.mark.e2e
 NS = "default"
 G, V, P = "intel.com", "v1alpha1", "modelservers"
 PY = sys.executable
-#: the image mapping: OVMS's default bind address, which the kubelet makes the pod's IP
-OVMS = [PY, "-m", "jupyterhub_ov.ovms", "--rest_bind_address", "0.0.0.0"]
-OVMS += ["--grpc_bind_address", "0.0.0.0"]
 SERVICE_DEFAULTS = ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "sessionAffinity")
 # the notebook: the Service by its variables, REST and gRPC, with tritonclient
 NOTEBOOK = """
@@ -146,9 +143,7 @@ async def start_service(tmp_path: Path, kubeconfig: Path) -> AsyncIterator[None]
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    options = cluster_options(
-        tmp_path / "sim", s3=True, image_commands={"openvino/model_server": OVMS}
-    )
+    options = cluster_options(tmp_path / "sim", s3=True, image_commands=OVMS_IMAGE_COMMANDS)
     async with SimulatedCluster(options) as cluster:
         kubectl = Kubectl({**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
         async with client.ApiClient(client.Configuration(host=cluster.server.url)) as api:

@@ -62,11 +62,11 @@ DENIED = "s3://models/tiny: S3 error AccessDenied: Access Denied"
         ),
         (
             {"m": {"model_version_status": [version("1", "LOADING")]}},
-            [ModelState("m", False, (), "no version is available (states: 1 LOADING)")],
+            [ModelState("m", False, ())],
         ),
         (
             {"m": {"model_version_status": []}},
-            [ModelState("m", False, (), "no version is available (states: none)")],
+            [ModelState("m", False, ())],
         ),
         ({}, []),
     ],

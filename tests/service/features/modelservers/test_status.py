@@ -225,13 +225,18 @@ def test_a_model_without_a_version_degrades_the_server_naming_it_and_its_path() 
     [
         ([], None),
         ([READY_MODEL], None),
+        ([{"name": "a", "ready": False, "versions": []}], None),  # still loading
         (
-            [{"name": "a", "ready": False}, {"name": "b", "ready": False, "message": "why"}],
+            [
+                {"name": "a", "ready": False, "message": "why"},
+                {"name": "b", "ready": False},
+                {"name": "c", "ready": False, "message": "because"},
+            ],
             {
                 "type": "Degraded",
                 "status": "True",
                 "reason": "ModelUnavailable",
-                "message": "model a: no version is available; model b: why",
+                "message": "model a: why; model c: because",
             },
         ),
     ],
