@@ -31,7 +31,13 @@ from pathlib import Path
 from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.localdata import DataDir
 from jupyterhub_ov.netenv import network_env
-from jupyterhub_ov.service.scopes import CUSTOM_SCOPES, READ_SCOPE, WRITE_SCOPE
+from jupyterhub_ov.service.scopes import (
+    CUSTOM_SCOPES,
+    MODEL_READ_SCOPE,
+    MODEL_WRITE_SCOPE,
+    READ_SCOPE,
+    WRITE_SCOPE,
+)
 from jupyterhub_ov.spawners.local import warn_shared_identity
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -92,8 +98,12 @@ c.Spawner.default_url = "/lab"
 # -- a bucket per user ---------------------------------------------------------------------
 services: list[dict] = []
 s3_endpoint = os.environ.get("JUPYTERHUB_OV_S3_ENDPOINT")
+#: the platform service's options for the buckets: local model servers read a user's bucket
+#: with an identity of their own, which the service makes with the same admin credentials
+service_s3: list[str] = []
 if s3_endpoint:
     c.LocalBucketProvisioner.endpoint_url = s3_endpoint
+    service_s3.append(f"--LocalBucketProvisioner.endpoint_url={s3_endpoint}")
 else:
     s3_port = os.environ.get("JUPYTERHUB_OV_S3_PORT", "9000")
     credentials = state / "s3-admin.json"
@@ -113,11 +123,15 @@ else:
         }
     )
     c.LocalBucketProvisioner.credentials_file = str(credentials)
+    service_s3.append(f"--LocalBucketProvisioner.credentials_file={credentials}")
 
 # -- the image build service (Services menu), building into the environment catalog ---------
 # JUPYTERHUB_OV_BUILDER_BACKEND: "local" (uv environments, the default) or the import string
 # of another BuildBackend.
 builder_backend = os.environ.get("JUPYTERHUB_OV_BUILDER_BACKEND", "local")
+# local model servers: <claims|configmaps>/<name>/ stand for volume claims and config maps
+model_volumes = state / "model-volumes"
+model_volumes.mkdir(exist_ok=True)
 services.append(
     {
         "name": "image-builder",
@@ -134,27 +148,48 @@ services.append(
             f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
             # requests never build on what users or the hub keep there (environments/ is fine)
             f"--LocalBuildBackend.refused_roots={data.root}",
+            # local model servers: the S3 admin identity (to make each server's own), and
+            # the directory standing for volume claims and config maps
+            *service_s3,
+            f"--ModelServers.local_volumes_dir={model_volumes}",
         ],
         "cwd": str(state),
         # JupyterHub starts services with a reduced environment: hand on the hub's CA bundle,
         # proxy and index settings, or uv cannot reach the index behind a corporate CA/proxy
         "environment": network_env(os.environ),
-        # without these the OAuth tokens of browser sessions never carry the build scopes
-        "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
+        # without these the OAuth tokens of browser sessions never carry the service's scopes
+        "oauth_client_allowed_scopes": [
+            READ_SCOPE,
+            WRITE_SCOPE,
+            MODEL_READ_SCOPE,
+            MODEL_WRITE_SCOPE,
+        ],
         "oauth_no_confirm": True,
     }
 )
 c.JupyterHub.custom_scopes = CUSTOM_SCOPES
 c.JupyterHub.load_roles = [
     {
-        # JupyterHub's default user role is ["self"]: keep it, add seeing builds
+        # JupyterHub's default user role is ["self"]: keep it, add seeing builds and model
+        # servers (and their endpoints)
         "name": "user",
-        "scopes": ["self", "access:services!service=image-builder", READ_SCOPE],
+        "scopes": [
+            "self",
+            "access:services!service=image-builder",
+            READ_SCOPE,
+            MODEL_READ_SCOPE,
+        ],
     },
     {
         # the hub's admins start, cancel, retry and delete builds; add users or groups here
         "name": "image-build-admin",
         "scopes": [WRITE_SCOPE, "access:services!service=image-builder"],
+        "users": sorted(c.Authenticator.admin_users),
+    },
+    {
+        # the hub's admins create, scale and delete model servers; add users or groups here
+        "name": "model-server-admin",
+        "scopes": [MODEL_WRITE_SCOPE, "access:services!service=image-builder"],
         "users": sorted(c.Authenticator.admin_users),
     },
 ]

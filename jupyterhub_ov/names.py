@@ -15,6 +15,7 @@ their name and whatever the configured prefix, maps onto it; it also lives on it
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from kubespawner.slugs import is_valid_default, safe_slug, strip_and_hash
@@ -32,6 +33,10 @@ SYSTEM_USER_NAME_MAX = 32
 EMBEDDED_ADMIN_IAM_USER = "jupyterhub-ov.s3-admin"
 EMBEDDED_ADMIN_IAM_PATH = "/jupyterhub-ov-admin/"
 RESERVED_IAM_USER_NAMES = frozenset({EMBEDDED_ADMIN_IAM_USER})
+#: Model servers' own IAM identities (local mode) start with this and live on their own path;
+#: it contains a '.', which no user's IAM name has, and is not the admin's prefix.
+MODEL_SERVER_IAM_PREFIX = "ovms."
+MODEL_SERVER_IAM_PATH = "/jupyterhub-ov-modelservers/"
 #: The tag that marks a bucket or IAM user as created by jupyterhub-ov for one hub user.
 OWNER_TAG_KEY = "jupyterhub-ov:user"
 #: Characters IAM and S3 both accept in tag values (letters, numbers, spaces, _.:/=+-@).
@@ -98,6 +103,22 @@ def iam_user_name(username: str, prefix: str = "jupyterhub-ov") -> str:
     return name
 
 
+def model_server_iam_name(server: str) -> str:
+    """The IAM identity of local ModelServer ``server`` (a DNS label): ``ovms.<server>``.
+
+    Never a user's (`iam_user_name` gives only ``[a-z0-9-]``, no ``.``) nor the admin's
+    (``jupyterhub-ov.s3-admin`` does not start with ``ovms.``). A name too long for IAM's 64
+    characters is cut and hashed as ``ovms.<start>.<8 hex>``: two dots, where an uncut one has
+    one (a DNS label has none), so distinct servers never share an identity.
+    """
+    name = MODEL_SERVER_IAM_PREFIX + server
+    if len(name) <= IAM_USER_NAME_MAX and "." not in server:
+        return name
+    digest = hashlib.sha256(server.encode()).hexdigest()[:8]
+    keep = IAM_USER_NAME_MAX - len(MODEL_SERVER_IAM_PREFIX) - 9
+    return f"{MODEL_SERVER_IAM_PREFIX}{server[:keep].replace('.', '-')}.{digest}"
+
+
 def is_reserved_iam_user_name(name: str) -> bool:
     """Whether ``name`` is an identity no hub user may be given (the embedded admin)."""
     return name in RESERVED_IAM_USER_NAMES
@@ -139,6 +160,19 @@ def object_name(username: str, prefix: str) -> str:
     """
     _check_prefix(prefix, 63)
     return f"{prefix}-{user_slug(username, 63 - len(prefix) - 1)}"
+
+
+def object_name_owner(name: str, prefix: str) -> str | None:
+    """The user whose `object_name` with ``prefix`` is ``name``, when that user's name is its
+    own slug (a valid DNS label, as ``alice``); None otherwise (no such name, or a hashed
+    slug, which cannot be turned back into the username)."""
+    start = prefix + "-"
+    if not name.startswith(start):
+        return None
+    user = name[len(start) :]
+    if not user or user_slug(user, 63 - len(start)) != user:
+        return None
+    return user
 
 
 def generate_bucket_name(username: str, prefix: str = "jupyter") -> str:

@@ -224,3 +224,64 @@ def test_no_username_and_prefix_map_to_a_reserved_identity(username, prefix):
 )
 def test_owner_tag_value(username, value):
     assert names.owner_tag_value(username) == value
+
+
+# model servers' own IAM identities (local mode): DNS labels, as the ModelServer's name is
+server_names = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", fullmatch=True)
+
+
+@pytest.mark.parametrize(
+    "server, identity",
+    [
+        ("resnet", "ovms.resnet"),
+        ("my-ovms", "ovms.my-ovms"),
+        ("a" * 59, "ovms." + "a" * 59),
+    ],
+)
+def test_model_server_iam_name_table(server, identity):
+    assert names.model_server_iam_name(server) == identity
+
+
+def test_long_model_server_names_are_cut_and_hashed_apart():
+    a, b = "x" * 60, "x" * 61
+    assert len(names.model_server_iam_name(a)) <= names.IAM_USER_NAME_MAX
+    assert names.model_server_iam_name(a) != names.model_server_iam_name(b)
+    assert names.model_server_iam_name(a).count(".") == 2
+
+
+@settings(max_examples=2000, deadline=None)
+@given(server_names, st.one_of(usernames, st.sampled_from(adversarial_usernames)), prefixes)
+def test_a_model_server_identity_is_never_a_users_or_the_admins(server, username, prefix):
+    identity = names.model_server_iam_name(server)
+    assert len(identity) <= names.IAM_USER_NAME_MAX
+    assert identity != names.iam_user_name(username, prefix)
+    assert not names.is_reserved_iam_user_name(identity)
+    assert identity != names.EMBEDDED_ADMIN_IAM_USER
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(server_names, min_size=2, max_size=6, unique=True))
+def test_distinct_model_servers_never_share_an_identity(servers):
+    assert len({names.model_server_iam_name(s) for s in servers}) == len(servers)
+
+
+@pytest.mark.parametrize(
+    "claim, owner",
+    [
+        ("jupyter-bucket-alice", "alice"),
+        ("jupyter-bucket-bob-2", "bob-2"),
+        ("jupyter-bucket-alice---3bc51062", None),  # Alice: a hashed slug
+        ("other-alice", None),
+        ("jupyter-bucket-", None),
+    ],
+)
+def test_the_owner_of_a_claim_name(claim, owner):
+    assert names.object_name_owner(claim, "jupyter-bucket") == owner
+
+
+@given(usernames)
+def test_a_claim_name_leads_back_to_its_user_or_to_no_one(username):
+    found = names.object_name_owner(names.object_name(username, "jupyter-bucket"), "jupyter-bucket")
+    assert found in (username, None)
+    if names.user_slug(username) == username:
+        assert found == username

@@ -188,10 +188,11 @@ class PlatformService(Application):
         help="""The features the service runs, in the panel's order: short names of the
         jupyterhub_ov.service_features entry points ("builds": image builds in the panel and
         the REST API; "notebooks": the OpenVINO notebook image, c.OpenVINONotebooks;
-        "modelservers": OpenVINO Model Servers, so far the cluster's ModelServer resources
-        with the openshift backend, c.ModelServers; "customimages": the cluster's
-        CustomNBImage resources built, with the openshift backend, c.CustomImages) or import
-        strings of Feature subclasses.
+        "modelservers": OpenVINO Model Servers from the panel and the REST API — local
+        processes with the local backend, the cluster's ModelServer resources with a cluster
+        backend, c.ModelServers; "customimages": the cluster's CustomNBImage resources
+        built, with a cluster backend, c.CustomImages) or import strings of Feature
+        subclasses.
         The build engine runs whatever is listed.""",
     ).tag(config=True)
 

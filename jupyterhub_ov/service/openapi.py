@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .scopes import READ_SCOPE, WRITE_SCOPE
+from .scopes import MODEL_READ_SCOPE, MODEL_WRITE_SCOPE, READ_SCOPE, WRITE_SCOPE
 
 if TYPE_CHECKING:
     from .feature import Feature
@@ -31,6 +31,8 @@ ERROR = {
 BODY_ERRORS = (400, 403, 413, 415, 422)
 READ = [{"hub_token": [READ_SCOPE]}, {"hub_oauth": [READ_SCOPE]}]
 WRITE = [{"hub_token": [WRITE_SCOPE]}, {"hub_oauth": [WRITE_SCOPE]}]
+MODEL_READ = [{"hub_token": [MODEL_READ_SCOPE]}, {"hub_oauth": [MODEL_READ_SCOPE]}]
+MODEL_WRITE = [{"hub_token": [MODEL_WRITE_SCOPE]}, {"hub_oauth": [MODEL_WRITE_SCOPE]}]
 
 
 def ref(name: str) -> dict[str, str]:
@@ -45,11 +47,13 @@ def errors(*codes: int) -> dict[str, Any]:
     meaning = {
         400: "Malformed request (bad JSON, bad query argument)",
         403: "Not authenticated, or the scope is missing",
-        404: "No such build (or notebook)",
-        409: "The build's state does not allow this (a notebook of that name exists)",
+        404: "No such build (or notebook, model server)",
+        409: "The build's state does not allow this (a notebook or model server of that name"
+        " exists)",
         413: "The body is larger than max_body_size (refused before it is read)",
         415: "The body is not application/json",
         422: "The request is invalid; problems lists every reason",
+        503: "A service this needs (the S3 service, the cluster) did not answer; try again",
     }
     return {str(c): json_body("Error", meaning[c]) for c in codes}
 
@@ -110,7 +114,12 @@ def document(
                         "authorizationCode": {
                             "authorizationUrl": authorize,
                             "tokenUrl": f"{hub_prefix}api/oauth2/token",
-                            "scopes": {READ_SCOPE: "read builds", WRITE_SCOPE: "change builds"},
+                            "scopes": {
+                                READ_SCOPE: "read builds",
+                                WRITE_SCOPE: "change builds",
+                                MODEL_READ_SCOPE: "read model servers",
+                                MODEL_WRITE_SCOPE: "change model servers",
+                            },
                         }
                     },
                 },

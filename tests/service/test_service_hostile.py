@@ -20,7 +20,7 @@ from jupyterhub_ov.builds.model.spec import InvalidBuildRequest, SpecPolicy
 from jupyterhub_ov.service.features.builds.openapi import BUILD_ID
 from jupyterhub_ov.service.features.notebooks import model as openvino
 from jupyterhub_ov.service.features.notebooks.openapi import NOTEBOOK_NAME
-from jupyterhub_ov.service.scopes import READ_SCOPE
+from jupyterhub_ov.service.scopes import MODEL_WRITE_SCOPE, READ_SCOPE, WRITE_SCOPE
 from jupyterhub_ov.service.web.jsonbody import MAX_DEPTH
 
 from .openapi_check import DOC
@@ -53,7 +53,12 @@ def assert_secure_headers(r: requests.Response | http.client.HTTPResponse, what:
 
 
 def test_write_routes_are_the_documented_ones() -> None:
-    assert len(WRITES) == 7 and ("POST", "/api/notebooks/{id}/check") in WRITES
+    assert len(WRITES) == 11 and ("POST", "/api/notebooks/{id}/check") in WRITES
+    assert {("POST", "/api/modelservers"), ("DELETE", "/api/modelservers/{id}")} <= set(WRITES)
+    assert {
+        ("PUT", "/api/modelservers/{id}/scale"),
+        ("POST", "/api/modelservers/{id}/scale"),
+    } <= set(WRITES)
 
 
 # -- headers --------------------------------------------------------------------------------
@@ -143,7 +148,7 @@ def complete(answer: bytes) -> bool:
     "caller, status, message",
     [
         ("anonymous", 403, "Not authenticated"),
-        ("reader", 403, "lacks the scope custom:image-builds:write"),
+        ("reader", 403, "lacks the scope {write}"),
         ("admin", 413, "larger than 65536 bytes"),
     ],
 )
@@ -160,7 +165,8 @@ def test_a_large_body_is_answered_from_its_headers(
     assert time.monotonic() - started < 5
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"x-frame-options: deny" in head.lower()
-    assert message.encode() in body, body
+    write = MODEL_WRITE_SCOPE if path.startswith("/api/modelservers") else WRITE_SCOPE
+    assert message.format(write=write).encode() in body, body
 
 
 def service_rss(builder: Builder) -> int:

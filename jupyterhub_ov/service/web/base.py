@@ -115,6 +115,9 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
     body_name: str | None = None
     #: False: the route answers without asking who calls (the OpenAPI document)
     identified = True
+    #: the scopes of this route's reads and writes (a feature's routes may have their own)
+    read_scope = READ_SCOPE
+    write_scope = WRITE_SCOPE
     _body: bytearray
     _refused = False
 
@@ -240,7 +243,7 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
 
     @property
     def can_write(self) -> bool:
-        return self.has_scope(WRITE_SCOPE)
+        return self.has_scope(self.write_scope)
 
     def require(self, scope: str) -> None:
         """403 unless the request's identity holds ``scope``."""
@@ -261,10 +264,10 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
         return "Not authenticated: send 'Authorization: token <JupyterHub API token>'."
 
     def require_read(self) -> None:
-        self.require(READ_SCOPE)
+        self.require(self.read_scope)
 
     def require_write(self) -> None:
-        self.require(WRITE_SCOPE)
+        self.require(self.write_scope)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         # the path only: a query may carry an XSRF token

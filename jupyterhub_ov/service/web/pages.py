@@ -66,6 +66,8 @@ class PageHandler(BaseHandler):
             "xsrf_token": self.xsrf_token.decode("ascii"),
             "user": self.user_name,
             "can_write": self.can_write,
+            # a feature's section may check its own scopes
+            "has_scope": self.has_scope,
         }
 
     def render_page(self, **extra: Any) -> None:
