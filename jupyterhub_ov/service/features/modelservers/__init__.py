@@ -11,8 +11,8 @@ The REST API (handlers.py, schemas.py, openapi.py: ``api/modelservers``) and the
 (templates/, static/) work over one `backends.base.ModelServerBackend`, chosen from the
 service's backend: with ``local``, `backends.local` runs each server as processes of the ovms
 program (supervisor.py; records in store.py; an S3 identity of its own, backends/s3identity.py);
-with a cluster backend (``openshift``, ``tekton``), `backends.cluster` writes ``ModelServer`` objects that the reconciler
-deploys.
+with a cluster backend (``openshift``, ``tekton``), `backends.cluster` writes ``ModelServer``
+objects that the reconciler deploys.
 """
 
 from __future__ import annotations
@@ -33,17 +33,18 @@ from .spec import DEFAULT_IMAGE
 
 class ModelServers(Feature):
     """OpenVINO Model Servers for ModelServer specs, from the panel and the REST API (and,
-    with the openshift backend, the cluster's ModelServer resources, c.ModelServerReconciler):
+    with a cluster backend, the cluster's ModelServer resources, c.ModelServerReconciler):
     local processes of the ovms program with the local backend, ModelServer objects that the
-    reconciler deploys with the openshift backend."""
+    reconciler deploys with a cluster backend."""
 
     name = "modelservers"
 
     watch_cluster = Bool(
         True,
-        help="""With a cluster backend (openshift, tekton): reconcile the cluster's ModelServer resources
-        (intel.com/v1alpha1) into OpenVINO Model Server Deployments and Services, as the
-        OpenVINO Toolkit Operator does, and write their state to the resources' status.
+        help="""With a cluster backend (openshift, tekton): reconcile the cluster's
+        ModelServer resources (intel.com/v1alpha1) into OpenVINO Model Server Deployments
+        and Services, as the OpenVINO Toolkit Operator does, and write their state to the
+        resources' status.
         Needs the rights of deploy/modelservers-rbac.yaml (tuning: c.ModelServerReconciler).""",
     ).tag(config=True)
 
