@@ -18,7 +18,7 @@ starts as usual, with no bucket panel.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import logging
 import os
@@ -30,7 +30,16 @@ log = logging.getLogger("jupyterhub_ov.buckets")
 
 #: S3 bucket names (3-63 characters); anything else (an unexpanded ``$(BUCKET_NAME)``) is skipped
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-REQUIRED_MODULES = ("jupyterfs", "s3fs")
+REQUIRED_MODULES = ("jupyterfs.metamanager", "s3fs")
+
+
+def importable(module: str) -> Any:
+    """The module, or None where it is missing or broken (the server must start anyway)."""
+    try:
+        return importlib.import_module(module)
+    except Exception as e:  # an extension that fails to import must not stop the server
+        log.info("%s cannot be imported: %s", module, e)
+        return None
 
 
 def buckets(environ: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -79,7 +88,7 @@ def resource(bucket: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def settings(environ: Mapping[str, str], have: Any = importlib.util.find_spec) -> dict[str, Any]:
+def settings(environ: Mapping[str, str], have: Any = importable) -> dict[str, Any]:
     """The server settings as ``{section: {trait: value}}``; empty without jupyter-fs, s3fs or
     a bucket (the server then starts with the plain contents manager)."""
     missing = [m for m in REQUIRED_MODULES if have(m) is None]
