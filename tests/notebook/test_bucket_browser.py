@@ -11,6 +11,7 @@ out of reach whatever path or API call asks for it. That user is "annex": their 
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -174,6 +175,8 @@ def test_another_users_bucket_is_out_of_reach(server, users, s3, path):
     )
     r = contents(server, crafted)
     assert r.status_code >= 400, (crafted, r.status_code, r.text)
+    if path == "{own}:{bob}/secret.txt":  # jupyter-fs lets it through: S3 says no
+        assert r.json()["reason"] == "Access Denied", r.text
     assert "bob's only" not in r.text
     # a write lands in the user's own bucket (a folder of that name) or is refused
     contents(server, crafted, "PUT", json={"type": "file", "format": "text", "content": "x"})
@@ -222,3 +225,28 @@ def test_a_server_without_jupyter_fs_still_starts(tmp_path, users):
         proc.terminate()
         proc.wait(15)
         log.close()
+
+
+def test_a_listed_bucket_the_keys_cannot_reach_is_not_offered(tmp_path, users, s3):
+    """A list that names more than the keys allow (a grant withdrawn since, a typo): that
+    bucket's resource is not initialised (no panel), the server log says why, the other
+    buckets work, and nothing of that bucket is read or changed."""
+    ann, bob = users
+    listed = json.loads(ann.environment()["JUPYTERHUB_OV_BUCKETS"])
+    listed.append({"name": bob.bucket, "endpoint": s3.endpoint_url, "own": False})
+    env = {**ann.environment(), "JUPYTERHUB_OV_BUCKETS": json.dumps(listed)}
+    proc, log, url = start_server(tmp_path, env)
+    try:
+        found = drives(url)
+        assert found[f"s3://{bob.bucket}"]["init"] is False
+        assert found[f"s3://{ann.bucket}"]["init"] is True
+        r = contents(url, f"{found[f's3://{bob.bucket}']['drive']}:secret.txt")
+        assert r.status_code >= 400 and "bob's only" not in r.text, r.text
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+    server_log = (tmp_path / "server.log").read_text()
+    assert f"Could not connect to fs s3://{bob.bucket}" in server_log
+    assert re.search(r"AccessDenied|Access Denied|Forbidden|403", server_log)
+    assert_untouched(s3, bob)
