@@ -29,7 +29,7 @@ _templates = Environment(
 
 NOTE_SLOT = "<!--ov-note-->"
 ADMIN_SLOT = "<!--ov-admin-->"
-CHOICE_SLOT = 'id="ov-image" value="">'
+CHOICE_SLOT = 'id="ov-kept" data-chosen="">'
 #: the value of the menu's "other image" radio (KubeSpawner's form uses the same)
 UNLISTED_CHOICE = "unlisted-choice"
 
@@ -254,7 +254,7 @@ def render_menu(
     if not images:
         return html
     choice = resolve_choice(images, wanted)
-    html = html.replace(CHOICE_SLOT, f'{CHOICE_SLOT[:-3]}"{escape(choice.value)}">', 1)
+    html = html.replace(CHOICE_SLOT, f'id="ov-kept" data-chosen="{escape(choice.value)}">', 1)
     note = choice.note
     if note is None and choice.tag.outdated:
         note = (

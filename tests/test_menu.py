@@ -74,7 +74,7 @@ def island(page):
 
 
 def chosen(page):
-    found = re.findall(r'id="ov-image" value="([^"]*)"', page)
+    found = re.findall(r'id="ov-kept" data-chosen="([^"]*)"', page)
     assert len(found) == 1
     return html.unescape(found[0])
 

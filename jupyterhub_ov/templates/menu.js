@@ -11,11 +11,11 @@
   const software = data.sw; // [[software text, dependencies text]]
   const search = $("ov-search"), list = $("ov-list"), count = $("ov-count");
   const other = $("ov-other"), otherBox = $("ov-other-box"), otherValue = $("ov-other-value");
-  const kept = $("ov-image");
+  const kept = $("ov-kept");
   const haystack = images.map((im) =>
     [im[0], im[1], im[2], im[4], ...im[6].map((t) => (software[t[1]] || []).join(" "))]
       .join(" ").toLowerCase());
-  let chosen = kept.value; // "key:tag", "unlisted-choice" or ""
+  let chosen = kept.dataset.chosen; // "key:tag", "unlisted-choice" or ""
   const savedTag = { key: chosen.slice(0, chosen.lastIndexOf(":")), tag: chosen.slice(chosen.lastIndexOf(":") + 1) };
 
   function el(tag, className, text) {
@@ -88,10 +88,12 @@
   }
 
   function syncKept() {
-    // the chosen radio is not drawn (searched away): submit the choice from the hidden field
-    const drawn = [...document.getElementsByName("image")].some((r) => r !== kept && r.checked);
-    if (drawn || !chosen) kept.removeAttribute("name");
-    else { kept.name = "image"; kept.value = chosen; }
+    // the chosen radio is not drawn (searched away): a hidden field submits the choice
+    const drawn = [...list.querySelectorAll('input[name="image"]')].some((r) => r.checked);
+    const needed = !drawn && chosen && chosen !== "unlisted-choice";
+    if (!needed) { kept.replaceChildren(); return; }
+    const field = kept.firstChild || kept.appendChild(el("input"));
+    field.type = "hidden"; field.name = "image"; field.value = chosen;
   }
 
   function draw() {
