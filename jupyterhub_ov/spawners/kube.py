@@ -144,7 +144,9 @@ class OVKubeSpawner(KubeSpawner):
         async def form(spawner: OVKubeSpawner) -> str:
             images = await spawner.available_images()
             admin = bool(getattr(spawner.user, "admin", False))
-            errors = spawner.catalog.import_errors(spawner.__class__, spawner.namespace)
+            errors = (
+                spawner.catalog.import_errors(spawner.__class__, spawner.namespace) if admin else []
+            )
             return menu.render_menu(
                 images,
                 spawner.user_options.get("image"),
@@ -152,7 +154,7 @@ class OVKubeSpawner(KubeSpawner):
                 spawner.user_options.get("size"),
                 unlisted=parse_unlisted(spawner.unlisted_image),
                 wanted_unlisted=spawner.user_options.get(UNLISTED_FIELD),
-                admin_notes=[f"{key}: {message}" for key, message in errors] if admin else (),
+                admin_notes=[f"{key}: {message}" for key, message in errors],
             )
 
         return form
