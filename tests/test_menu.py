@@ -1,4 +1,5 @@
 import html
+import json
 import re
 
 import pytest
@@ -64,19 +65,34 @@ def test_no_images_is_a_clear_error():
     assert "No notebook image is available" in menu.render_menu([])
 
 
+def island(page):
+    """The menu's JSON data island, checked to hold no markup the HTML parser could act on."""
+    found = re.search(r'<script type="application/json" id="ov-data">(.*?)</script>', page, re.S)
+    assert found is not None
+    assert "<" not in found[1] and ">" not in found[1] and "&" not in found[1]
+    return json.loads(found[1])
+
+
+def chosen(page):
+    found = re.findall(r'id="ov-kept" data-chosen="([^"]*)"', page)
+    assert len(found) == 1
+    return html.unescape(found[0])
+
+
 def test_render_lists_images_preselects_and_escapes():
     page = menu.render_menu(IMAGES, "b-notebook:v2")
-    assert page.count('type="radio"') == 2
-    assert page.count(" checked") == 1
-    assert 'value="b-notebook:v2" data-ov-choice checked' in page
-    assert "numpy 2.1" in page and "Python 3.11" in page
-    assert "<script>" not in page and html.escape("Beta <script>") in page
-    assert "<b>bold</b>" not in page
+    data = island(page)
+    assert [row[0] for row in data["im"]] == ["a-notebook", "b-notebook"]
+    assert chosen(page) == "b-notebook:v2"
+    software = {text for pair in data["sw"] for text in pair}
+    assert any("numpy 2.1" in t for t in software) and any("Python 3.11" in t for t in software)
+    assert data["im"][1][1] == "Beta <script>" and data["im"][1][2] == "<b>bold</b> & co"
+    assert "Beta <script>" not in page and "<b>bold</b>" not in page
 
 
 def test_render_warns_when_saved_choice_is_gone():
     page = menu.render_menu(IMAGES, "gone-notebook:latest")
-    assert 'value="a-notebook:latest" data-ov-choice checked' in page
+    assert chosen(page) == "a-notebook:latest"
     assert "no longer available" in page
 
 
@@ -123,9 +139,7 @@ def test_cached_form_never_carries_one_users_choice_to_another():
     first = menu.render_menu(IMAGES, "gone-notebook:latest", SIZES, "small")
     second = menu.render_menu(IMAGES, "b-notebook:v2", SIZES, "large")
     assert "no longer available" in first and "no longer available" not in second
-    assert (
-        second.count(" checked") == 1 and 'value="b-notebook:v2" data-ov-choice checked' in second
-    )
+    assert chosen(second) == "b-notebook:v2"
     assert second.count(" selected") == 1 and 'value="large" data-ov-size selected' in second
 
 
@@ -134,3 +148,4 @@ def test_a_changed_catalog_is_rendered_anew():
     renamed = image("a-notebook", display_name="Alpha II", default=True)
     after = menu.render_menu([renamed, IMAGES[1]])
     assert "Alpha II" not in before and "Alpha II" in after
+    assert island(after)["im"][0][1] == "Alpha II"

@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from . import odh
 
 ODH = "opendatahub.io/"
 NOTEBOOK_IMAGE_LABEL = ODH + "notebook-image"
@@ -84,6 +87,10 @@ class ImageTag:
     imported_from: str | None = None
     #: local mode: a directory of notebooks copied into the user's work directory on start
     notebooks: str | None = None
+    #: ODH's image-tag-outdated: not offered for new starts, still startable when saved
+    outdated: bool = False
+    #: ODH's notebook-build-commit, shown beside the tag
+    build_commit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,12 @@ class NotebookImage:
     created_by: str | None = None
     phase: str | None = None
     messages: tuple[Mapping[str, str], ...] = ()
+    #: ODH's notebook-image-hidden
+    hidden: bool = False
+    #: ODH's recommended-accelerators, shown
+    accelerators: tuple[str, ...] = ()
+    #: BYON import errors (status.tags[].conditions), shown to admins
+    import_errors: tuple[str, ...] = ()
     #: non-fatal problems found while parsing (logged once by the catalog)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -110,7 +123,12 @@ class NotebookImage:
 
     @property
     def visible(self) -> bool:
-        return self.phase in VISIBLE_PHASES
+        return self.phase in VISIBLE_PHASES and not self.hidden
+
+    @cached_property
+    def offered_tags(self) -> tuple[ImageTag, ...]:
+        """The tags a new start may pick: not outdated (computed once: the menu's hot path)."""
+        return tuple(t for t in self.tags if not t.outdated)
 
     def tag(self, name: str) -> ImageTag | None:
         return next((t for t in self.tags if t.name == name), None)
@@ -119,8 +137,11 @@ class NotebookImage:
 def is_notebook_stream(
     stream: Mapping[str, Any], *, by_name: bool = True, by_label: bool = True
 ) -> bool:
-    """The two discovery rules in the wild: a ``-notebook`` name, or ODH's label."""
+    """The two discovery rules in the wild: a ``-notebook`` name, or ODH's label; the label
+    set to ``"false"`` disables a stream either way."""
     meta = stream.get("metadata") or {}
+    if odh.disabled_by_label(_labels(meta)):
+        return False
     if by_name and str(meta.get("name", "")).endswith("-notebook"):
         return True
     return by_label and str(_labels(meta).get(NOTEBOOK_IMAGE_LABEL, "")).lower() == "true"
@@ -162,6 +183,9 @@ def _resolved_references(stream: Mapping[str, Any]) -> dict[str, str]:
 def _parse_tag(spec: Mapping[str, Any], ref: str, warnings: list[str]) -> ImageTag:
     ann = spec.get("annotations") or {}
     name = str(spec["name"])
+    commit_warnings: list[str] = []
+    commit = odh.build_commit(ann, commit_warnings)
+    warnings.extend(f"tag {name}: {w}" for w in commit_warnings)
     return ImageTag(
         name=name,
         reference=ref,
@@ -169,10 +193,12 @@ def _parse_tag(spec: Mapping[str, Any], ref: str, warnings: list[str]) -> ImageT
         dependencies=_software_list(
             ann.get(ANN_DEPENDENCIES), f"tag {name}: {ANN_DEPENDENCIES}", warnings
         ),
-        recommended=_truthy(ann.get(ANN_RECOMMENDED)),
+        recommended=odh.recommended(ann),
         default=_truthy(ann.get(ANN_DEFAULT)),
         imported_from=ann.get(ANN_IMPORTED_FROM),
         notebooks=ann.get(ANN_NOTEBOOKS) or None,
+        outdated=odh.outdated(ann),
+        build_commit=commit,
     )
 
 
@@ -249,6 +275,9 @@ def parse_image_stream(stream: Mapping[str, Any]) -> NotebookImage:
         created_by=_labels(meta).get(LABEL_CREATED_BY) or None,
         phase=ann.get(ANN_PHASE) or None,
         messages=_messages(ann.get(ANN_MESSAGES), warnings),
+        hidden=odh.hidden(ann),
+        accelerators=odh.accelerators(ann, warnings),
+        import_errors=odh.import_errors(stream.get("status")),
         tags=tags,
         warnings=tuple(f"{name}: {w}" for w in warnings),
     )
@@ -263,12 +292,23 @@ def sort_images(images: Iterable[NotebookImage]) -> list[NotebookImage]:
 
 def default_choice(images: list[NotebookImage]) -> tuple[NotebookImage, ImageTag] | None:
     """The preselected image: a tag marked default, else recommended, else the first."""
+    offered = [i for i in images if i.offered_tags]
     for wanted in ("default", "recommended"):
-        for image in images:
-            for tag in image.tags:
+        for image in offered:
+            for tag in image.offered_tags:
                 if getattr(tag, wanted):
                     return image, tag
-    return (images[0], images[0].tags[0]) if images else None
+    return (offered[0], preferred_tag(offered[0])) if offered else None
+
+
+def preferred_tag(image: NotebookImage) -> ImageTag:
+    """An image's tag to preselect: default, else recommended, else its first offered."""
+    offered = image.offered_tags or image.tags
+    for wanted in ("default", "recommended"):
+        for tag in offered:
+            if getattr(tag, wanted):
+                return tag
+    return offered[0]
 
 
 K = TypeVar("K")

@@ -20,6 +20,7 @@ from .. import menu, names
 from ..images.kube import KubeImageCatalog
 from ..kube.reflectors import shared_reflector
 from ..storage import claims, manifests
+from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
 
 
@@ -48,6 +49,16 @@ class OVKubeSpawner(KubeSpawner):
         marked "default" is used, else the first. Checked whenever a spawner is made from
         the configuration: unknown keys and missing or duplicate names are refused. Empty:
         no size choice.""",
+    )
+    unlisted_image = Dict(
+        config=True,
+        help="""An "other image" free-text choice in the menu, KubeSpawner 7.1's
+        unlisted_choice: {"enabled": true, "display_name", "display_name_in_choices",
+        "validation_regex", "validation_message"}. The typed reference is started as the
+        image when re.match(validation_regex, value) holds (anchored at the start only: end
+        the regex with $), checked on the server at submit and again at start; kept in
+        user_options["image--unlisted-choice"]. Empty or not enabled: no such choice, and a
+        typed value is refused.""",
     )
     bucket_claim_enabled = Bool(
         True,
@@ -133,14 +144,29 @@ class OVKubeSpawner(KubeSpawner):
 
         async def form(spawner: OVKubeSpawner) -> str:
             images = await spawner.available_images()
+            admin = bool(getattr(spawner.user, "admin", False))
+            errors = (
+                spawner.catalog.import_errors(spawner.__class__, spawner.namespace) if admin else []
+            )
             return menu.render_menu(
                 images,
                 spawner.user_options.get("image"),
                 menu.parse_sizes(spawner.sizes),
                 spawner.user_options.get("size"),
+                unlisted=parse_unlisted(spawner.unlisted_image),
+                wanted_unlisted=spawner.user_options.get(UNLISTED_FIELD),
+                admin_notes=[f"{key}: {message}" for key, message in errors],
             )
 
         return form
+
+    @validate("unlisted_image")
+    def _valid_unlisted(self, proposal: Any) -> dict:
+        try:
+            parse_unlisted(proposal.value)
+        except ValueError as e:
+            raise TraitError(f"OVKubeSpawner.unlisted_image: {e}") from e
+        return dict(proposal.value)
 
     @validate("sizes")
     def _valid_sizes(self, proposal: Any) -> list:
@@ -164,7 +190,7 @@ class OVKubeSpawner(KubeSpawner):
         return catalog.images(self.__class__, self.namespace)
 
     def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
-        return menu.options_from_form(formdata)
+        return menu.options_from_form(formdata, parse_unlisted(self.unlisted_image))
 
     # -- progress: our steps first, then KubeSpawner's pod events -------------------------
 
@@ -205,6 +231,23 @@ class OVKubeSpawner(KubeSpawner):
         return await super()._start()
 
     async def _prepare(self) -> None:
+        typed = self.user_options.get(UNLISTED_FIELD)
+        if typed:  # user_options may come from the REST API, not the form: check again
+            try:
+                self.image = checked_value(parse_unlisted(self.unlisted_image), typed)
+            except ValueError as e:
+                raise SpawnFailure(str(e)) from None
+            self._add_environment({"JUPYTERHUB_OV_IMAGE": self.image})
+            self._progress(f"Image {self.image} (entered by hand)", 5)
+        else:
+            await self._choose_image()
+        size = menu.resolve_size(menu.parse_sizes(self.sizes), self.user_options.get("size"))
+        for key, value in (size.resources if size else {}).items():
+            setattr(self, key, value)
+        if self.bucket_claim_enabled:
+            await self._ensure_bucket()
+
+    async def _choose_image(self) -> None:
         try:
             choice = menu.resolve_choice(
                 await self.available_images(), self.user_options.get("image")
@@ -216,12 +259,7 @@ class OVKubeSpawner(KubeSpawner):
             self._progress(choice.note, 5)
         self.image = choice.tag.reference
         self._add_environment({"JUPYTERHUB_OV_IMAGE": choice.value})
-        size = menu.resolve_size(menu.parse_sizes(self.sizes), self.user_options.get("size"))
-        for key, value in (size.resources if size else {}).items():
-            setattr(self, key, value)
         self._progress(f"Image {choice.image.display_name} ({choice.tag.name})", 5)
-        if self.bucket_claim_enabled:
-            await self._ensure_bucket()
 
     async def _ensure_bucket(self) -> None:
         api = shared_client("CustomObjectsApi")

@@ -485,7 +485,7 @@ async def test_the_reflectors_are_shared_by_every_catalog_and_spawner(
     by_name_only = await start_catalog(match_label=False)  # its own rules, the same cache
 
     assert sim_server.counters.get("list", PLURAL) == lists
-    assert list(KubeSpawner.reflectors) == [("imagestreams", "default")]
+    assert list(KubeSpawner.reflectors) == [("imagestreams", "default"), ("builds", "default")]
     assert set(offered(first)) == {"default/shared-notebook", "default/shared-labelled"}
     assert offered(second) == offered(first)
     assert set(offered(by_name_only)) == {"default/shared-notebook"}
@@ -499,7 +499,7 @@ async def test_concurrent_first_renders_start_one_watch(
 
     await asyncio.gather(*(c.start(KubeSpawner, "default") for c in catalogs))
 
-    assert list(KubeSpawner.reflectors) == [("imagestreams", "default")]
+    assert list(KubeSpawner.reflectors) == [("imagestreams", "default"), ("builds", "default")]
     await eventually(lambda: sim_server.counters.get("watch", PLURAL) >= 1)
     # one reflector's start-up (its first list, then list + watch), not ten
     assert sim_server.counters.get("list", PLURAL) == 2
