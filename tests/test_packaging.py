@@ -53,6 +53,8 @@ def test_product_wheel_has_no_simulator(tmp_path: Path) -> None:
         "service/features/builds/static/builds.js",
         "service/features/notebooks/templates/section.html",
         "service/features/notebooks/static/notebooks.js",
+        # the notebook servers' start-up configuration (buckets in the file browser)
+        "jupyter-config/jupyter_server_config.py",
     ):
         assert f"jupyterhub_ov/{data}" in names, data
     assert "jupyterhub-ov-service" in scripts

@@ -33,8 +33,9 @@ class OVKubeSpawner(KubeSpawner):
     A spawn waits for the claim to be Bound, showing progress. Stopping a server never
     deletes its PVC or claim. The notebook gets `S3_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
     `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`, `BUCKET_NAME`, `BUCKET_HOST`,
-    `BUCKET_PORT`, `BUCKET_REGION` and `JUPYTERHUB_OV_BUCKETS` (JSON list of
-    `{name, endpoint, own}`). The hub's least privileges: `deploy/rbac.yaml`.
+    `BUCKET_PORT`, `BUCKET_REGION`, ODH's `AWS_S3_ENDPOINT` and `AWS_S3_BUCKET`, and
+    `JUPYTERHUB_OV_BUCKETS` (JSON list of `{name, endpoint, own}`). The hub's least
+    privileges: `deploy/rbac.yaml`.
     """
 
     sizes = List(

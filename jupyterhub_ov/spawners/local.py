@@ -25,6 +25,7 @@ from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Bool, List, TraitError, Unicode, default, validate
 
 from .. import menu, names
+from ..buckets import JUPYTER_CONFIG_DIR
 from ..images.local import LocalImageCatalog, python_of
 from ..netenv import NETWORK_ENV, merged_keep
 from ..storage.s3local import BucketUnavailable, LocalBucketProvisioner
@@ -67,10 +68,13 @@ class OVLocalSpawner(LocalProcessSpawner):
     `work_root` 0711). A work directory from the shared-identity layout (owned by the hub) is
     handed over whole; one owned by anybody else is refused. With `shared_identity` the
     server runs as the hub's user (with `--allow-root` when that is root).
-    `JUPYTERHUB_OV_IMAGE` tells it which image. An image whose manifest has `notebooks` (a
-    GitRepository build) gets its notebooks copied to `<work dir>/<image name>/` on the
-    start, by a process running as the user, unless that directory exists (a user's files
-    are never overwritten); a failed copy is logged and does not stop the start.
+    `JUPYTERHUB_OV_IMAGE` tells it which image; `JUPYTER_CONFIG_PATH` names the start-up
+    configuration that shows the buckets in the file browser where the environment has
+    jupyter-fs ([docs/storage.md](storage.md#buckets-in-the-file-browser)). An image whose
+    manifest has `notebooks` (a GitRepository build) gets its notebooks copied to
+    `<work dir>/<image name>/` on the start, by a process running as the user, unless that
+    directory exists (a user's files are never overwritten); a failed copy is logged and
+    does not stop the start.
     `internal_ssl` is refused with per-user accounts (its certificates would have to be
     written into the user's directory by root).
     """
@@ -231,6 +235,8 @@ class OVLocalSpawner(LocalProcessSpawner):
         launch_env = {
             "PATH": os.pathsep.join([os.path.join(environment, "bin"), os.environ.get("PATH", "")]),
             "JUPYTERHUB_OV_IMAGE": choice.value,
+            # the buckets in the file browser (jupyter-fs), configured from this environment
+            "JUPYTER_CONFIG_PATH": JUPYTER_CONFIG_DIR,
         }
         launch_env.update(await self._bucket_env())
         self._launch_env = launch_env

@@ -72,13 +72,17 @@ def bucket_environment(
     ``S3_ENDPOINT_URL`` is the configured external endpoint, or — resolved by the kubelet,
     not the hub — ``<scheme>://$(BUCKET_HOST):$(BUCKET_PORT)`` from the claim's ConfigMap.
     ``JUPYTERHUB_OV_BUCKETS`` lists every bucket the user may use (own first) as JSON; the
-    own bucket's name is ``$(BUCKET_NAME)``, expanded by the kubelet as well.
+    own bucket's name is ``$(BUCKET_NAME)``, expanded by the kubelet as well. ODH's S3
+    connection keys repeat them: ``AWS_S3_ENDPOINT`` (the endpoint), ``AWS_S3_BUCKET``
+    (``$(BUCKET_NAME)``) and ``AWS_DEFAULT_REGION`` (``$(BUCKET_REGION)``).
     """
     env: dict[str, Any] = {key: key_ref("configMapKeyRef", claim, key) for key in CONFIGMAP_KEYS}
     env.update({key: key_ref("secretKeyRef", claim, key) for key in SECRET_KEYS})
     endpoint = endpoint_url or f"{scheme}://$(BUCKET_HOST):$(BUCKET_PORT)"
     env["S3_ENDPOINT_URL"] = endpoint
     env["AWS_DEFAULT_REGION"] = "$(BUCKET_REGION)"
+    env["AWS_S3_ENDPOINT"] = endpoint
+    env["AWS_S3_BUCKET"] = "$(BUCKET_NAME)"
     visible = [{"name": "$(BUCKET_NAME)", "endpoint": endpoint, "own": True}]
     visible += [
         {"name": str(g["name"]), "endpoint": str(g.get("endpoint") or endpoint), "own": False}

@@ -47,7 +47,9 @@ class BucketCredentials:
     granted: tuple[str, ...] = ()
 
     def environment(self) -> dict[str, str]:
-        """The notebook's contract (OCS guide names), plus the list of visible buckets."""
+        """The notebook's contract (OCS guide names, and ODH's S3 connection keys
+        ``AWS_S3_ENDPOINT``, ``AWS_S3_BUCKET``, ``AWS_DEFAULT_REGION``), plus the list of
+        visible buckets."""
         visible = [{"name": self.bucket, "endpoint": self.endpoint_url, "own": True}] + [
             {"name": b, "endpoint": self.endpoint_url, "own": False} for b in self.granted
         ]
@@ -58,6 +60,8 @@ class BucketCredentials:
             "AWS_DEFAULT_REGION": self.region,
             "BUCKET_NAME": self.bucket,
             "BUCKET_REGION": self.region,
+            "AWS_S3_ENDPOINT": self.endpoint_url,
+            "AWS_S3_BUCKET": self.bucket,
             "JUPYTERHUB_OV_BUCKETS": json.dumps(visible),
         }
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from jupyterhub_ov.builds.model import spec
 
@@ -48,6 +49,15 @@ async def test_a_built_environment_runs_the_server_with_its_packages(local_hub, 
     version, prefix, chosen = json.loads(await run_code(hub.url, "heidi", hub.token, code))
     assert version == "2.0" and chosen == image
     assert prefix == str(hub.data / "environments" / image.replace(":", "--"))
+    # the layer's server has the buckets in its file browser (jupyter-fs from the base)
+    resources = await asyncio.to_thread(
+        requests.get,
+        f"{hub.url}/user/heidi/jupyterfs/resources",
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+    assert resources.status_code == 200, resources.text
+    assert [(r["url"], r["init"]) for r in resources.json()] == [("s3://jupyter-heidi", True)]
     hub.stop_server("heidi")
 
 

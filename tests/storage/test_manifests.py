@@ -60,3 +60,62 @@ def test_configured_endpoint_and_granted_buckets():
         "endpoint": "https://s3.apps.example",
         "own": False,
     }
+
+
+def ref(kind, key, name="jupyter-bucket-alice"):
+    return {"valueFrom": {kind: {"name": name, "key": key}}}
+
+
+def test_environment_whole_with_the_odh_connection_keys():
+    env = manifests.bucket_environment("jupyter-bucket-alice", granted=[{"name": "team-data"}])
+    endpoint = "http://$(BUCKET_HOST):$(BUCKET_PORT)"
+    assert env == {
+        "BUCKET_HOST": ref("configMapKeyRef", "BUCKET_HOST"),
+        "BUCKET_NAME": ref("configMapKeyRef", "BUCKET_NAME"),
+        "BUCKET_PORT": ref("configMapKeyRef", "BUCKET_PORT"),
+        "BUCKET_REGION": ref("configMapKeyRef", "BUCKET_REGION"),
+        "AWS_ACCESS_KEY_ID": ref("secretKeyRef", "AWS_ACCESS_KEY_ID"),
+        "AWS_SECRET_ACCESS_KEY": ref("secretKeyRef", "AWS_SECRET_ACCESS_KEY"),
+        "S3_ENDPOINT_URL": endpoint,
+        "AWS_S3_ENDPOINT": endpoint,
+        "AWS_DEFAULT_REGION": "$(BUCKET_REGION)",
+        "AWS_S3_BUCKET": "$(BUCKET_NAME)",
+        "JUPYTERHUB_OV_BUCKETS": json.dumps(
+            [
+                {"name": "$(BUCKET_NAME)", "endpoint": endpoint, "own": True},
+                {"name": "team-data", "endpoint": endpoint, "own": False},
+            ]
+        ),
+    }
+
+
+def walk(value):
+    """Every leaf (string, bool) of a nested structure of dicts and lists."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from walk(v)
+    else:
+        yield value
+
+
+def test_no_value_of_the_claim_is_inlined():
+    """The claim's values (host, port, bucket, region, keys) reach the pod by valueFrom only:
+    every literal is the configured endpoint or a $(KEY) the kubelet expands."""
+    endpoint = "https://s3.apps.example"
+    env = manifests.bucket_environment("c", endpoint_url=endpoint, granted=[{"name": "team"}])
+    allowed = {endpoint, "$(BUCKET_NAME)", "$(BUCKET_REGION)", "team", True, False}
+    for key, value in env.items():
+        if isinstance(value, dict):
+            kind = next(iter(value["valueFrom"]))
+            assert value == {"valueFrom": {kind: {"name": "c", "key": key}}}
+            continue
+        leaves = set(walk(json.loads(value))) if key == "JUPYTERHUB_OV_BUCKETS" else {value}
+        assert leaves <= allowed, (key, value)
+    kinds = {k: next(iter(v["valueFrom"])) for k, v in env.items() if isinstance(v, dict)}
+    assert kinds == {
+        **dict.fromkeys(manifests.CONFIGMAP_KEYS, "configMapKeyRef"),
+        **dict.fromkeys(manifests.SECRET_KEYS, "secretKeyRef"),
+    }

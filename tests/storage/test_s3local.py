@@ -65,6 +65,10 @@ async def test_environment_contract(s3):
     assert env["AWS_ACCESS_KEY_ID"] == creds.access_key_id
     assert env["AWS_SECRET_ACCESS_KEY"] == creds.secret_access_key
     assert env["BUCKET_NAME"] == "jupyter-carol"
+    # ODH's S3 connection keys, the same values
+    assert env["AWS_S3_ENDPOINT"] == "http://s3.example:80"
+    assert env["AWS_S3_BUCKET"] == "jupyter-carol"
+    assert env["AWS_DEFAULT_REGION"] == env["BUCKET_REGION"] == s3.region
     assert json.loads(env["JUPYTERHUB_OV_BUCKETS"]) == [
         {"name": "jupyter-carol", "endpoint": "http://s3.example:80", "own": True}
     ]
