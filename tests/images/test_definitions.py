@@ -211,3 +211,16 @@ def test_a_broken_manifest_is_refused_with_the_validators_message(
     with pytest.raises(InvalidManifest) as refused:
         validate(manifest)
     assert str(refused.value).startswith(message)
+
+
+def test_the_broken_fixture_is_refused_document_by_document() -> None:
+    messages = []
+    for doc in documents(Path(__file__).with_name("fixtures") / "broken-notebook.yaml"):
+        with pytest.raises(InvalidManifest) as refused:
+            validate(doc)
+        messages.append(str(refused.value).splitlines()[0])
+    assert messages == [
+        "ImageStream spec/tags/0: Additional properties are not allowed"
+        " ('anotations' was unexpected)",
+        "BuildConfig spec: 'strategy' is a required property",
+    ]
