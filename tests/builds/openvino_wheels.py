@@ -55,17 +55,22 @@ def _identity(wanted: list[str], constraints: tuple[str, ...]) -> dict[str, obje
 
 def openvino_wheels(cache: Path = CACHE) -> Path:
     """A find-links directory with ``openvino`` and everything its lock needs here."""
-    wanted = requirements()
+    return cached_wheels("openvino", requirements(), cache)
+
+
+def cached_wheels(name: str, wanted: list[str], cache: Path = CACHE) -> Path:
+    """A find-links directory ``<cache>/<name>`` with ``wanted`` and everything a local
+    build's lock of them needs here (the same constraints), downloaded at most once."""
     constraints = base_constraints()
     identity = _identity(wanted, constraints)
-    target = cache / "openvino"
+    target = cache / name
     try:
         if json.loads((target / STAMP).read_text()) == identity:
             return target
     except (OSError, ValueError):
         pass
     cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".openvino-", dir=cache))
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
     try:
         constraint_file = staging / "constraints.txt"
         constraint_file.write_text("\n".join(constraints) + "\n")
