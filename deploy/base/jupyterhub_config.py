@@ -5,7 +5,7 @@ setting an overlay or an admin changes is an environment variable of the hub's c
 from the ConfigMap `jupyterhub-ov-settings` (deploy/base/settings.env, merged by the
 overlays) or the optional Secret `jupyterhub-ov-hub`:
 
-- JUPYTERHUB_OV_BIND_IP: where the hub and the proxy listen (0.0.0.0 in a pod);
+- JUPYTERHUB_OV_BIND_IP: where the hub and the proxy listen (default: the pod's IP);
 - JUPYTERHUB_OV_HUB_DATA: the hub's volume (its database, cookie secret, passwords, the build
   service's database) — the PVC `jupyterhub-ov-hub-data`;
 - JUPYTERHUB_DB_URL (Secret, optional): the hub's database instead of SQLite on that volume;
@@ -41,18 +41,23 @@ env = os.environ
 #: the namespace of the hub's pod (the Downward API), where notebooks run and images are built
 namespace = env.get("POD_NAMESPACE", "default")
 data = Path(env.get("JUPYTERHUB_OV_HUB_DATA", "/srv/jupyterhub"))
-bind_ip = env.get("JUPYTERHUB_OV_BIND_IP", "0.0.0.0")
+#: the pod's own address (the Downward API): where the hub, the proxy and its API listen
+bind_ip = env.get("JUPYTERHUB_OV_BIND_IP") or env.get("POD_IP") or "0.0.0.0"
 
 # -- the hub and its proxy in one container -------------------------------------------------
 c.JupyterHub.ip = bind_ip
 c.JupyterHub.port = 8000
-c.JupyterHub.hub_ip = bind_ip
-c.JupyterHub.hub_port = 8081
+# named in full: with hub_connect_url set, JupyterHub 5 would bind hub_ip's default URL to
+# the connect URL's host
+c.JupyterHub.hub_bind_url = f"http://{bind_ip}:8081"
 # notebooks reach the hub API through the Service jupyterhub-ov-hub (its variables are set by
 # the kubelet; its DNS name otherwise)
 hub_host = env.get("JUPYTERHUB_OV_HUB_SERVICE_HOST", "jupyterhub-ov-hub")
 hub_port = env.get("JUPYTERHUB_OV_HUB_SERVICE_PORT", "8081")
 c.JupyterHub.hub_connect_url = f"http://{hub_host}:{hub_port}"
+# the proxy's API on the pod's own address (the NetworkPolicy admits no one to its port; it
+# wants the hub's token anyway): pods that share a node's loopback never meet there
+c.ConfigurableHTTPProxy.api_url = f"http://{bind_ip}:8001"
 c.JupyterHub.db_url = env.get("JUPYTERHUB_DB_URL") or f"sqlite:///{data / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(data / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(data / "jupyterhub.pid")
