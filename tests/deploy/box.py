@@ -79,7 +79,8 @@ async def platform_in_a_box(directory: Path, overlay: str) -> AsyncIterator[Box]
         bucket_classes={"openshift-storage.noobaa.io": "Delete", "rook-ceph-bucket": "Delete"},
     )
     async with SimulatedCluster(options) as cluster:
-        kubectl = Kubectl({"KUBECONFIG": str(cluster.kubeconfig), "PATH": this_environment_path()})
+        env = {"KUBECONFIG": str(cluster.kubeconfig), "PATH": this_environment_path()}
+        kubectl = Kubectl({**env, "HOME": str(directory)})  # its cache stays in the test's dir
         await kubectl(
             "create", "secret", "generic", "jupyterhub-ov-hub",
             f"--from-literal=admin-password={ADMIN_PASSWORD}",
