@@ -118,7 +118,12 @@ c.JupyterHub.services = [
         ],
         "cwd": str(data),
         "environment": service_env,
-        "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE, MODEL_READ_SCOPE, MODEL_WRITE_SCOPE],
+        "oauth_client_allowed_scopes": [
+            READ_SCOPE,
+            WRITE_SCOPE,
+            MODEL_READ_SCOPE,
+            MODEL_WRITE_SCOPE,
+        ],
         "oauth_no_confirm": True,
     }
 ]

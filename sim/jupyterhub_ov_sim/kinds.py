@@ -173,7 +173,9 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
         short_names=("netpol",),
         status_subresource=False,
     ),
-    builtin("networking.k8s.io/v1", "Ingress", "ingresses", short_names=("ing",), initial_status={}),
+    builtin(
+        "networking.k8s.io/v1", "Ingress", "ingresses", short_names=("ing",), initial_status={}
+    ),
     custom("image.openshift.io/v1", "ImageStream", short_names=("is",)),
     # OpenShift's build API has no status subresource: status is written with the object
     # (``oc cancel-build`` PUTs the Build with status.cancelled), and creation resets it

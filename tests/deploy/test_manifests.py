@@ -36,7 +36,9 @@ def test_each_manifest_file_is_valid(path: Path) -> None:
 
 
 def test_the_hub_is_probed_on_its_health_endpoint() -> None:
-    (hub,) = [o for o in kustomize_build(DEPLOY / "overlays" / "openshift") if o["kind"] == "Deployment"]
+    (hub,) = [
+        o for o in kustomize_build(DEPLOY / "overlays" / "openshift") if o["kind"] == "Deployment"
+    ]
     (container,) = hub["spec"]["template"]["spec"]["containers"]
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/hub/health", "port": "hub-api"}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from kubernetes_asyncio import client
 
 from ..browser import browser_page, log_in
 from ..kube.streams import create_stream
@@ -22,6 +23,10 @@ from .box import ADMIN_PASSWORD, Box, platform_in_a_box
 
 pytestmark = pytest.mark.e2e
 
+#: how users come in, per overlay
+FRONT = {"openshift": "route.route.openshift.io", "kubernetes": "ingress.networking.k8s.io"}
+BUCKET_CLASS = {"openshift": "openshift-storage.noobaa.io", "kubernetes": "rook-ceph-bucket"}
+HUB_PODS = "app.kubernetes.io/name=jupyterhub-ov-hub"
 IMPORT = {
     "metadata": {
         "name": "team",
@@ -95,14 +100,10 @@ async def test_the_overlay_installs_a_working_platform(tmp_path: Path, overlay: 
     async with platform_in_a_box(tmp_path, overlay) as box:
         assert "deployment.apps/jupyterhub-ov-hub created" in box.applied
         assert "networkpolicy.networking.k8s.io/jupyterhub-ov-notebooks created" in box.applied
-        front = "route.route.openshift.io" if overlay == "openshift" else "ingress.networking.k8s.io"
-        assert f"{front}/jupyterhub-ov created" in box.applied
-        hubs = await box.kubectl.json("get", "pods", "-l", "app.kubernetes.io/name=jupyterhub-ov-hub")
+        assert f"{FRONT[overlay]}/jupyterhub-ov created" in box.applied
+        hubs = await box.kubectl.json("get", "pods", "-l", HUB_PODS)
         (hub,) = hubs["items"]
         assert hub["spec"]["containers"][0]["command"] == ["jupyterhub"]
-
-        from kubernetes_asyncio import client
-
         async with client.ApiClient(client.Configuration(host=box.cluster.server.url)) as api:
             await create_stream(
                 client.CustomObjectsApi(api), "scipy-notebook", display="SciPy", default=True
@@ -119,5 +120,4 @@ async def test_the_overlay_installs_a_working_platform(tmp_path: Path, overlay: 
         assert claim["status"]["phase"] == "Bound"
         bucket = await box.kubectl.json("get", "objectbucketclaim", "jupyter-bucket-alice")
         assert bucket["status"]["phase"] == "Bound"
-        expected_class = {"openshift": "openshift-storage.noobaa.io", "kubernetes": "rook-ceph-bucket"}
-        assert bucket["spec"]["storageClassName"] == expected_class[overlay]
+        assert bucket["spec"]["storageClassName"] == BUCKET_CLASS[overlay]
