@@ -153,6 +153,29 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
         status_subresource=False,
         returns_deleted_object=True,
     ),
+    # served so that manifests apply (deploy/): stored, never enforced — the simulator has
+    # no authorization, no network isolation and no ingress controller
+    builtin("rbac.authorization.k8s.io/v1", "Role", status_subresource=False),
+    builtin("rbac.authorization.k8s.io/v1", "RoleBinding", status_subresource=False),
+    builtin(
+        "rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=False, status_subresource=False
+    ),
+    builtin(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        namespaced=False,
+        status_subresource=False,
+    ),
+    builtin(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        short_names=("netpol",),
+        status_subresource=False,
+    ),
+    builtin(
+        "networking.k8s.io/v1", "Ingress", "ingresses", short_names=("ing",), initial_status={}
+    ),
     custom("image.openshift.io/v1", "ImageStream", short_names=("is",)),
     # OpenShift's build API has no status subresource: status is written with the object
     # (``oc cancel-build`` PUTs the Build with status.cancelled), and creation resets it
