@@ -13,6 +13,8 @@ and a ``CustomNBImage`` resource's image reaches the menu with its name and desc
 
 from __future__ import annotations
 
+import html
+
 import json
 import sys
 import textwrap
@@ -47,6 +49,16 @@ def service_config(tmp_path: Path, port: int) -> str:
     wheels = tmp_path / "wheels"
     make_wheel(wheels, "tinydep", "2.0")
     make_wheel(wheels, "tinypkg", "1.0", requires=["tinydep>=2"])
+    for name, version in (("pandas", "2.0.3"), ("boto3", "1.26.0")):  # the CNBi examples'
+        make_wheel(wheels, name, version)
+    # the git repository example's GitHub repository, as a local one git is pointed at
+    tutorial = tmp_path / "elyra-aidevsecops-tutorial.git"
+    make_repository(tutorial, {"requirements.txt": "pandas\n"}, branch="master")
+    home = tmp_path / "service-home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        f'[url "{tutorial.as_uri()}"]\n\tinsteadOf = https://github.com/AICoE/elyra-aidevsecops-tutorial\n'
+    )
     command = [
         sys.executable,
         "-m",
@@ -71,7 +83,7 @@ def service_config(tmp_path: Path, port: int) -> str:
         "url": f"http://127.0.0.1:{port}",
         "display": True,
         "command": command,
-        "environment": {"UV_CACHE_DIR": str(tmp_path / "uv-cache")},
+        "environment": {"UV_CACHE_DIR": str(tmp_path / "uv-cache"), "HOME": str(home)},
         "oauth_client_allowed_scopes": [READ_SCOPE, WRITE_SCOPE],
     }
     roles = [
@@ -284,12 +296,15 @@ async def test_a_model_server_resource_gets_its_deployment_service_and_status(
     await kube.custom.delete_namespaced_custom_object(G, V, "default", P, "wired")
 
 
+@pytest.mark.parametrize("example", ["import-image", "package-list", "git-repository"])
 async def test_a_custom_nb_image_resource_reaches_the_menu_with_its_name_and_description(
-    kube: KubeSetup,
+    kube: KubeSetup, example: str
 ) -> None:
     # the customimages feature runs by default and, with this backend, builds the
-    # CustomNBImage resources of the backend's namespace (the design's import example)
-    resource = yaml.safe_load((REPO / "docs/examples/customnbimages/import-image.yaml").read_text())
+    # CustomNBImage resources of the backend's namespace (each of the design's examples)
+    resource = yaml.safe_load((REPO / f"docs/examples/customnbimages/{example}.yaml").read_text())
+    name = resource["metadata"]["name"]
+    annotations = resource["metadata"]["annotations"]
     G, V, P = "meteor.zone", "v1alpha1", "customnbimages"
     await kube.custom.create_namespaced_custom_object(G, V, "default", P, resource)
     done = await watch_until(
@@ -298,17 +313,20 @@ async def test_a_custom_nb_image_resource_reaches_the_menu_with_its_name_and_des
         V,
         "default",
         P,
-        name="s2i-minimal-py38-notebook",
-        predicate=lambda r: (r.get("status") or {}).get("phase") == "Success",
-        timeout=120,
+        name=name,
+        predicate=lambda r: (r.get("status") or {}).get("phase") in ("Success", "Failure"),
+        timeout=180,
     )
+    assert done["status"]["phase"] == "Success", done["status"]
     image = done["status"]["image"]
-    assert image.startswith("s2i-minimal-py38-notebook:")
+    # published as a `*-notebook` stream (the legacy menu rule) unless so named already
+    assert image.split(":")[0] in (name, f"{name}-notebook"), image
 
     menu = await kube.run(spawn_page, kube.hub.url, "alice")
     assert f"default/{image}" in menu_values(menu)
-    assert "minimal notebook image for python 3.8" in menu
+    assert html.escape(annotations["opendatahub.io/notebook-image-name"]) in menu
+    assert html.escape(annotations["opendatahub.io/notebook-image-desc"]) in menu
     admin = await kube.run(kube.hub.new_token, "admin")
     record = await kube.run(call, kube, admin, "GET", f"/api/builds/{done['status']['buildId']}")
-    assert record.json()["resource"] == f"{P}.{G}/default/s2i-minimal-py38-notebook"
-    assert record.json()["creator"] == "goern"
+    assert record.json()["resource"] == f"{P}.{G}/default/{name}"
+    assert record.json()["creator"] == annotations["opendatahub.io/notebook-image-creator"]
