@@ -16,6 +16,7 @@ from typing import Any
 from traitlets import Bool, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from .. import metrics
 from ..kube.reflectors import CustomObjectReflector, shared_reflector
 from . import model
 
@@ -94,7 +95,9 @@ class KubeImageCatalog(LoggingConfigurable):
             reflector = spawner_class.reflectors.get((PLURAL, namespace))
             if reflector is not None:
                 images.extend(self._usable(reflector))
-        return model.sort_images(i for i in images if i.visible)
+        visible = model.sort_images(i for i in images if i.visible)
+        metrics.CATALOG_IMAGES.labels("imagestreams").set(len(visible))
+        return visible
 
     def _usable(self, reflector: ImageStreamReflector) -> Iterator[model.NotebookImage]:
         """The matching streams' images; each parsed (and its problems logged) once per version.
