@@ -5,12 +5,14 @@ data stay."""
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 import time
 from collections.abc import Iterator
 
 import pytest
 import requests
+
 from jupyterhub_ov import names
 
 from ..builds.wheels import tiny_index
@@ -68,13 +70,13 @@ def wait_build(hub: Hub, token: str, build_id: str, timeout: float = 180) -> dic
     raise TimeoutError(f"build {build_id} did not end in {timeout} s")
 
 
-async def test_metrics_after_a_spawn_and_a_build_then_the_idle_server_is_culled(hub: Hub) -> None:
+def test_metrics_after_a_spawn_and_a_build_then_the_idle_server_is_culled(hub: Hub) -> None:
     prom = hub.new_token("prom")
     plain = hub.new_token("plainuser")
 
     # a spawn: the user writes into the work directory and the bucket
     hub.start_server("mira")
-    out = await run_code(hub.url, "mira", hub.token, WRITE)
+    out = asyncio.run(run_code(hub.url, "mira", hub.token, WRITE))
     assert out.strip() == "written"
     families = scrape(f"{hub.url}/hub/metrics", prom)
     steps = families["jupyterhub_ov_spawn_step_duration_seconds"]
@@ -99,9 +101,7 @@ async def test_metrics_after_a_spawn_and_a_build_then_the_idle_server_is_culled(
     metrics_url = f"{hub.url}{SERVICE}/metrics"
     service = scrape(metrics_url, prom)
     builds = service["jupyterhub_ov_builds"]
-    assert (
-        value(builds, "jupyterhub_ov_builds_total", type="PackageList", outcome="Success") == 1
-    )
+    assert value(builds, "jupyterhub_ov_builds_total", type="PackageList", outcome="Success") == 1
     phases = service["jupyterhub_ov_build_phase_duration_seconds"]
     for phase in ("Preparing", "Resolving", "Building", "Importing", "Validating"):
         count = value(
@@ -111,7 +111,9 @@ async def test_metrics_after_a_spawn_and_a_build_then_the_idle_server_is_culled(
             phase=phase,
         )
         assert count == 1, phase
-    assert value(service["jupyterhub_ov_build_queue_length"], "jupyterhub_ov_build_queue_length") == 0
+    assert (
+        value(service["jupyterhub_ov_build_queue_length"], "jupyterhub_ov_build_queue_length") == 0
+    )
     states = service["jupyterhub_ov_model_servers"]
     assert {s.labels["state"] for s in states} == {
         "Progressing",
@@ -139,7 +141,7 @@ async def test_metrics_after_a_spawn_and_a_build_then_the_idle_server_is_culled(
     work = hub.data / "users" / names.directory_name("mira") / "kept.txt"
     assert work.read_text() == "in the work directory"
     hub.start_server("mira")
-    kept = await run_code(hub.url, "mira", hub.token, READ_BACK)
+    kept = asyncio.run(run_code(hub.url, "mira", hub.token, READ_BACK))
     assert kept.strip() == "in the bucket"
 
 
@@ -160,4 +162,3 @@ READ_BACK = textwrap.dedent(
     print(s3.get_object(Bucket=os.environ["BUCKET_NAME"], Key="kept")["Body"].read().decode())
     """
 )
-

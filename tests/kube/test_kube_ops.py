@@ -35,7 +35,10 @@ async def test_spawn_metrics_then_the_idle_server_is_culled_and_storage_stays(tm
             count = value(steps, "jupyterhub_ov_spawn_step_duration_seconds_count", step=step)
             assert count == 1, step
         claims = families["jupyterhub_ov_bucket_claims"]
-        assert value(claims, "jupyterhub_ov_bucket_claims_total", claim="created", outcome="bound") == 1
+        assert (
+            value(claims, "jupyterhub_ov_bucket_claims_total", claim="created", outcome="bound")
+            == 1
+        )
         catalog = families["jupyterhub_ov_image_catalog_images"]
         assert value(catalog, "jupyterhub_ov_image_catalog_images", catalog="imagestreams") == 2
         labels = {v for samples in families.values() for s in samples for v in s.labels.values()}
