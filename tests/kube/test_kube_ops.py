@@ -52,3 +52,35 @@ async def test_spawn_metrics_then_the_idle_server_is_culled_and_storage_stays(tm
         assert await user_storage(kube) == (["jupyter-bucket-olga"], ["claim-olga"])
         pods = await kube.core.list_namespaced_pod("default")
         assert not [p for p in pods.items if p.metadata.name == "jupyter-olga"]
+
+
+PROMETHEUS = """
+c.JupyterHub.load_roles.append(
+    {"name": "prometheus", "scopes": ["read:metrics"], "users": ["prom"]}
+)
+c.OVKubeSpawner.bucket_storage_class = "no-such-class"
+c.OVKubeSpawner.bucket_bind_timeout = 2
+"""
+
+
+async def test_a_claim_that_never_binds_is_counted_as_not_bound(tmp_path):
+    async with kube_hub(tmp_path, PROMETHEUS) as kube:
+        hub = kube.hub
+        prom = await kube.run(hub.new_token, "prom")
+        await kube.run(hub.api, "POST", "/users/vera")
+        await kube.run(hub.api, "POST", "/users/vera/server", json={})
+        deadline = time.monotonic() + 30
+        while not culled(await kube.run(hub.user, "vera")):  # the spawn fails: stopped
+            assert time.monotonic() < deadline, hub.log()[-3000:]
+            await asyncio.sleep(0.5)
+        families = await kube.run(scrape, f"{hub.url}/hub/metrics", prom)
+        claims = families["jupyterhub_ov_bucket_claims"]
+        counted = {
+            (s.labels["claim"], s.labels["outcome"]): s.value
+            for s in claims
+            if s.name == "jupyterhub_ov_bucket_claims_total"
+        }
+        assert counted == {("created", "not_bound"): 1}
+        steps = families["jupyterhub_ov_spawn_step_duration_seconds"]
+        wait = "jupyterhub_ov_spawn_step_duration_seconds_sum"
+        assert value(steps, wait, step="bucket_claim_wait") >= 2  # it waited the timeout
