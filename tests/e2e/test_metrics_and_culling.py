@@ -111,9 +111,8 @@ def test_metrics_after_a_spawn_and_a_build_then_the_idle_server_is_culled(hub: H
             phase=phase,
         )
         assert count == 1, phase
-    assert (
-        value(service["jupyterhub_ov_build_queue_length"], "jupyterhub_ov_build_queue_length") == 0
-    )
+    for gauge in ("jupyterhub_ov_build_queue_length", "jupyterhub_ov_builds_running"):
+        assert value(service[gauge], gauge) == 0, gauge  # the one build has ended
     states = service["jupyterhub_ov_model_servers"]
     assert {s.labels["state"] for s in states} == {
         "Progressing",
