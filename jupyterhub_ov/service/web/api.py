@@ -33,13 +33,17 @@ class NotFoundHandler(BaseHandler):
 class MetricsHandler(BaseHandler):
     """The service's Prometheus metrics (`jupyterhub_ov.metrics.SERVICE_REGISTRY`), for
     identities with ``read:metrics``; the gauges are read now, from the build manager and
-    each feature (`Feature.update_metrics`)."""
+    each feature (`Feature.update_metrics`); a feature that cannot read its state (the cluster
+    unreachable) keeps its gauges' last values and the log says why."""
 
     async def get(self) -> None:
         self.require(METRICS_SCOPE)
         metrics.BUILD_QUEUE.set(self.manager.queue_length())
         metrics.BUILDS_RUNNING.set(self.manager.in_flight())
         for feature in self.ctx.features:
-            await feature.update_metrics()
+            try:
+                await feature.update_metrics()
+            except Exception as e:  # the cluster unreachable: the rest is still worth reading
+                self.log.warning("The %s metrics were not updated: %s", feature.name, e)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.finish(generate_latest(metrics.SERVICE_REGISTRY))
