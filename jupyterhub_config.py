@@ -15,6 +15,8 @@ Runs as shipped (`make run`, or `jupyterhub -f jupyterhub_config.py`):
 - the image build service (Services menu → image-builder) builds new environments into
   <data>/environments with uv: admins start, cancel, retry and delete builds, every user sees
   them and their logs;
+- idle servers keep running: JUPYTERHUB_OV_CULL_IDLE_TIMEOUT=<seconds> stops those idle that
+  long (jupyterhub-idle-culler; their work directory and bucket stay);
 - the S3 service is an embedded, in-memory moto server with IAM enforced: a throw-away for
   trying things out, emptied at every restart. Set JUPYTERHUB_OV_S3_ENDPOINT (and
   c.LocalBucketProvisioner credentials) to use a real S3 service instead.
@@ -28,6 +30,7 @@ import os
 import sys
 from pathlib import Path
 
+from jupyterhub_ov.culling import add_idle_culler, parse_timeout
 from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.localdata import DataDir
 from jupyterhub_ov.netenv import network_env
@@ -194,3 +197,15 @@ c.JupyterHub.load_roles = [
     },
 ]
 c.JupyterHub.services = services
+
+# -- idle culling: off unless JUPYTERHUB_OV_CULL_IDLE_TIMEOUT gives seconds -----------------
+# (a stopped server keeps its work directory and bucket; JUPYTERHUB_OV_CULL_EVERY: how often
+# the culler looks, in seconds, by default a tenth of the timeout)
+cull_timeout = parse_timeout(
+    os.environ.get("JUPYTERHUB_OV_CULL_IDLE_TIMEOUT", ""), name="JUPYTERHUB_OV_CULL_IDLE_TIMEOUT"
+)
+if cull_timeout:
+    cull_every = parse_timeout(
+        os.environ.get("JUPYTERHUB_OV_CULL_EVERY", ""), name="JUPYTERHUB_OV_CULL_EVERY"
+    )
+    add_idle_culler(c, cull_timeout, cull_every=cull_every)

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
+from .. import metrics
 from ..errors import Conflict, NotFound
 from .backends.base import DETACH, BuildBackend, PublishedImage, detaching
 from .errors import BuildFailed
@@ -308,12 +309,31 @@ class BuildManager:
 
     async def _transition(self, run: Run, phase: Phase, message: str, **fields: Any) -> None:
         at = utcnow()
+        left = run.state.history[-1]
         run.state = phases.advance(run.state, phase, at, message)  # InvalidTransition
+        self._observe(run, left, at)
         run.record.phase, run.record.message, run.record.updated = phase, message, at
         transition = Transition(phase, at, message)
         seq = run.next_seq()
         await self.journal.flush(run, transition=(seq, transition), **fields)
         run.publish(BuildEvent(seq, at, "phase", message, phase))
+
+    @staticmethod
+    def _observe(run: Run, left: Transition, at: Any) -> None:
+        """Metrics of a transition: how long the phase it left lasted, and the build's
+        outcome once it ends."""
+        build_type = str(run.record.request.build_type.value)
+        seconds = max(0.0, (at - left.at).total_seconds())
+        metrics.BUILD_PHASE_DURATION.labels(build_type, left.phase.value).observe(seconds)
+        if run.state.terminal:
+            metrics.BUILDS.labels(build_type, run.state.phase.value).inc()
+
+    def queue_length(self) -> int:
+        """Builds in flight still waiting for a build slot."""
+        return sum(1 for r in self._runs.values() if r.state.phase is Phase.PREPARING)
+
+    def in_flight(self) -> int:
+        return len(self._runs)
 
     async def _flush_if_running(self, build_id: str) -> None:
         run = self._runs.get(build_id)

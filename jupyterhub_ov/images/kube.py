@@ -17,6 +17,7 @@ from typing import Any
 from traitlets import Bool, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from .. import metrics
 from ..kube.reflectors import CustomObjectReflector, shared_reflector
 from . import model, odh
 
@@ -151,6 +152,7 @@ class KubeImageCatalog(LoggingConfigurable):
             if reflector is not None:
                 images.extend(self._usable(reflector, self._blocked(spawner_class, namespace)))
         visible = [i for i in images if i.visible]
+        metrics.CATALOG_IMAGES.labels("imagestreams").set(len(visible))
         last = _last_sorted
         if len(last[0]) != len(visible) or any(
             a is not b for a, b in zip(last[0], visible, strict=True)

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
+from .. import metrics
 from . import model
 from .manifest import MANIFEST_FILE, environment_of, manifest_to_stream
 
@@ -231,8 +232,11 @@ class LocalImageCatalog(LoggingConfigurable):
 
     def _current(self) -> list[model.NotebookImage]:
         if self._images is None:  # nothing scanned yet: the hub's environment is always there
-            return [hub_image()] if self.include_hub_environment else []
-        return list(self._images)
+            current = [hub_image()] if self.include_hub_environment else []
+        else:
+            current = list(self._images)
+        metrics.CATALOG_IMAGES.labels("environments").set(len(current))
+        return current
 
     def _due(self) -> bool:
         return time.monotonic() - self._scanned_at >= self.rescan_interval

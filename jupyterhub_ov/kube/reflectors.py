@@ -22,6 +22,8 @@ from kubespawner.reflector import NamespacedResourceReflector
 from traitlets import Any as AnyTrait
 from traitlets import validate
 
+from .. import metrics
+
 #: a predicate on a cached object (None: the object is not in the cache)
 Condition = Callable[[dict[str, Any] | None], bool]
 
@@ -167,6 +169,7 @@ def _forget(spawner_class: Any, key: tuple[str, str], log: Any) -> Callable[[], 
 
     def on_failure() -> None:
         log.error("The %s watch in %s gave up; restarting it on next use", *key)
+        metrics.WATCH_RESTARTS.labels(key[0]).inc()
         spawner_class.reflectors.pop(key, None)
 
     return on_failure

@@ -9,7 +9,8 @@ notebook images (`features.notebooks`), and whatever comes next. It brings its o
   home page, and scripts of its ``static/`` directory, served at ``static/<name>/``),
 - tables (declared on `jupyterhub_ov.database.Base` by its modules),
 - components (started in `Feature.start`, stopped through the service's exit stack),
-- traits (``c.<FeatureClass>.<trait>``; the feature is made with the service as parent).
+- traits (``c.<FeatureClass>.<trait>``; the feature is made with the service as parent),
+- gauges read when the service's metrics are scraped (`Feature.update_metrics`).
 
 The service knows features only through this interface, and a feature never imports another
 (import-linter checks both). ``PlatformService.features`` lists the ones to run: short names
@@ -100,6 +101,10 @@ class Feature(LoggingConfigurable):
 
     async def start(self, host: Host) -> None:
         """Start the feature's components; put each one's stop on ``host.stack``."""
+
+    async def update_metrics(self) -> None:
+        """Set the feature's gauges (`jupyterhub_ov.metrics`) before the service's metrics
+        are scraped."""
 
 
 def feature_class(name: str) -> type[Feature]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .scopes import MODEL_READ_SCOPE, MODEL_WRITE_SCOPE, READ_SCOPE, WRITE_SCOPE
+from .scopes import METRICS_SCOPE, MODEL_READ_SCOPE, MODEL_WRITE_SCOPE, READ_SCOPE, WRITE_SCOPE
 
 if TYPE_CHECKING:
     from .feature import Feature
@@ -71,6 +71,19 @@ SELF = {
             "security": [],
             "responses": {
                 "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+            },
+        },
+    },
+    "/metrics": {
+        "get": {
+            "summary": "The service's Prometheus metrics (docs/metrics.md)",
+            "security": [{"hub_token": [METRICS_SCOPE]}],
+            "responses": {
+                "200": {
+                    "description": "Prometheus text exposition format 0.0.4",
+                    "content": {"text/plain": {}},
+                },
+                **errors(403),
             },
         },
     },

@@ -15,6 +15,9 @@ WRITE_SCOPE = "custom:image-builds:write"
 #: the model servers' pair, the same model: read for every user, write for model admins
 MODEL_READ_SCOPE = "custom:model-servers:read"
 MODEL_WRITE_SCOPE = "custom:model-servers:write"
+#: the service's ``/metrics``: JupyterHub's own scope for its ``/hub/metrics``, so one
+#: Prometheus token reads both
+METRICS_SCOPE = "read:metrics"
 
 CUSTOM_SCOPES: dict[str, dict[str, object]] = {
     READ_SCOPE: {"description": "See notebook image builds, their logs and progress."},

@@ -16,7 +16,7 @@ from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
 
-from .. import menu, names
+from .. import menu, metrics, names
 from ..images.kube import KubeImageCatalog
 from ..kube.reflectors import shared_reflector
 from ..storage import claims, manifests
@@ -245,13 +245,15 @@ class OVKubeSpawner(KubeSpawner):
         for key, value in (size.resources if size else {}).items():
             setattr(self, key, value)
         if self.bucket_claim_enabled:
-            await self._ensure_bucket()
+            with metrics.SPAWN_STEP_DURATION.labels(metrics.STEP_BUCKET_CLAIM).time():
+                await self._ensure_bucket()
 
     async def _choose_image(self) -> None:
         try:
-            choice = menu.resolve_choice(
-                await self.available_images(), self.user_options.get("image")
-            )
+            with metrics.SPAWN_STEP_DURATION.labels(metrics.STEP_IMAGE).time():
+                choice = menu.resolve_choice(
+                    await self.available_images(), self.user_options.get("image")
+                )
         except menu.NoImageAvailable as e:
             raise SpawnFailure(str(e)) from None
         if choice.note:
@@ -260,6 +262,11 @@ class OVKubeSpawner(KubeSpawner):
         self.image = choice.tag.reference
         self._add_environment({"JUPYTERHUB_OV_IMAGE": choice.value})
         self._progress(f"Image {choice.image.display_name} ({choice.tag.name})", 5)
+
+    async def _make_create_pvc_request(self, pvc: Any, request_timeout: float) -> Any:
+        """KubeSpawner's PVC creation (first spawn only), timed."""
+        with metrics.SPAWN_STEP_DURATION.labels(metrics.STEP_PVC).time():
+            return await super()._make_create_pvc_request(pvc, request_timeout)
 
     async def _ensure_bucket(self) -> None:
         api = shared_client("CustomObjectsApi")
@@ -286,12 +293,14 @@ class OVKubeSpawner(KubeSpawner):
                 reflector, self.namespace, name, timeout=self.bucket_bind_timeout
             )
         except claims.ClaimNotBound as e:
+            metrics.BUCKET_CLAIMS.labels(_made(created), "not_bound").inc()
             if created:  # leave nothing half-made: a claim that never bound holds no data
                 await claims.delete_claim(api, self.namespace, name, timeout=timeout, log=self.log)
             raise SpawnFailure(
                 f"Your storage bucket is not ready: {e}. Please try again later,"
                 " or ask an administrator to check the object storage."
             ) from None
+        metrics.BUCKET_CLAIMS.labels(_made(created), "bound").inc()
         self._progress(f"Bucket claim {name} bound", 20)
         granted = [{"name": b} for b in self.bucket_grants.get(self.user.name, [])]
         self._add_environment(
@@ -322,3 +331,8 @@ class OVKubeSpawner(KubeSpawner):
                 timeout=self.k8s_api_request_retry_timeout,
                 log=self.log,
             )
+
+
+def _made(created: bool) -> str:
+    """The ``claim`` label of `metrics.BUCKET_CLAIMS`."""
+    return "created" if created else "found"

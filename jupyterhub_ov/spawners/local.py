@@ -24,7 +24,7 @@ from typing import Any
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import Bool, List, TraitError, Unicode, default, validate
 
-from .. import menu, names
+from .. import menu, metrics, names
 from ..buckets import JUPYTER_CONFIG_DIR
 from ..images.local import LocalImageCatalog, python_of
 from ..netenv import NETWORK_ENV, merged_keep
@@ -218,8 +218,9 @@ class OVLocalSpawner(LocalProcessSpawner):
     async def start(self) -> Any:
         await self._prepare_identity()
         try:
-            images = await self.catalog.refresh()  # a spawn may come before any menu render
-            choice = menu.resolve_choice(images, self.user_options.get("image"))
+            with metrics.SPAWN_STEP_DURATION.labels(metrics.STEP_IMAGE).time():
+                images = await self.catalog.refresh()  # a spawn may come before any menu render
+                choice = menu.resolve_choice(images, self.user_options.get("image"))
         except menu.NoImageAvailable as e:
             raise SpawnFailure(str(e)) from None
         if choice.note:
@@ -238,7 +239,8 @@ class OVLocalSpawner(LocalProcessSpawner):
             # the buckets in the file browser (jupyter-fs), configured from this environment
             "JUPYTER_CONFIG_PATH": JUPYTER_CONFIG_DIR,
         }
-        launch_env.update(await self._bucket_env())
+        with metrics.SPAWN_STEP_DURATION.labels(metrics.STEP_BUCKET_LOCAL).time():
+            launch_env.update(await self._bucket_env())
         self._launch_env = launch_env
         try:
             return await super().start()

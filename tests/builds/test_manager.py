@@ -14,6 +14,7 @@ from jupyterhub_ov.builds.model.phases import PATHS, Phase
 from jupyterhub_ov.builds.model.spec import InvalidBuildRequest, SpecPolicy, parse_request
 from jupyterhub_ov.builds.store import BuildStore
 from jupyterhub_ov.errors import Conflict, NotFound
+from jupyterhub_ov.metrics import SERVICE_REGISTRY
 
 from ..service import svc
 from .scripted import NoReattachBackend, ScriptedBackend
@@ -186,6 +187,7 @@ async def test_timeout_stops_the_build(make: Factory) -> None:
 async def test_concurrency_limit_queues_builds_in_preparing(make: Factory) -> None:
     backend = ScriptedBackend()
     manager = await started(make(backend, max_concurrent=2))
+    ended = succeeded_builds()
     records = [
         (await manager.submit(package_list(f"q{i}", "slow"), creator="ann"))[0] for i in range(4)
     ]
@@ -193,9 +195,18 @@ async def test_concurrency_limit_queues_builds_in_preparing(make: Factory) -> No
     phases = [(await manager.get(r.id)).phase for r in records]
     assert sorted(phases) == sorted([Phase.BUILDING] * 2 + [Phase.PREPARING] * 2)
     assert len(backend.started) == 2
+    # what the service's metrics report: two waiting for a slot, four in flight
+    assert (manager.queue_length(), manager.in_flight()) == (2, 4)
     backend.release.set()
     for r in records:
         assert (await finished(manager, r.id)).phase is Phase.SUCCESS
+    assert manager.queue_length() == 0
+    assert succeeded_builds() == ended + 4  # jupyterhub_ov_builds_total counted each
+
+
+def succeeded_builds() -> float:
+    labels = {"type": "PackageList", "outcome": "Success"}
+    return SERVICE_REGISTRY.get_sample_value("jupyterhub_ov_builds_total", labels) or 0.0
 
 
 async def test_retry_delete_and_not_found(make: Factory) -> None:

@@ -8,11 +8,12 @@ from jupyterhub_ov.service.web import api, feature_routes
 
 from .openapi_check import DOC, FEATURES
 
-#: every API route of the default features, and the service's own document
+#: every API route of the default features, and the service's own document and metrics
 API_ROUTES = [
     (r.path, r.handler) for _, r in feature_routes(FEATURES) if r.path.startswith("/api/")
 ]
 API_ROUTES.append(("/api/openapi.json", api.OpenAPIHandler))
+API_ROUTES.append(("/metrics", api.MetricsHandler))
 ID_PATTERNS = {r.path: r.id_pattern for _, r in feature_routes(FEATURES)}
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}

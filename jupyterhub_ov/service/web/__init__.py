@@ -53,6 +53,7 @@ def make_application(context: ServiceContext, *, version: str, **settings: Any) 
     handlers += [
         (prefix + r"api/openapi\.json", api.OpenAPIHandler, {**ctx, "document": doc}),
         (prefix + "api/.*", api.NotFoundHandler, ctx),
+        (prefix + "metrics", api.MetricsHandler, ctx),
         (prefix, pages.PanelPage, ctx),
         (prefix.rstrip("/"), Redirect, {"url": prefix}),
         (prefix + "oauth_callback", pages.OAuthCallbackHandler, ctx),

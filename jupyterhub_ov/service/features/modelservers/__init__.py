@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections import Counter
 from typing import Any
 
 from traitlets import Bool, Float, List, Unicode
 
+from jupyterhub_ov import metrics
 from jupyterhub_ov.service.feature import Feature, Host, PanelSection, Route
 from jupyterhub_ov.service.scopes import MODEL_WRITE_SCOPE
 
 from . import handlers, openapi, store
 from .backends.base import ModelServerBackend
 from .spec import DEFAULT_IMAGE
+from .view import State
 
 
 class ModelServers(Feature):
@@ -145,6 +148,14 @@ class ModelServers(Feature):
             reconciler.kubeconfig = kubeconfig
         await reconciler.start()
         host.stack.push_async_callback(reconciler.stop)
+
+    async def update_metrics(self) -> None:
+        """``jupyterhub_ov_model_servers{state}``: every state, 0 where none is."""
+        if self.backend is None:
+            return
+        counts = Counter(view.state for view in await self.backend.list())
+        for state in State:
+            metrics.MODEL_SERVERS.labels(state.value).set(counts.get(state, 0))
 
     def _make_backend(self, in_cluster: bool, kubeconfig: str, host: Host) -> ModelServerBackend:
         if in_cluster:
