@@ -29,7 +29,7 @@ def clamp_sdk_loggers() -> None:
         logger = logging.getLogger(name)
         if logger.level < FLOOR:  # NOTSET (inherit: maybe DEBUG) counts as below
             logger.setLevel(FLOOR)
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and _is_sdk(name):
-            if logger.level != logging.NOTSET and logger.level < FLOOR:
-                logger.setLevel(FLOOR)
+    for name, child in list(logging.root.manager.loggerDict.items()):
+        if isinstance(child, logging.Logger) and _is_sdk(name):
+            if child.level != logging.NOTSET and child.level < FLOOR:
+                child.setLevel(FLOOR)
