@@ -5,6 +5,9 @@ Added to kserve's app: ``GET /v1/config`` (and ``POST /v1/config/reload``, which
 the models now), version routing, limits on request bodies, ``/metrics`` only with
 ``--metrics_enable``. ``--rest_workers`` is accepted and not used (one process serves);
 ``--grpc_workers`` sizes the gRPC server's thread pool.
+
+As OVMS, requests are logged at DEBUG only: below it, uvicorn's access log and kserve's
+timing middleware (two log lines per request) are left out of the REST path.
 """
 
 from __future__ import annotations
@@ -139,6 +142,20 @@ async def _answer(send: Send, status: int, doc: Mapping[str, Any]) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+#: the --log_level values at which every request is logged (access log, kserve's timings)
+REQUEST_LOG_LEVELS = ("DEBUG", "TRACE")
+
+
+class _RESTServer(RESTServer):
+    """kserve's REST server; its timing middleware only when requests are logged."""
+
+    timings = False
+
+    def _add_middlewares(self, app: FastAPI) -> None:
+        if self.timings:
+            super()._add_middlewares(app)
+
+
 class ServeError(Exception):
     """A server could not start (a port taken, ...): the process ends with this message."""
 
@@ -230,8 +247,9 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
         tasks.append(asyncio.create_task(watcher, name="poll-config"))
     rest: RESTServer | None = None
     if config.rest_port:
-        rest = RESTServer(APP, dataplane, extension, config.rest_port, grace_period=5)
+        rest = _RESTServer(APP, dataplane, extension, config.rest_port, grace_period=5)
         rest.config.host = config.rest_bind_address
+        rest.timings = rest.config.access_log = config.log_level in REQUEST_LOG_LEVELS
         from kserve.model_server import app
 
         add_routes(app, repository)
