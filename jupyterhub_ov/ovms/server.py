@@ -174,7 +174,7 @@ def add_routes(app: FastAPI, repository: Repository) -> None:
         return state.config_document(repository.statuses())
 
     async def reload() -> dict[str, Any]:
-        await repository.refresh()
+        await repository.refresh(force=True)
         return state.config_document(repository.statuses())
 
     async def invalid(request: Request, error: Exception) -> JSONResponse:
