@@ -27,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc import aio
 from kserve.model_repository import ModelRepository
-from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
+from kserve.protocol.grpc import grpc_predict_v2_pb2, grpc_predict_v2_pb2_grpc
 from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor, LoggingInterceptor
 from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.grpc.servicer import InferenceServicer
@@ -47,6 +47,23 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class VersionedServicer(InferenceServicer):  # type: ignore[misc]
+    """kserve's gRPC servicer; its ModelMetadata answers the model's versions too (kserve's
+    leaves them out; OVMS and the REST answer give them)."""
+
+    async def ModelMetadata(  # noqa: N802 (the gRPC method's name)
+        self, request: grpc_predict_v2_pb2.ModelMetadataRequest, context: Any
+    ) -> grpc_predict_v2_pb2.ModelMetadataResponse:
+        metadata = await self._data_plane.model_metadata(model_name=request.name)
+        return grpc_predict_v2_pb2.ModelMetadataResponse(
+            name=metadata["name"],
+            versions=metadata["versions"],
+            platform=metadata["platform"],
+            inputs=metadata["inputs"],
+            outputs=metadata["outputs"],
+        )
+
+
 class BoundGRPCServer(GRPCServer):  # type: ignore[misc]
     """kserve's gRPC server on ``--grpc_bind_address`` (kserve binds ``[::]`` only)."""
 
@@ -55,7 +72,7 @@ class BoundGRPCServer(GRPCServer):  # type: ignore[misc]
         self._address = address
 
     async def start(self, max_workers: int) -> None:
-        servicer = InferenceServicer(self._data_plane, self._model_repository_extension)
+        servicer = VersionedServicer(self._data_plane, self._model_repository_extension)
         self._server = aio.server(
             futures.ThreadPoolExecutor(max_workers=max_workers),
             interceptors=(LoggingInterceptor(), ExceptionToStatusInterceptor()),
