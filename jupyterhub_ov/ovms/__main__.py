@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from jupyterhub_ov import logsafety
+
 from .config import ConfigError, parse_args
 
 #: OVMS's level names in Python's
@@ -26,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     level = LEVELS.get(config.log_level, getattr(logging, config.log_level, logging.INFO))
     logging.basicConfig(level=level, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
+    logsafety.clamp_sdk_loggers()  # --log_level DEBUG: not botocore's (it logs S3 keys)
     try:
         config = read_models(config)
     except ConfigError as e:

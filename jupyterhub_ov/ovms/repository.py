@@ -4,7 +4,9 @@
 not loaded (downloaded and compiled in a thread) and unloads the ones it no longer wants;
 `Repository.poll` refreshes every model every ``file_system_poll_wait_seconds`` (0: once).
 A path that cannot be read is reported (``/v1/config``) and tried again at the next poll:
-the server keeps running.
+the server keeps running. A version that failed to download or compile is not fetched again
+at every poll: it is tried again after a second, twice as long after each further
+failure, at most a minute (`state.Retries`; ``POST /v1/config/reload`` tries it at once).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class ModelVersions:
         self.directories: dict[int, Path] = {}
         #: why the path could not be read, or holds nothing to serve (version 0)
         self.problem: VersionStatus | None = None
+        #: when failed versions are tried again (the event loop's clock)
+        self.retries = state.Retries()
         self._lock = asyncio.Lock()
 
     @property
@@ -54,8 +58,12 @@ class ModelVersions:
             log.error("Model %s: %s", self.name, message)
         self.problem = VersionStatus(0, state.LOADING, code, message)
 
-    async def refresh(self) -> None:
+    async def refresh(self, *, force: bool = False) -> None:
+        """List, load and unload (see the module's doc); ``force``: failed versions are
+        tried now, whatever their backoff."""
         async with self._lock:
+            if force:
+                self.retries.clear()
             try:
                 available = await asyncio.to_thread(self.source.versions)
             except SourceError as e:
@@ -79,8 +87,11 @@ class ModelVersions:
             for number, status in list(self.states.items()):  # failed, and no longer wanted
                 if status.state == state.LOADING and number not in wanted:
                     del self.states[number]
+                    self.retries.forget(number)
 
     async def _load(self, number: int) -> None:
+        if not self.retries.due(number, asyncio.get_running_loop().time()):
+            return  # failed lately: its state keeps the error until the next try
         before = self.states.get(number)
         if before is None or before.error_code == state.OK:  # a retry shows the last error
             self.states[number] = VersionStatus(number, state.LOADING)
@@ -96,7 +107,9 @@ class ModelVersions:
             if self.states.get(number) != failed:
                 log.error("Model %s version %d: %s", self.name, number, e)
             self.states[number] = failed
+            self.retries.failed(number, asyncio.get_running_loop().time())
             return
+        self.retries.forget(number)
         self.compiled[number] = compiled
         self.directories[number] = directory
         self.states[number] = VersionStatus(number, state.AVAILABLE)
@@ -153,8 +166,8 @@ class Repository:
     def ready(self) -> bool:
         return self.started and all(state.model_ready(m.statuses()) for m in self.models.values())
 
-    async def refresh(self) -> None:
-        await asyncio.gather(*(m.refresh() for m in self.models.values()))
+    async def refresh(self, *, force: bool = False) -> None:
+        await asyncio.gather(*(m.refresh(force=force) for m in self.models.values()))
 
     async def poll(self) -> None:
         """Refresh now and then every poll interval, until cancelled (0: only now)."""

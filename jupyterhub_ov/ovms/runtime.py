@@ -3,7 +3,9 @@ read, reshaped as ``--shape``/``--batch_size``/``--layout`` say, compiled on the
 device with the plugin config, and ``nireq`` infer requests to run it with.
 
 Reading and compiling block (seconds for big models): `load_version` is called in a thread.
-`CompiledVersion.infer` runs one request in a thread, waiting for a free infer request.
+`CompiledVersion.infer` waits for a free infer request and runs it asynchronously in
+OpenVINO's own threads (``start_async``; its callback wakes the event loop): no Python thread
+per request.
 """
 
 from __future__ import annotations
@@ -103,20 +105,32 @@ class CompiledVersion:
         return self.pool
 
     async def infer(self, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The outputs by name for input arrays by name (in a thread, one infer request)."""
+        """The outputs by name for input arrays by name (one infer request, run by
+        OpenVINO's threads while the loop serves others)."""
         pool = self._requests()
         request = await pool.get()
         try:
-            return await asyncio.to_thread(self._run, request, arrays)
+            loop = asyncio.get_running_loop()
+            done: asyncio.Future[None] = loop.create_future()
+
+            def finished(_: Any) -> None:  # in an OpenVINO thread
+                loop.call_soon_threadsafe(_settle, done)
+
+            request.set_callback(finished, None)
+            request.start_async(dict(arrays))
+            await done
+            request.wait()  # done already: raises what the inference raised, if anything
+            return {
+                spec["name"]: np.array(request.get_tensor(port).data)
+                for spec, port in zip(self.outputs, self.compiled.outputs, strict=True)
+            }
         finally:
             pool.put_nowait(request)
 
-    def _run(self, request: Any, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        results = request.infer(dict(arrays))
-        return {
-            spec["name"]: np.array(results[port])
-            for spec, port in zip(self.outputs, self.compiled.outputs, strict=True)
-        }
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def load_version(directory: Path, version: int, config: ModelConfig) -> CompiledVersion:

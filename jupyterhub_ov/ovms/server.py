@@ -5,6 +5,9 @@ Added to kserve's app: ``GET /v1/config`` (and ``POST /v1/config/reload``, which
 the models now), version routing, limits on request bodies, ``/metrics`` only with
 ``--metrics_enable``. ``--rest_workers`` is accepted and not used (one process serves);
 ``--grpc_workers`` sizes the gRPC server's thread pool.
+
+As OVMS, requests are logged at DEBUG only: below it, uvicorn's access log and kserve's
+timing middleware (two log lines per request) are left out of the REST path.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc import aio
 from kserve.model_repository import ModelRepository
-from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc
+from kserve.protocol.grpc import grpc_predict_v2_pb2, grpc_predict_v2_pb2_grpc
 from kserve.protocol.grpc.interceptors import ExceptionToStatusInterceptor, LoggingInterceptor
 from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.grpc.servicer import InferenceServicer
@@ -44,6 +47,23 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class VersionedServicer(InferenceServicer):  # type: ignore[misc]
+    """kserve's gRPC servicer; its ModelMetadata answers the model's versions too (kserve's
+    leaves them out; OVMS and the REST answer give them)."""
+
+    async def ModelMetadata(  # noqa: N802 (the gRPC method's name)
+        self, request: grpc_predict_v2_pb2.ModelMetadataRequest, context: Any
+    ) -> grpc_predict_v2_pb2.ModelMetadataResponse:
+        metadata = await self._data_plane.model_metadata(model_name=request.name)
+        return grpc_predict_v2_pb2.ModelMetadataResponse(
+            name=metadata["name"],
+            versions=metadata["versions"],
+            platform=metadata["platform"],
+            inputs=metadata["inputs"],
+            outputs=metadata["outputs"],
+        )
+
+
 class BoundGRPCServer(GRPCServer):  # type: ignore[misc]
     """kserve's gRPC server on ``--grpc_bind_address`` (kserve binds ``[::]`` only)."""
 
@@ -52,7 +72,7 @@ class BoundGRPCServer(GRPCServer):  # type: ignore[misc]
         self._address = address
 
     async def start(self, max_workers: int) -> None:
-        servicer = InferenceServicer(self._data_plane, self._model_repository_extension)
+        servicer = VersionedServicer(self._data_plane, self._model_repository_extension)
         self._server = aio.server(
             futures.ThreadPoolExecutor(max_workers=max_workers),
             interceptors=(LoggingInterceptor(), ExceptionToStatusInterceptor()),
@@ -139,6 +159,20 @@ async def _answer(send: Send, status: int, doc: Mapping[str, Any]) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+#: the --log_level values at which every request is logged (access log, kserve's timings)
+REQUEST_LOG_LEVELS = ("DEBUG", "TRACE")
+
+
+class _RESTServer(RESTServer):
+    """kserve's REST server; its timing middleware only when requests are logged."""
+
+    timings = False
+
+    def _add_middlewares(self, app: FastAPI) -> None:
+        if self.timings:
+            super()._add_middlewares(app)
+
+
 class ServeError(Exception):
     """A server could not start (a port taken, ...): the process ends with this message."""
 
@@ -157,7 +191,7 @@ def add_routes(app: FastAPI, repository: Repository) -> None:
         return state.config_document(repository.statuses())
 
     async def reload() -> dict[str, Any]:
-        await repository.refresh()
+        await repository.refresh(force=True)
         return state.config_document(repository.statuses())
 
     async def invalid(request: Request, error: Exception) -> JSONResponse:
@@ -230,8 +264,9 @@ async def serve(config: ServerConfig, env: Mapping[str, str] = os.environ) -> No
         tasks.append(asyncio.create_task(watcher, name="poll-config"))
     rest: RESTServer | None = None
     if config.rest_port:
-        rest = RESTServer(APP, dataplane, extension, config.rest_port, grace_period=5)
+        rest = _RESTServer(APP, dataplane, extension, config.rest_port, grace_period=5)
         rest.config.host = config.rest_bind_address
+        rest.timings = rest.config.access_log = config.log_level in REQUEST_LOG_LEVELS
         from kserve.model_server import app
 
         add_routes(app, repository)

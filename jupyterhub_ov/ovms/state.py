@@ -64,3 +64,33 @@ def config_document(models: Mapping[str, Sequence[VersionStatus]]) -> dict[str, 
         }
         for name, statuses in models.items()
     }
+
+
+#: seconds before a failed version is tried again (doubled after each failure, capped)
+RETRY_FIRST = 1.0
+RETRY_MAX = 60.0
+
+
+class Retries:
+    """When failed versions may be tried again: after `RETRY_FIRST` seconds, twice as long
+    after each further failure, at most `RETRY_MAX`; times are the caller's clock."""
+
+    def __init__(self, first: float = RETRY_FIRST, most: float = RETRY_MAX) -> None:
+        self.first, self.most = first, most
+        #: version → (the time of its next try, the delay that led to it)
+        self.pending: dict[int, tuple[float, float]] = {}
+
+    def due(self, version: int, now: float) -> bool:
+        return now >= self.pending.get(version, (now, 0.0))[0]
+
+    def failed(self, version: int, now: float) -> float:
+        """The delay before ``version`` is tried again, after it failed at ``now``."""
+        delay = min(max(self.pending.get(version, (0.0, 0.0))[1] * 2, self.first), self.most)
+        self.pending[version] = (now + delay, delay)
+        return delay
+
+    def forget(self, version: int) -> None:
+        self.pending.pop(version, None)
+
+    def clear(self) -> None:
+        self.pending.clear()

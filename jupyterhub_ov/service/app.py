@@ -31,7 +31,7 @@ from tornado.web import RequestHandler
 from traitlets import Bool, Float, Int, List, TraitError, Type, Unicode, default, validate
 from traitlets.config import Application
 
-from .. import __version__
+from .. import __version__, logsafety
 from ..builds.backends.base import BuildBackend
 from ..builds.manager import BuildManager
 from ..builds.model.spec import SpecPolicy
@@ -255,6 +255,7 @@ class PlatformService(Application):
         tornado_log.handlers = list(self.log.handlers)
         tornado_log.setLevel(self.log.getEffectiveLevel())
         tornado_log.propagate = False
+        logsafety.clamp_sdk_loggers()  # botocore at DEBUG logs IAM's answers: secret keys
 
     def start(self) -> None:
         if self.generate_config:

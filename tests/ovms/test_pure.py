@@ -117,3 +117,15 @@ def test_readiness_and_the_config_document() -> None:
         },
         "empty": {"model_version_status": []},
     }
+
+
+def test_a_failed_version_is_tried_again_later_and_later() -> None:
+    retries = state.Retries(first=1.0, most=4.0)
+    assert retries.due(1, now=0.0)  # never failed: now
+    assert [retries.failed(1, now=t) for t in (0.0, 1.0, 3.0, 7.0, 11.0)] == [1, 2, 4, 4, 4]
+    assert not retries.due(1, now=14.9) and retries.due(1, now=15.0)
+    assert retries.due(2, now=0.0)  # another version: its own
+    retries.forget(1)  # loaded at last: the next failure starts from the first delay
+    assert retries.due(1, now=0.0) and retries.failed(1, now=20.0) == 1.0
+    retries.clear()  # POST /v1/config/reload: everything tried now
+    assert retries.due(1, now=20.0)

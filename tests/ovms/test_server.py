@@ -105,6 +105,9 @@ def test_grpc_inference(local_server: RunningServer) -> None:
     result = client.infer("tiny", [tensor], model_version="1")
     np.testing.assert_array_equal(result.as_numpy(OUTPUT), expected(1))
     assert client.get_server_metadata().name == "OpenVINO Model Server"
+    metadata = client.get_model_metadata("tiny")
+    assert list(metadata.versions) == ["1", "3"]  # as the REST answer
+    assert [o.name for o in metadata.outputs] == [OUTPUT]
 
 
 def test_v1_config(local_server: RunningServer) -> None:

@@ -103,6 +103,15 @@ class ModelServers(Feature):
         then twice as long after each further crash, at most this many seconds.""",
     ).tag(config=True)
 
+    readiness_timeout = Float(
+        3.0,
+        min=0.1,
+        help="""Seconds to wait for a model server's answer to GET /v1/config (the models'
+        readiness) when its state is read: a local server's, or in OpenShift mode the
+        reconciler's look at each ready pod. A server that does not answer in time counts
+        as not ready.""",
+    ).tag(config=True)
+
     backend: ModelServerBackend | None = None
 
     def routes(self) -> list[Route]:
@@ -142,7 +151,11 @@ class ModelServers(Feature):
         from .cluster import ModelServerReconciler  # kubernetes_asyncio only when used
 
         reconciler = ModelServerReconciler(
-            namespace=self.namespace, s3_endpoint=self.s3_endpoint, parent=self, log=self.log
+            namespace=self.namespace,
+            s3_endpoint=self.s3_endpoint,
+            readiness_timeout=self.readiness_timeout,
+            parent=self,
+            log=self.log,
         )
         if not reconciler.kubeconfig:  # the backend's cluster unless configured otherwise
             reconciler.kubeconfig = kubeconfig
@@ -177,6 +190,7 @@ class ModelServers(Feature):
             volumes_dir=self.local_volumes_dir,
             stop_timeout=self.stop_timeout,
             backoff=(0.5, self.restart_backoff_max),
+            readiness_timeout=self.readiness_timeout,
             # this service's processes: those of its database (one service per database)
             mark=hashlib.sha256(host.database.url.encode()).hexdigest()[:16],
         )

@@ -17,9 +17,10 @@ Local-mode rules, checked after `model.parse_model_server` (every problem at onc
 - there are no Kubernetes Secrets or config maps of environment here: ``aws_secret_name``,
   ``gcp_creds_secret_name``, ``extra_envs_secret`` and ``extra_envs_configmap`` are refused,
   and ``gs://``/``az://`` models too (local mode reads the local buckets, directories and
-  config files);
-- at most `MAX_REPLICAS` replicas: each process start rotates the server's S3 key and IAM
-  keeps two keys per identity.
+  config files).
+
+Any number of replicas: they share the server's S3 key (`backends.local`), which is rotated
+only when the server starts as a whole.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from .sections import FLAT
 from .spec import ModelServerSpec
 from .view import is_nested
 
-MAX_REPLICAS = 2
 BIND = "127.0.0.1"
 
 
@@ -74,12 +74,6 @@ def problems(
                 f"{where(raw, group, key)}: local mode has no Kubernetes Secrets or config maps"
                 + (f" ({hint})" if hint else "")
             )
-    if d.replicas > MAX_REPLICAS:
-        found.append(
-            f"{where(raw, 'deployment_parameters', 'replicas')} {d.replicas}: local mode runs"
-            f" at most {MAX_REPLICAS} replicas (each start rotates the server's S3 key, and an"
-            " identity holds two)"
-        )
     scheme = m.model_path.partition("://")[0] if "://" in m.model_path else ""
     if scheme and scheme != "s3":
         found.append(

@@ -2,8 +2,8 @@
 
 A `Replica` is one process of the ovms program (`python -m jupyterhub_ov.ovms ...`), in a
 process group of its own. Before each start it asks its ``prepare`` for the command line and
-environment (the environment carries the freshly rotated S3 key; it is passed to the child and
-kept nowhere else). When the process exits by itself it is started again after a capped
+environment (the environment may carry an S3 key; the replica passes it to the child and
+keeps it nowhere). When the process exits by itself it is started again after a capped
 exponential backoff (reset once a run lasted `HEALTHY_SECONDS`), and the replica's `status`
 says how often it restarted, how it last exited and its last log lines — with every secret
 of the launch replaced by ``***``. `Replica.stop` sends SIGTERM to the group, then SIGKILL

@@ -122,3 +122,20 @@ async def test_an_unreachable_s3_service_is_shown_and_delete_waits_for_it(tmp_pa
     finally:
         await backend.stop()
         await database.close()
+
+
+def test_the_readiness_timeout_is_configured_for_the_local_backend(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from traitlets.config import Config
+
+    from jupyterhub_ov.database import Database
+    from jupyterhub_ov.service.features.modelservers import ModelServers
+    from jupyterhub_ov.service.features.modelservers.backends.local import LocalBackend
+
+    config = Config()
+    config.ModelServers.readiness_timeout = 0.5
+    feature = ModelServers(config=config)
+    host = SimpleNamespace(database=Database(f"sqlite:///{tmp_path / 'service.sqlite'}"))
+    backend = feature._make_backend(False, "", host)  # type: ignore[arg-type]
+    assert isinstance(backend, LocalBackend) and backend.readiness_timeout == 0.5

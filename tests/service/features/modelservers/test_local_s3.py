@@ -1,8 +1,9 @@
 """Local model servers reading users' buckets (the shipped embedded S3 server, IAM enforced),
 each with an identity of its own carrying its owner's read rights: a model in the owner's
-bucket is served and answers real inference; one in another user's bucket is refused by S3
+bucket is served and answers real inference, by 3 replicas sharing the server's one key (a
+crashed one comes back with it); one in another user's bucket is refused by S3
 and shown as Degraded naming the path; the server's key is in its process's environment only
-(not its command line, the service's logs, the database or the API's answers)."""
+(not its command line, the service's logs at DEBUG, the database or the API's answers)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ async def test_the_owners_model_is_served_and_another_users_bucket_is_refused(
     s3, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", HUB_TOKEN)  # the service's own secret
-    caplog.set_level(logging.DEBUG, logger="local-s3")  # the service's log, every level
+    caplog.set_level(logging.DEBUG)  # every logger at every level: botocore's DEBUG too
     provisioner = LocalBucketProvisioner(credentials_file=str(s3.credentials_file))
     alice, bob = await provisioner.ensure("alice"), await provisioner.ensure("bob")
     model = tmp_path / "model"
@@ -127,13 +128,95 @@ async def test_the_owners_model_is_served_and_another_users_bucket_is_refused(
         mode, uid = await asyncio.to_thread(owner_and_mode, Path(f"/proc/{pid}/environ"))
         assert uid == os.getuid() and mode & 0o077 == 0
         assert secret not in await asyncio.to_thread(read_text, Path(f"/proc/{pid}/cmdline"))
-        assert secret not in caplog.text
+        assert caplog.records and secret not in caplog.text
+        assert all(secret not in r.getMessage() for r in caplog.records)
         assert secret not in json.dumps([v.to_json() for v in await backend.list()])
         await backend.stop()
         await database.close()
         files = await asyncio.to_thread(database_files, tmp_path)  # the WAL too, if any
         assert files and all(secret.encode() not in data for data in files)
         assert not await asyncio.to_thread(pid_alive, pid)
+    finally:
+        await backend.stop()
+        await database.close()
+
+
+def cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+
+
+def infer(rest_port: int) -> list[float]:
+    body = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
+    url = f"http://127.0.0.1:{rest_port}/v2/models/affine/infer"
+    answer = requests.post(url, json=body, timeout=10)
+    assert answer.status_code == 200, answer.text
+    data: list[float] = answer.json()["outputs"][0]["data"]
+    return data
+
+
+async def until_running(backend: LocalBackend, name: str, count: int) -> list[int]:
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        view = await backend.get(name)
+        pids = [r["pid"] for r in view.process["replicas"] if r["pid"]]
+        if len(pids) == count and view.state == State.AVAILABLE:
+            return pids
+        assert asyncio.get_running_loop().time() < deadline, view
+        await asyncio.sleep(0.2)
+
+
+async def test_three_replicas_share_the_servers_key_and_serve(s3, tmp_path: Path) -> None:
+    """More replicas than IAM keeps keys: one key, issued once for the server, shared; a
+    replica that crashes starts again with that key, and every replica answers."""
+    provisioner = LocalBucketProvisioner(credentials_file=str(s3.credentials_file))
+    carol = await provisioner.ensure("carol")
+    model = tmp_path / "model"
+    save_model(model / "1" / "model.xml", factor=5.0)
+    upload(s3, carol, model, "models/affine")
+    database = Database(f"sqlite:///{tmp_path / 'service.sqlite'}")
+    await database.start()
+    backend = LocalBackend(
+        store=ServerStore(database),
+        identities=ServerIdentities(provisioner),
+        command=OVMS,
+        log=logging.getLogger("local-s3"),
+        backoff=(0.2, 2.0),
+    )
+    await backend.start()
+    try:
+        spec = {
+            "model_name": "affine",
+            "model_path": "s3://jupyter-carol/models/affine",
+            "bucket_claim": "jupyter-bucket-carol",
+            "replicas": 3,
+        }
+        await backend.create("carols", spec, by="admin")
+        pids = await until_running(backend, "carols", 3)
+        keys = {(await asyncio.to_thread(environ, pid))["AWS_ACCESS_KEY_ID"] for pid in pids}
+        assert len(keys) == 1  # one key for the three
+        ports = [
+            int(argv[argv.index("--rest_port") + 1])
+            for argv in [await asyncio.to_thread(cmdline, pid) for pid in pids]
+        ]
+        assert len(set(ports)) == 3
+        for port in ports:
+            assert await asyncio.to_thread(infer, port) == [6.0, 11.0, 16.0, 21.0]
+
+        os.kill(pids[1], 9)  # a crash: restarted with the same key, the others untouched
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            view = await backend.get("carols")
+            second = view.process["replicas"][1]
+            if second["pid"] not in (None, pids[1]) and view.state == State.AVAILABLE:
+                break
+            assert asyncio.get_running_loop().time() < deadline, view
+            await asyncio.sleep(0.2)
+        assert second["restarts"] == 1
+        env = await asyncio.to_thread(environ, second["pid"])
+        assert {env["AWS_ACCESS_KEY_ID"]} == keys
+        assert [r["pid"] for r in view.process["replicas"]][::2] == pids[::2]
+        for port in ports:  # the one key still valid for all, after the restart
+            assert await asyncio.to_thread(infer, port) == [6.0, 11.0, 16.0, 21.0]
     finally:
         await backend.stop()
         await database.close()

@@ -5,7 +5,11 @@ so the servers come back when the service starts again. Each replica is a superv
 (`supervisor.Replica`) on two loopback ports of its own, started with the container's
 arguments (`localmode.command_line`); its environment is a few of the service's variables
 (never the hub's token), the spec's proxies and, for an ``s3://`` model, the S3 key of the
-server's own IAM identity (`s3identity`), rotated at each start. The state comes from the
+server's own IAM identity (`s3identity`). That key belongs to the server, not to a process:
+it is issued (rotating the identity's key) when the server starts as a whole — created, the
+service started, scaled up from zero — and shared by all its replicas, so a crashed replica
+starts again with the same key and any number of replicas run (IAM keeps two keys per
+identity). It is kept in memory only, never in the record. The state comes from the
 processes and from the server's ``/v1/config`` (`readiness`): Available once every replica
 wanted serves every model; Degraded when a replica keeps exiting or a model has no
 available version (the message names the model's path and the server's reason).
@@ -37,7 +41,7 @@ from ..view import (
     unavailable_models,
 )
 from .base import ModelServerBackend, parse, raw_spec, replicas_problem
-from .s3identity import ServerIdentities
+from .s3identity import ServerIdentities, ServerKey
 
 #: the service's variables a model server process gets (nothing else of its environment)
 ENV_KEEP = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SSL_CERT_FILE")
@@ -72,6 +76,9 @@ class _Server:
     problem: str = ""
     replicas: list[Replica] = field(default_factory=list)
     ports: list[tuple[int, int]] = field(default_factory=list)
+    #: the S3 key its replicas share (see the module's doc); None: issued at the next start
+    key: ServerKey | None = field(default=None, repr=False)
+    key_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
 
 class LocalBackend(ModelServerBackend):
@@ -222,6 +229,8 @@ class LocalBackend(ModelServerBackend):
         extra = server.replicas[wanted:]
         del server.replicas[wanted:]
         await asyncio.gather(*(r.stop() for r in extra))
+        if not server.replicas:  # stopped as a whole: the next start gets a fresh key
+            server.key = None
         self._fit(server)
 
     def _preparer(self, server: _Server, index: int) -> Callable[[], Awaitable[Launch]]:
@@ -236,7 +245,7 @@ class LocalBackend(ModelServerBackend):
             secrets: tuple[str, ...] = ()
             owner = localmode.claim_owner(spec.repository.bucket_claim, self.claim_prefix)
             if owner and self.identities is not None:
-                key = await self.identities.issue(spec.name, owner)
+                key = await self._key(server, owner)
                 env.update(
                     localmode.s3_environment(
                         spec,
@@ -253,6 +262,14 @@ class LocalBackend(ModelServerBackend):
             return Launch([*self.command, *args], env, secrets)
 
         return prepare
+
+    async def _key(self, server: _Server, owner: str) -> ServerKey:
+        """The server's S3 key, issued by the first replica starting (see the module's doc)."""
+        assert self.identities is not None
+        async with server.key_lock:  # replicas starting together: one key for them all
+            if server.key is None:
+                server.key = await self.identities.issue(server.record.name, owner)
+            return server.key
 
     async def _view(self, server: _Server) -> ServerView:
         spec, record = server.spec, server.record
@@ -316,9 +333,11 @@ class LocalBackend(ModelServerBackend):
 
 
 def _degraded(server: _Server, models: tuple[ModelReadiness, ...]) -> dict[str, str]:
-    """Degraded when a model has no available version (naming its path and the server's
-    reason) or a replica is not running after an exit or a failed start."""
-    missing = unavailable_models(models)
+    """Degraded when a model has no available version and the server says why (naming its
+    path and that reason; one without a reason is still loading: Progressing) or a replica
+    is not running after an exit or a failed start."""
+    failed = {m.name for m in models if m.message}
+    missing = [name for name in unavailable_models(models) if name in failed]
     if missing:
         m = server.spec.models if server.spec else None
         path = (m.model_path or m.config_path) if m else ""

@@ -6,10 +6,10 @@ A ModelServer that reads a user's bucket gets an IAM user of its own,
 `names.MODEL_SERVER_IAM_PATH`, tagged for the owner and the server): never the owner's IAM
 user, whose keys the notebook launches rotate. Its policy allows ``s3:GetObject`` and
 ``s3:ListBucket`` on the owner's bucket and the buckets granted to the owner
-(``LocalBucketProvisioner.grants``), nothing else. Its key is rotated at each process start
-(IAM keeps two: the newest earlier one stays for a second replica still running) and the
-identity is deleted with the ModelServer. An identity of that name without our marks is
-refused, changing nothing. boto3 blocks: every call runs in a thread.
+(``LocalBucketProvisioner.grants``), nothing else. `issue` rotates its key (IAM keeps
+two); the local backend issues one when a server starts as a whole and shares it among the
+server's replicas. The identity is deleted with the ModelServer. An identity of that name
+without our marks is refused, changing nothing. boto3 blocks: every call runs in a thread.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyterhub_ov import names
+from jupyterhub_ov import logsafety, names
 from jupyterhub_ov.storage.s3local import AdminCredentials, LocalBucketProvisioner
 
 POLICY_NAME = "jupyterhub-ov-model-server"
@@ -111,6 +111,7 @@ class ServerIdentities:
     def _clients(self, admin: AdminCredentials) -> Any:
         from jupyterhub_ov.storage import s3calls
 
+        logsafety.clamp_sdk_loggers()  # IAM's answers carry the keys: never at DEBUG
         return s3calls.admin_clients(admin, self.provisioner.timeout)[1]
 
     def _issue(self, admin: AdminCredentials, server: str, owner: str) -> tuple[str, str]:
