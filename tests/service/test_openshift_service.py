@@ -14,7 +14,6 @@ and a ``CustomNBImage`` resource's image reaches the menu with its name and desc
 from __future__ import annotations
 
 import html
-
 import json
 import sys
 import textwrap

@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from traitlets import Bool, Float, List, Unicode
+from traitlets import Bool, Float, List, Unicode, default
 
 from jupyterhub_ov import metrics
 from jupyterhub_ov.service.feature import Feature, Host, PanelSection, Route
@@ -68,10 +68,14 @@ class ModelServers(Feature):
 
     local_command = List(
         Unicode(),
-        [sys.executable, "-m", "jupyterhub_ov.ovms"],
         help="""Local backend: the model server program, before OVMS's options (the
         container's arguments, with loopback ports of its own).""",
     ).tag(config=True)
+
+    @default("local_command")
+    def _default_local_command(self) -> list[str]:
+        """The service's own Python running ``-m jupyterhub_ov.ovms``."""
+        return [sys.executable, "-m", "jupyterhub_ov.ovms"]
 
     local_volumes_dir = Unicode(
         "",
