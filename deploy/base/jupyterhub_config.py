@@ -13,7 +13,10 @@ overlays) or the optional Secret `jupyterhub-ov-hub`:
 - JUPYTERHUB_OV_STORAGE_CLASS, JUPYTERHUB_OV_STORAGE_CAPACITY: users' PVCs;
 - JUPYTERHUB_OV_BUCKET_STORAGE_CLASS: users' ObjectBucketClaims (NooBaa on OpenShift);
 - JUPYTERHUB_OV_S3_ENDPOINT: the S3 endpoint notebooks are told (empty: the claim's own);
-- JUPYTERHUB_OV_NOTEBOOK_ARGS: extra arguments of jupyterhub-singleuser, space-separated.
+- JUPYTERHUB_OV_NOTEBOOK_ARGS: extra arguments of jupyterhub-singleuser, space-separated;
+- JUPYTERHUB_OV_CULL_IDLE_TIMEOUT: seconds after which an idle server is stopped by
+  jupyterhub-idle-culler (default 3600; 0: no culling), JUPYTERHUB_OV_CULL_EVERY: how often
+  it looks (default: its own). A culled server keeps its PVC and bucket.
 
 Authentication is the first-use authenticator of the local trial (each name's first login
 sets its password; "admin" logs in with the admin password). A production hub replaces it
@@ -25,6 +28,7 @@ import os
 import sys
 from pathlib import Path
 
+from jupyterhub_ov.culling import add_idle_culler, parse_timeout
 from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.netenv import network_env
 from jupyterhub_ov.service.scopes import (
@@ -139,6 +143,20 @@ c.JupyterHub.load_roles = [
         "users": sorted(c.Authenticator.admin_users),
     },
 ]
+
+# -- idle culling: on, one hour by default (JUPYTERHUB_OV_CULL_IDLE_TIMEOUT=0 turns it off) --
+# jupyterhub-idle-culler as a managed service; a culled server keeps its PVC and bucket
+_cull = parse_timeout(
+    env.get("JUPYTERHUB_OV_CULL_IDLE_TIMEOUT", "3600"), name="JUPYTERHUB_OV_CULL_IDLE_TIMEOUT"
+)
+if _cull:
+    add_idle_culler(
+        c,
+        _cull,
+        cull_every=parse_timeout(
+            env.get("JUPYTERHUB_OV_CULL_EVERY", ""), name="JUPYTERHUB_OV_CULL_EVERY"
+        ),
+    )
 
 # -- the admin's additions -----------------------------------------------------------------
 extra = Path(env.get("JUPYTERHUB_OV_EXTRA_CONFIG_DIR", "/etc/jupyterhub/conf.d"))
