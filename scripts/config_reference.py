@@ -93,6 +93,12 @@ def is_ours(cls: type) -> bool:
     return cls.__module__ == PACKAGE or cls.__module__.startswith(PACKAGE + ".")
 
 
+#: packages with no traits, left unimported: the local model server is configured by OVMS's
+#: command line (docs/local-model-server.md), and its kserve gRPC protos clash with
+#: tritonclient's in one process (both define the ``inference`` proto package)
+NO_TRAITS = ("jupyterhub_ov.ovms",)
+
+
 def import_modules(package: str) -> list[ModuleType]:
     """Every module of ``package``; a module that fails to import raises, naming it."""
     root = importlib.import_module(package)
@@ -100,6 +106,8 @@ def import_modules(package: str) -> list[ModuleType]:
     for info in pkgutil.walk_packages(root.__path__, package + ".", onerror=_walk_error):
         if info.name.rsplit(".", 1)[-1] == "__main__":
             continue  # an entry point: importing it runs the program
+        if any(info.name == p or info.name.startswith(p + ".") for p in NO_TRAITS):
+            continue
         try:
             modules.append(importlib.import_module(info.name))
         except Exception as exc:
