@@ -88,5 +88,40 @@
   }
 
 
-  window.OVPanel = { root, API, PREFIX, XSRF, CAN_WRITE, api, el, age, enc, showAlert, showProblems };
+  // A feature's "create" form: its toggle shows and hides it; a submit POSTs body(form) to
+  // path, shows every problem the API names (beside its field) and, once created, hides the
+  // form and reloads the feature's list.
+  function createForm({ form, toggle, button, box, path, body, title, reload }) {
+    const element = document.getElementById(form);
+    if (!element) return;
+    document.getElementById(toggle).addEventListener("click", () => {
+      element.hidden = !element.hidden;
+    });
+    element.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const submitButton = document.getElementById(button);
+      submitButton.disabled = true;
+      try {
+        const result = await api("POST", path, body(element));
+        const data = result.data || {};
+        showProblems(element, document.getElementById(box), {
+          title,
+          message: result.ok || data.problems ? "" : data.message || "HTTP " + result.status,
+          problems: result.ok ? [] : data.problems || [],
+          prefix: true,
+        });
+        if (result.ok) {
+          element.reset();
+          element.hidden = true;
+          await reload();
+        }
+      } finally {
+        submitButton.disabled = false;
+      }
+    });
+  }
+
+  window.OVPanel = {
+    root, API, PREFIX, XSRF, CAN_WRITE, api, el, age, enc, showAlert, showProblems, createForm,
+  };
 })();

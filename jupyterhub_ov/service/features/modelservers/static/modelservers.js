@@ -6,7 +6,7 @@
 "use strict";
 
 (function () {
-  const { api, el, enc, showAlert, showProblems } = window.OVPanel;
+  const { api, el, enc, showAlert, createForm } = window.OVPanel;
   const section = document.getElementById("modelservers-section");
   const CAN_WRITE = section.dataset.canWrite === "true";
   const STATE = {
@@ -113,38 +113,16 @@
     return { metadata: { name: value("name") }, spec };
   }
 
-  async function submit(event) {
-    event.preventDefault();
-    const form = event.target;
-    const button = document.getElementById("submit-modelserver");
-    const box = document.getElementById("modelserver-problems");
-    button.disabled = true;
-    try {
-      const result = await api("POST", "modelservers", body(form));
-      const data = result.data || {};
-      showProblems(form, box, {
-        title: "The ModelServer is invalid.",
-        message: result.ok || data.problems ? "" : data.message || "HTTP " + result.status,
-        problems: result.ok ? [] : data.problems || [],
-        prefix: true,
-      });
-      if (result.ok) {
-        form.reset();
-        form.hidden = true;
-        await load();
-      }
-    } finally {
-      button.disabled = false;
-    }
-  }
-
-  const form = document.getElementById("new-modelserver");
-  if (form) {
-    document.getElementById("new-modelserver-toggle").addEventListener("click", () => {
-      form.hidden = !form.hidden;
-    });
-    form.addEventListener("submit", submit);
-  }
+  createForm({
+    form: "new-modelserver",
+    toggle: "new-modelserver-toggle",
+    button: "submit-modelserver",
+    box: "modelserver-problems",
+    path: "modelservers",
+    body: body,
+    title: "The ModelServer is invalid.",
+    reload: load,
+  });
   load();
   setInterval(load, 2000);
 })();

@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const { PREFIX, CAN_WRITE, api, el, age, enc, showAlert, showProblems } = window.OVPanel;
+  const { PREFIX, CAN_WRITE, api, el, age, enc, showAlert, createForm } = window.OVPanel;
   const STATE = {
     Pending: "text-bg-secondary",
     Building: "text-bg-primary",
@@ -114,38 +114,16 @@
     return { metadata: { name: value("name") }, spec };
   }
 
-  async function submitNotebook(event) {
-    event.preventDefault();
-    const form = event.target;
-    const button = document.getElementById("submit-notebook");
-    const box = document.getElementById("notebook-problems");
-    button.disabled = true;
-    try {
-      const result = await api("POST", "notebooks", notebookBody(form));
-      const data = result.data || {};
-      showProblems(form, box, {
-        title: "The notebook request is invalid.",
-        message: result.ok || data.problems ? "" : data.message || "HTTP " + result.status,
-        problems: result.ok ? [] : data.problems || [],
-        prefix: true,
-      });
-      if (result.ok) {
-        form.reset();
-        form.hidden = true;
-        await loadNotebooks();
-      }
-    } finally {
-      button.disabled = false;
-    }
-  }
-
-  const form = document.getElementById("new-notebook");
-  if (form) {
-    document.getElementById("new-notebook-toggle").addEventListener("click", () => {
-      form.hidden = !form.hidden;
-    });
-    form.addEventListener("submit", submitNotebook);
-  }
+  createForm({
+    form: "new-notebook",
+    toggle: "new-notebook-toggle",
+    button: "submit-notebook",
+    box: "notebook-problems",
+    path: "notebooks",
+    body: notebookBody,
+    title: "The notebook request is invalid.",
+    reload: loadNotebooks,
+  });
   loadNotebooks();
   setInterval(loadNotebooks, 3000);
 })();
