@@ -164,7 +164,7 @@ def test_a_huge_body_is_refused_before_it_is_read(local_server: RunningServer) -
             b"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: x\r\n"
             b"Content-Type: application/json\r\nContent-Length: 2000000000\r\n\r\n{"
         )
-        answer = connection.recv(65536)
+        answer = read_response(connection)
     assert answer.startswith(b"HTTP/1.1 413"), answer
     assert b"the body is over" in answer
     np.testing.assert_array_equal(infer_http(local_server, "tiny"), expected(3))
@@ -388,3 +388,26 @@ def test_wrong_credentials_are_reported_naming_the_path(s3: S3Server, tmp_path: 
         assert get(f"{server.url}/v2/health/live")[0] == 200
         server.wait_for(lambda: b"SignatureDoesNotMatch" in server.log.read_bytes())
         assert server.process.poll() is None  # still running, still polling
+
+
+def read_response(connection: socket.socket) -> bytes:
+    """Read one HTTP response whole: its headers and its Content-Length of body, however
+    the server's writes were split into packets."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
