@@ -10,13 +10,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test lint docs clean sim
+.PHONY: run test setup setup-test lint docs clean sim reliability
 
 run: setup
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/jupyterhub -f jupyterhub_config.py
 
 test: setup-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m reliability
+
+# the reliability campaign (reliability/): CI's short mode, or the full figures with FULL=1
+reliability: setup-test
+	$(BIN)/python -m reliability $(if $(FULL),--full)
 
 setup: $(VENV)/.installed-run node_modules/.installed
 
@@ -54,8 +59,8 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 lint: setup-test
-	$(BIN)/ruff check jupyterhub_ov sim tests scripts jupyterhub_config.py
-	$(BIN)/ruff format --check jupyterhub_ov sim tests scripts jupyterhub_config.py
+	$(BIN)/ruff check jupyterhub_ov sim tests scripts reliability jupyterhub_config.py
+	$(BIN)/ruff format --check jupyterhub_ov sim tests scripts reliability jupyterhub_config.py
 	$(BIN)/mypy jupyterhub_ov sim/jupyterhub_ov_sim
 	$(BIN)/lint-imports --no-cache
 
