@@ -17,7 +17,8 @@ from kubespawner.reflector import NamespacedResourceReflector
 from traitlets import Any as AnyTrait
 from traitlets import validate
 
-from ..connections import LABEL_DASHBOARD
+from ..connections import LABEL_DASHBOARD, Connection, granted, parse_connection
+from .reflectors import shared_reflector
 
 #: what a metadata list and a metadata get/watch ask for (client-go's metadata client)
 ACCEPT_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -104,3 +105,14 @@ class ConnectionReflector(NamespacedResourceReflector):
     def metadata(self) -> list[dict[str, Any]]:
         """Every cached connection Secret's metadata."""
         return [obj["metadata"] for obj in list(self.resources.values())]
+
+
+async def granted_connections(spawner: Any) -> list[Connection]:
+    """The connections in the spawner's namespace that its user (or a group of theirs) is
+    granted, from the shared watch (started on first use)."""
+    reflector = await shared_reflector(
+        spawner.__class__, ConnectionReflector, spawner.namespace, parent=spawner
+    )
+    found = [c for c in map(parse_connection, reflector.metadata()) if c is not None]
+    groups = [g.name for g in getattr(spawner.user, "groups", None) or []]
+    return granted(found, spawner.user.name, groups)
