@@ -11,8 +11,9 @@ the Secret where the admin already labels it:
 - ``*`` in either grants everyone. Without either annotation nobody is granted.
 
 Only metadata is read here: a granted connection reaches the notebook whole, by
-``envFrom: [{secretRef: {name}}]``, and the hub never needs the Secret's data.
-Not yet wired to the menu: see the branch's report.
+``envFrom: [{secretRef: {name}}]``, and the hub never needs the Secret's data (its watch,
+`kube.secretmeta`, asks the API server for metadata only). The menu offers the granted
+ones as checkboxes; the picked names are kept in ``user_options["connections"]``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ ANN_USERS = "jupyterhub-ov/connection-users"
 ANN_GROUPS = "jupyterhub-ov/connection-groups"
 S3 = "s3"
 EVERYONE = "*"
+#: the user_options key (and, singular, the form field) of the picked connections
+OPTION = "connections"
+FIELD = "connection"
+#: ODH's S3 connection keys: with a connection picked, the notebook gets these from it
+#: (Kubernetes lets a container's env win over envFrom, so the spawner drops its own)
+KEYS = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ENDPOINT", "AWS_DEFAULT_REGION"}
+    | {"AWS_S3_BUCKET"}
+)
 
 
 @dataclass(frozen=True)
@@ -91,3 +101,13 @@ def env_from(names: Iterable[str], offered: Iterable[Connection]) -> list[dict[s
     if refused:
         raise ValueError(f"Connection {refused[0]!r} is not available to you.")
     return [{"secretRef": {"name": n}} for n in picked]
+
+
+def requested(value: Any) -> list[str]:
+    """``user_options["connections"]`` → the picked names (None: none); ValueError for
+    anything but a list of names (user_options may come from the REST API, not the form)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
+        raise ValueError("connections must be a list of connection names.")
+    return list(dict.fromkeys(value))

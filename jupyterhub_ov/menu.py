@@ -18,6 +18,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from . import connections as conn
+from .connections import Connection
 from .images.model import ImageTag, NotebookImage, default_choice, preferred_tag
 from .unlisted import UNLISTED_FIELD, Unlisted, checked_value
 
@@ -29,6 +31,7 @@ _templates = Environment(
 
 NOTE_SLOT = "<!--ov-note-->"
 ADMIN_SLOT = "<!--ov-admin-->"
+CONNECTIONS_SLOT = "<!--ov-connections-->"
 CHOICE_SLOT = 'id="ov-kept" data-chosen="">'
 #: the value of the menu's "other image" radio (KubeSpawner's form uses the same)
 UNLISTED_CHOICE = "unlisted-choice"
@@ -110,7 +113,28 @@ def options_from_form(
         values = formdata.get(field) or []
         if values and values[0] != UNLISTED_CHOICE:
             options[field] = str(values[0])
+    picked = [str(v) for v in formdata.get(conn.FIELD) or [] if v]
+    if picked:
+        options[conn.OPTION] = list(dict.fromkeys(picked))
     return options
+
+
+def _connections_block(offered: Sequence[Connection], picked: Sequence[str]) -> str:
+    """Checkboxes of the connections the user may pick (ODH's display names), the last
+    picked ones ticked."""
+    boxes = "".join(
+        f'<div class="form-check"><input class="form-check-input" type="checkbox"'
+        f' name="{conn.FIELD}" id="ov-connection-{i}" value="{escape(c.name)}"'
+        f"{' checked' if c.name in picked else ''}>"
+        f' <label class="form-check-label" for="ov-connection-{i}">{escape(c.display_name)}'
+        f' <span class="small text-muted">({escape(c.name)})</span></label></div>'
+        for i, c in enumerate(offered)
+    )
+    return (
+        '<fieldset class="ov-connections"><legend>Connections</legend>'
+        '<p class="small">Their variables (S3 keys, endpoint, bucket) are set in the'
+        f" notebook.</p>{boxes}</fieldset>"
+    )
 
 
 def resolve_choice(images: Sequence[NotebookImage], wanted: str | None) -> Choice:
@@ -229,13 +253,18 @@ def render_menu(
     unlisted: Unlisted | None = None,
     wanted_unlisted: str | None = None,
     admin_notes: Sequence[str] = (),
+    connections: Sequence[Connection] = (),
+    wanted_connections: Sequence[str] = (),
 ) -> str:
     """The HTML options form; the user's last choice (or the default) is preselected.
 
     ``admin_notes`` (BYON import errors) are shown only when the caller passes them, i.e.
-    to admins.
+    to admins; ``connections`` are those granted to this user (`connections.granted`).
     """
     html = _form(images, sizes, unlisted)
+    if connections:
+        block = _connections_block(connections, wanted_connections)
+        html = html.replace(CONNECTIONS_SLOT, block, 1)
     size = resolve_size(sizes, wanted_size)
     if size is not None:
         marker = f'value="{escape(size.name)}" data-ov-size'

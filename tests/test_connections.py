@@ -62,3 +62,23 @@ def test_env_from_refuses_what_was_not_offered():
     with pytest.raises(ValueError, match="Connection 'b' is not available to you."):
         c.env_from(["a", "b"], mine)
     assert c.env_from([], mine) == []
+
+
+@pytest.mark.parametrize(
+    "value, names",
+    [
+        (None, []),
+        ([], []),
+        (["a", "b", "a"], ["a", "b"]),
+        ("a", ValueError),  # one string is not a list of names
+        ([""], ValueError),
+        ([1], ValueError),
+        ({"a": 1}, ValueError),
+    ],
+)
+def test_requested(value, names):
+    if names is ValueError:
+        with pytest.raises(ValueError, match="list of connection names"):
+            c.requested(value)
+    else:
+        assert c.requested(value) == names

@@ -149,3 +149,24 @@ def test_a_changed_catalog_is_rendered_anew():
     after = menu.render_menu([renamed, IMAGES[1]])
     assert "Alpha II" not in before and "Alpha II" in after
     assert island(after)["im"][0][1] == "Alpha II"
+
+
+def test_connections_are_offered_as_checkboxes_and_read_back():
+    from jupyterhub_ov.connections import Connection
+
+    offered = [
+        Connection("team-s3", "Team <S3>", frozenset({"alice"}), frozenset()),
+        Connection("archive", "Archive", frozenset({"alice"}), frozenset()),
+    ]
+    page = menu.render_menu(IMAGES, connections=offered, wanted_connections=["archive"])
+    assert "<legend>Connections</legend>" in page
+    assert 'name="connection" id="ov-connection-0" value="team-s3">' in page
+    assert 'name="connection" id="ov-connection-1" value="archive" checked>' in page
+    assert "Team &lt;S3&gt;" in page and "Team <S3>" not in page
+    # another user's page (same cached form) shows none of them
+    assert "Connections" not in menu.render_menu(IMAGES)
+    form = {"image": ["a-notebook:latest"], "connection": ["archive", "team-s3", "archive"]}
+    assert menu.options_from_form(form) == {
+        "image": "a-notebook:latest",
+        "connections": ["archive", "team-s3"],
+    }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from kubernetes_asyncio import client
 from kubespawner.reflector import NamespacedResourceReflector
@@ -26,6 +26,8 @@ from .. import metrics
 
 #: a predicate on a cached object (None: the object is not in the cache)
 Condition = Callable[[dict[str, Any] | None], bool]
+#: a reflector class started by shared_reflector
+R = TypeVar("R", bound=NamespacedResourceReflector)
 
 
 class _CustomObjectsLister:
@@ -136,14 +138,15 @@ class CustomObjectReflector(NamespacedResourceReflector):
 
 async def shared_reflector(
     spawner_class: Any,
-    reflector_class: type[CustomObjectReflector],
+    reflector_class: type[R],
     namespace: str,
     *,
     parent: Any,
-) -> CustomObjectReflector:
-    """The running reflector of ``reflector_class`` in ``namespace``, started on first use
-    and shared by every spawner; waits for its first list."""
-    key = (reflector_class.plural, namespace)
+) -> R:
+    """The running reflector of ``reflector_class`` (a reflector with a ``plural`` naming
+    what it watches) in ``namespace``, started on first use and shared by every spawner;
+    waits for its first list."""
+    key = (reflector_class.plural, namespace)  # type: ignore[attr-defined]
     reflector = spawner_class.reflectors.get(key)
     if reflector is None:
         # registered before the first await: a concurrent caller finds it and waits on its

@@ -12,13 +12,15 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from kubernetes_asyncio.client import V1EnvFromSource, V1SecretEnvSource
 from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
 
-from .. import menu, metrics, names
+from .. import connections, menu, metrics, names
 from ..images.kube import KubeImageCatalog
 from ..kube.reflectors import shared_reflector
+from ..kube.secretmeta import granted_connections
 from ..storage import claims, manifests
 from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
@@ -121,6 +123,20 @@ class OVKubeSpawner(KubeSpawner):
         listed to the notebook in JUPYTERHUB_OV_BUCKETS. Only listed: the access itself is
         granted by the admin in the object storage (NooBaa).""",
     )
+    connections_enabled = Bool(
+        False,
+        config=True,
+        help="""Offer Open Data Hub S3 "connection" Secrets in the menu: Secrets of the
+        namespace labelled opendatahub.io/dashboard=true and annotated
+        opendatahub.io/connection-type-ref: s3, shown by openshift.io/display-name, to the
+        users and groups the admin names in the annotations jupyterhub-ov/connection-users
+        and jupyterhub-ov/connection-groups ("a, b"; "*" for everyone; neither: nobody).
+        A picked one is injected whole with envFrom (secretRef); one not granted to the user
+        is refused at submit and again at start. The hub watches these Secrets' metadata
+        only (PartialObjectMetadata) and never reads their data, but it then needs "list"
+        and "watch" on Secrets in the namespace (docs/storage.md, "Open Data Hub
+        connections").""",
+    )
     delete_bucket_claim = Bool(
         False,
         config=True,
@@ -148,6 +164,7 @@ class OVKubeSpawner(KubeSpawner):
             errors = (
                 spawner.catalog.import_errors(spawner.__class__, spawner.namespace) if admin else []
             )
+            offered = await spawner.offered_connections()
             return menu.render_menu(
                 images,
                 spawner.user_options.get("image"),
@@ -156,6 +173,8 @@ class OVKubeSpawner(KubeSpawner):
                 unlisted=parse_unlisted(spawner.unlisted_image),
                 wanted_unlisted=spawner.user_options.get(UNLISTED_FIELD),
                 admin_notes=[f"{key}: {message}" for key, message in errors],
+                connections=offered,
+                wanted_connections=spawner.user_options.get(connections.OPTION) or (),
             )
 
         return form
@@ -189,8 +208,27 @@ class OVKubeSpawner(KubeSpawner):
         await catalog.start(self.__class__, self.namespace)
         return catalog.images(self.__class__, self.namespace)
 
-    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
-        return menu.options_from_form(formdata, parse_unlisted(self.unlisted_image))
+    async def offered_connections(self) -> list[connections.Connection]:
+        """The connection Secrets this user may pick (none unless connections_enabled)."""
+        return await granted_connections(self) if self.connections_enabled else []
+
+    async def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        options = menu.options_from_form(formdata, parse_unlisted(self.unlisted_image))
+        if options.get(connections.OPTION):  # a forged name is refused here, and at start
+            connections.env_from(options[connections.OPTION], await self.offered_connections())
+        return options
+
+    async def get_pod_manifest(self) -> Any:
+        """KubeSpawner's pod, with the picked connections' Secrets as envFrom; their ODH keys
+        replace the own bucket's variables of those names (env would win over envFrom)."""
+        pod = await super().get_pod_manifest()
+        picked = getattr(self, "_ov_env_from", [])
+        if picked:
+            container = pod.spec.containers[0]
+            refs = [V1EnvFromSource(secret_ref=V1SecretEnvSource(name=n)) for n in picked]
+            container.env_from = list(container.env_from or []) + refs
+            container.env = [e for e in container.env or [] if e.name not in connections.KEYS]
+        return pod
 
     # -- progress: our steps first, then KubeSpawner's pod events -------------------------
 
@@ -244,6 +282,7 @@ class OVKubeSpawner(KubeSpawner):
         size = menu.resolve_size(menu.parse_sizes(self.sizes), self.user_options.get("size"))
         for key, value in (size.resources if size else {}).items():
             setattr(self, key, value)
+        await self._choose_connections()
         if self.bucket_claim_enabled:
             with metrics.SPAWN_STEP_DURATION.labels(metrics.STEP_BUCKET_CLAIM).time():
                 await self._ensure_bucket()
@@ -262,6 +301,18 @@ class OVKubeSpawner(KubeSpawner):
         self.image = choice.tag.reference
         self._add_environment({"JUPYTERHUB_OV_IMAGE": choice.value})
         self._progress(f"Image {choice.image.display_name} ({choice.tag.name})", 5)
+
+    async def _choose_connections(self) -> None:
+        self._ov_env_from: list[str] = []
+        try:
+            picked = connections.requested(self.user_options.get(connections.OPTION))
+            if picked:
+                entries = connections.env_from(picked, await self.offered_connections())
+                self._ov_env_from = [e["secretRef"]["name"] for e in entries]
+        except ValueError as e:
+            raise SpawnFailure(str(e)) from None
+        if self._ov_env_from:
+            self._progress(f"Connections {', '.join(self._ov_env_from)}", 8)
 
     async def _make_create_pvc_request(self, pvc: Any, request_timeout: float) -> Any:
         """KubeSpawner's PVC creation (first spawn only), timed."""

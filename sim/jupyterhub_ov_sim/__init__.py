@@ -11,6 +11,7 @@ it is never a production runtime.
 
 Layout:
   apiserver.py, handlers.py, paths.py, discovery.py, openapi.py  the HTTP side
+  partialmeta.py  metadata-only answers (Accept: ...;as=PartialObjectMetadata[List])
   protobuf.py   protobuf request bodies of built-in kinds (kubectl create ...) as JSON;
                 protoschema.py wrote their field numbers (k8s-protobuf-schema.json)
   store.py, watchcache.py, gc.py, meta.py, patches.py, selectors.py  the object store

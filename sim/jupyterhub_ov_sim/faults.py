@@ -105,16 +105,25 @@ class FaultInjector:
 
 
 class RequestCounters:
-    """Requests received per (verb, resource), including those answered by an injected fault."""
+    """Requests received per (verb, resource), including those answered by an injected fault,
+    and per shape of answer asked for: whole objects (None) or metadata only
+    (``PartialObjectMetadata``, ``PartialObjectMetadataList``; see `partialmeta`)."""
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._shapes: Counter[tuple[str, str, str | None]] = Counter()
 
-    def record(self, verb: str, resource: str) -> None:
+    def record(self, verb: str, resource: str, *, shape: str | None = None) -> None:
         self._counts[(verb, resource)] += 1
+        self._shapes[(verb, resource, shape)] += 1
 
     def get(self, verb: str, resource: str) -> int:
         return self._counts[(verb, resource)]
+
+    def shaped(self, verb: str, resource: str, shape: str | None) -> int:
+        """Requests of ``verb`` on ``resource`` that asked for answers of ``shape`` (None:
+        whole objects, e.g. a Secret with its data)."""
+        return self._shapes[(verb, resource, shape)]
 
     def total(self, *, verb: str | None = None, resource: str | None = None) -> int:
         return sum(
@@ -128,3 +137,4 @@ class RequestCounters:
 
     def reset(self) -> None:
         self._counts.clear()
+        self._shapes.clear()

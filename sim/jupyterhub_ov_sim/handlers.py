@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import errors, protobuf, scale
+from . import errors, partialmeta, protobuf, scale
 from .errors import ApiError
 from .faults import Fault, FaultInjector, RequestCounters
 from .kinds import KindRegistry
@@ -45,8 +45,9 @@ class Served(Protocol):
 DEFAULT_WATCH_SECONDS = 1800.0
 
 
-def _event_line(event: WatchEvent) -> str:
-    return json.dumps({"type": event.type, "object": event.obj}, separators=(",", ":")) + "\n"
+def _event_line(event: WatchEvent, metadata_only: bool = False) -> str:
+    obj = partialmeta.item(event.obj) if metadata_only else event.obj
+    return json.dumps({"type": event.type, "object": obj}, separators=(",", ":")) + "\n"
 
 
 def _list_body(target: Target, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
@@ -94,6 +95,8 @@ class ResourceHandler(JSONHandler):
         self.verb = ""
         self.fault = Fault()
         self.subscription: Subscription | None = None
+        #: partialmeta.ITEM or .LIST when the client asked for metadata only
+        self.shape: str | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -168,7 +171,13 @@ class ResourceHandler(JSONHandler):
         if not self._accepts_json():  # this server answers JSON only
             self.send_error_status(errors.not_acceptable(self.request.headers["Accept"]))
             return
-        self.server.counters.record(self.verb, self.target.resource)
+        if self.verb in ("get", "list", "watch") and self.target.subresource is None:
+            try:
+                self.shape = partialmeta.wanted(self.request.headers.get("Accept", ""), self.verb)
+            except ApiError as error:
+                self.send_error_status(error)
+                return
+        self.server.counters.record(self.verb, self.target.resource, shape=self.shape)
         self.fault = self.server.faults.decide(self.verb, self.target.resource)
         if self.fault.latency:
             await asyncio.sleep(self.fault.latency)  # injected latency, not synchronisation
@@ -197,10 +206,12 @@ class ResourceHandler(JSONHandler):
         elif target.subresource == "scale":
             self.send_json(scale.read(store, target.kind, namespace, name))
         elif self.verb == "get":
-            self.send_json(store.get(target.kind, namespace, name))
+            obj = store.get(target.kind, namespace, name)
+            self.send_json(partialmeta.item(obj) if self.shape else obj)
         elif self.verb == "list":
             items, rv = store.list_objects(target.kind, target.namespace, self._matcher())
-            self.send_json(_list_body(target, items, rv))
+            body = partialmeta.list_body(items, rv) if self.shape else _list_body(target, items, rv)
+            self.send_json(body)
         else:
             await self._watch()
 
@@ -360,7 +371,7 @@ class ResourceHandler(JSONHandler):
             drop_at = loop.time() + self.fault.drop_watch_after
         self.set_header("Content-Type", "application/json")
         try:
-            self.write("".join(_event_line(e) for e in initial))
+            self.write("".join(_event_line(e, bool(self.shape)) for e in initial))
             await self.flush()
             if await self._stream(self.subscription, min(deadline, drop_at or deadline)):
                 self.finish()
@@ -384,7 +395,8 @@ class ResourceHandler(JSONHandler):
                 return False
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            lines = [_event_line(event) for event in batch if event is not None]
+            meta = bool(self.shape)
+            lines = [_event_line(event, meta) for event in batch if event is not None]
             if lines:
                 self.write("".join(lines))
                 await self.flush()
