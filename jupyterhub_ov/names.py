@@ -37,6 +37,13 @@ RESERVED_IAM_USER_NAMES = frozenset({EMBEDDED_ADMIN_IAM_USER})
 #: it contains a '.', which no user's IAM name has, and is not the admin's prefix.
 MODEL_SERVER_IAM_PREFIX = "ovms."
 MODEL_SERVER_IAM_PATH = "/jupyterhub-ov-modelservers/"
+#: Users' own Kubernetes objects start with this: KubeSpawner's pods ``jupyter-<user slug>``
+#: (its pod_name_template), and the bucket claims ``jupyter-bucket-<user slug>`` (with their
+#: Secret and ConfigMap). Objects the platform names after what an admin or user asks for
+#: (a build's validation and build pods, a model server's Deployment and its pods) must not
+#: start with it: a user whose pod name equals such a pod's would take it (KubeSpawner deletes a
+#: pod of its name that is in the way, and a build's pod create would fail on the user's).
+USER_OBJECT_PREFIX = "jupyter-"
 #: The tag that marks a bucket or IAM user as created by jupyterhub-ov for one hub user.
 OWNER_TAG_KEY = "jupyterhub-ov:user"
 #: Characters IAM and S3 both accept in tag values (letters, numbers, spaces, _.:/=+-@).
@@ -122,6 +129,16 @@ def model_server_iam_name(server: str) -> str:
 def is_reserved_iam_user_name(name: str) -> bool:
     """Whether ``name`` is an identity no hub user may be given (the embedded admin)."""
     return name in RESERVED_IAM_USER_NAMES
+
+
+def user_object_prefix_problem(name: str) -> str | None:
+    """Why the platform must not name an object of its own ``name`` (None: it may)."""
+    if name.startswith(USER_OBJECT_PREFIX):
+        return (
+            f"must not start with {USER_OBJECT_PREFIX!r}: users' notebook pods and bucket claims"
+            f" are named {USER_OBJECT_PREFIX}<user>"
+        )
+    return None
 
 
 def owner_tag_value(username: str) -> str:

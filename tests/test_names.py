@@ -285,3 +285,16 @@ def test_a_claim_name_leads_back_to_its_user_or_to_no_one(username):
     assert found in (username, None)
     if names.user_slug(username) == username:
         assert found == username
+
+
+@pytest.mark.parametrize(
+    "name, refused",
+    [("jupyter-x-notebook-0123456789ab-validate", True), ("jupyter", False), ("x-jupyter-", False)],
+)
+def test_the_users_object_prefix_is_kept_from_the_platform(name, refused):
+    assert (names.user_object_prefix_problem(name) is not None) is refused
+
+
+@given(usernames)
+def test_every_users_pod_and_claim_starts_with_the_users_prefix(username):
+    assert names.object_name(username, "jupyter-bucket").startswith(names.USER_OBJECT_PREFIX)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 
 from jupyterhub_ov.errors import Invalid
+from jupyterhub_ov.names import USER_OBJECT_PREFIX, user_object_prefix_problem
 
 NAME_SUFFIX = "-notebook"
 #: the image (ImageStream) name's limit: room for derived object names (BuildConfig
@@ -30,8 +31,10 @@ MAX_DISPLAY = 100
 #: (`imagecheck`, which receives it as an argument) both hold images to it
 MIN_PYTHON = (3, 8)
 
-#: lowercase letters, digits and single hyphens, starting with a letter, not ending in one
-NAME_PATTERN = r"^(?!.*--)[a-z](?:[a-z0-9-]*[a-z0-9])?$"
+#: lowercase letters, digits and single hyphens, starting with a letter, not ending in one, and
+#: not starting as users' objects do (`names.USER_OBJECT_PREFIX`: the image's validation and
+#: build pods are named after it)
+NAME_PATTERN = rf"^(?!.*--)(?!{USER_OBJECT_PREFIX})[a-z](?:[a-z0-9-]*[a-z0-9])?$"
 #: a branch, tag or commit as git allows them, without ``..``, ``//`` or a ``.lock``/``/``/``.``
 #: ending (what git would refuse or read as a range)
 GIT_REF_PATTERN = r"^(?!.*\.\.)(?!.*//)(?!.*(?:\.lock|/|\.)$)[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$"
@@ -83,6 +86,9 @@ def name_problem(raw: Any) -> str | None:
     if not isinstance(raw, str) or not raw:
         return "metadata.name is required"
     name = image_name(raw)
+    reserved = user_object_prefix_problem(raw)
+    if reserved:
+        return f"metadata.name {raw!r} {reserved}"
     if not _NAME.fullmatch(raw):
         return (
             f"metadata.name {raw!r} must be lowercase letters, digits and single hyphens,"

@@ -166,6 +166,9 @@ BAD_NAMES = [
     (None, "metadata.name is required"),
     (["a"], "metadata.name is required"),
     ("abc\n", "lowercase letters"),  # no line end after the name
+    # its validation pod jupyter-x-notebook-<tag>-validate is a user's pod name (issue 17)
+    ("jupyter-x", "must not start with 'jupyter-'"),
+    ("jupyter-x-notebook", "must not start with 'jupyter-'"),
 ]
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from jupyterhub_ov import names
 from jupyterhub_ov.builds.model.spec_rules import is_image_reference
 
 from . import rules
@@ -50,6 +51,7 @@ from .spec import (
     Resources,
     ServerSettings,
     ServiceParams,
+    server_object_name,
 )
 
 __all__ = ["InvalidModelServer", "ModelServerSpec", "parse_model_server"]
@@ -60,6 +62,8 @@ def _name_problem(name: Any) -> str | None:
         return "metadata.name is required"
     limit = 63 if NAME_MARK in name else 63 - len(NAME_SUFFIX)
     problem = rules.dns_label_problem(name, limit)
+    if not problem:  # the Deployment's pods are named after it, as users' pods are after them
+        problem = names.user_object_prefix_problem(server_object_name(name))
     if problem:
         return f"metadata.name {name!r} {problem}: the Deployment and Service are named <name>-ovms"
     return None

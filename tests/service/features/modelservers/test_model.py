@@ -820,6 +820,13 @@ def test_a_name_with_ovms_is_used_as_it_is() -> None:
     assert problems("x" * 60 + "ovms", {"model_path": S3})[0].startswith("metadata.name")
 
 
+@pytest.mark.parametrize("name", ["jupyter-x", "jupyter-ovms", "jupyter", "jupyter-bob-ovms"])
+def test_a_name_whose_pods_a_users_pod_could_be_named_as_is_refused(name: str) -> None:
+    """A Deployment jupyter-*'s pods jupyter-*-<hash>-<hash> are pod names KubeSpawner gives
+    users (and deletes when in the way): such names are refused (issue 17, names)."""
+    assert "must not start with 'jupyter-'" in problems(name, {"model_path": S3})[0]
+
+
 QUANTITY = st.builds(
     lambda n, frac, unit: f"{n}{frac}{unit}",
     st.integers(0, 10**6),
