@@ -31,16 +31,10 @@ import sys
 from pathlib import Path
 
 from jupyterhub_ov.culling import add_idle_culler, parse_timeout
+from jupyterhub_ov.hubconfig import add_platform_service
 from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.localdata import DataDir
 from jupyterhub_ov.netenv import network_env
-from jupyterhub_ov.service.scopes import (
-    CUSTOM_SCOPES,
-    MODEL_READ_SCOPE,
-    MODEL_WRITE_SCOPE,
-    READ_SCOPE,
-    WRITE_SCOPE,
-)
 from jupyterhub_ov.spawners.local import warn_shared_identity
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -135,68 +129,34 @@ builder_backend = os.environ.get("JUPYTERHUB_OV_BUILDER_BACKEND", "local")
 # local model servers: <claims|configmaps>/<name>/ stand for volume claims and config maps
 model_volumes = state / "model-volumes"
 model_volumes.mkdir(exist_ok=True)
-services.append(
-    {
-        "name": "image-builder",
-        "url": os.environ.get("JUPYTERHUB_OV_BUILDER_URL", "http://127.0.0.1:8011"),
-        "display": True,
-        "command": [
-            sys.executable,
-            "-m",
-            "jupyterhub_ov.service",
-            f"--PlatformService.backend_class={builder_backend}",
-            f"--PlatformService.db_url=sqlite:///{state / 'builds.sqlite'}",
-            f"--PlatformService.cookie_secret_file={state / 'builder_cookie_secret'}",
-            f"--LocalBuildBackend.catalog_dir={environments}",
-            f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
-            # requests never build on what users or the hub keep there (environments/ is fine)
-            f"--LocalBuildBackend.refused_roots={data.root}",
-            # local model servers: the S3 admin identity (to make each server's own), and
-            # the directory standing for volume claims and config maps
-            *service_s3,
-            f"--ModelServers.local_volumes_dir={model_volumes}",
-        ],
-        "cwd": str(state),
-        # JupyterHub starts services with a reduced environment: hand on the hub's CA bundle,
-        # proxy and index settings, or uv cannot reach the index behind a corporate CA/proxy
-        "environment": network_env(os.environ),
-        # without these the OAuth tokens of browser sessions never carry the service's scopes
-        "oauth_client_allowed_scopes": [
-            READ_SCOPE,
-            WRITE_SCOPE,
-            MODEL_READ_SCOPE,
-            MODEL_WRITE_SCOPE,
-        ],
-        "oauth_no_confirm": True,
-    }
-)
-c.JupyterHub.custom_scopes = CUSTOM_SCOPES
-c.JupyterHub.load_roles = [
-    {
-        # JupyterHub's default user role is ["self"]: keep it, add seeing builds and model
-        # servers (and their endpoints)
-        "name": "user",
-        "scopes": [
-            "self",
-            "access:services!service=image-builder",
-            READ_SCOPE,
-            MODEL_READ_SCOPE,
-        ],
-    },
-    {
-        # the hub's admins start, cancel, retry and delete builds; add users or groups here
-        "name": "image-build-admin",
-        "scopes": [WRITE_SCOPE, "access:services!service=image-builder"],
-        "users": sorted(c.Authenticator.admin_users),
-    },
-    {
-        # the hub's admins create, scale and delete model servers; add users or groups here
-        "name": "model-server-admin",
-        "scopes": [MODEL_WRITE_SCOPE, "access:services!service=image-builder"],
-        "users": sorted(c.Authenticator.admin_users),
-    },
-]
 c.JupyterHub.services = services
+# the service, its scopes and roles (jupyterhub_ov.hubconfig: users read builds and model
+# servers, the hub's admins change them)
+add_platform_service(
+    c,
+    url=os.environ.get("JUPYTERHUB_OV_BUILDER_URL", "http://127.0.0.1:8011"),
+    command=[
+        sys.executable,
+        "-m",
+        "jupyterhub_ov.service",
+        f"--PlatformService.backend_class={builder_backend}",
+        f"--PlatformService.db_url=sqlite:///{state / 'builds.sqlite'}",
+        f"--PlatformService.cookie_secret_file={state / 'builder_cookie_secret'}",
+        f"--LocalBuildBackend.catalog_dir={environments}",
+        f"--LocalBuildBackend.base_environment={sys.prefix}",  # the hub's own Python
+        # requests never build on what users or the hub keep there (environments/ is fine)
+        f"--LocalBuildBackend.refused_roots={data.root}",
+        # local model servers: the S3 admin identity (to make each server's own), and
+        # the directory standing for volume claims and config maps
+        *service_s3,
+        f"--ModelServers.local_volumes_dir={model_volumes}",
+    ],
+    cwd=str(state),
+    # the hub's CA bundle, proxy and index settings, or uv cannot reach the index behind a
+    # corporate CA/proxy
+    environment=network_env(os.environ),
+    admins=c.Authenticator.admin_users,
+)
 
 # -- idle culling: off unless JUPYTERHUB_OV_CULL_IDLE_TIMEOUT gives seconds -----------------
 # (a stopped server keeps its work directory and bucket; JUPYTERHUB_OV_CULL_EVERY: how often

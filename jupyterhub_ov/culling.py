@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from traitlets.config import LazyConfigValue
+from jupyterhub_ov.hubconfig import current_list
 
 #: the service's name in the hub (its role is named after it)
 SERVICE_NAME = "idle-culler"
@@ -66,16 +66,5 @@ def add_idle_culler(c: Any, timeout: int, *, cull_every: int = 0) -> None:
     it already has."""
     service, role = idle_culler(timeout, cull_every=cull_every)
     hub = c.JupyterHub
-    hub.services = [*_current(hub, "services"), service]
-    hub.load_roles = [*_current(hub, "load_roles"), role]
-
-
-def _current(section: Any, key: str) -> list[Any]:
-    """A list option of a config section as configured so far: a set list, or what was
-    appended to the option while unset (traitlets' lazy value), or nothing."""
-    if key not in section:
-        return []
-    value = section[key]
-    if isinstance(value, LazyConfigValue):
-        return list(value.get_value([]))
-    return list(value)
+    hub.services = [*current_list(hub, "services"), service]
+    hub.load_roles = [*current_list(hub, "load_roles"), role]

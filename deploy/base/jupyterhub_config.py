@@ -29,15 +29,9 @@ import sys
 from pathlib import Path
 
 from jupyterhub_ov.culling import add_idle_culler, parse_timeout
+from jupyterhub_ov.hubconfig import add_platform_service
 from jupyterhub_ov.localauth import TrialAuthenticator
 from jupyterhub_ov.netenv import network_env
-from jupyterhub_ov.service.scopes import (
-    CUSTOM_SCOPES,
-    MODEL_READ_SCOPE,
-    MODEL_WRITE_SCOPE,
-    READ_SCOPE,
-    WRITE_SCOPE,
-)
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 env = os.environ
@@ -98,51 +92,42 @@ if env.get("JUPYTERHUB_OV_S3_ENDPOINT"):
 # the NetworkPolicy jupyterhub-ov-notebooks admits only the hub's pod to notebooks
 c.OVKubeSpawner.extra_labels = {"app.kubernetes.io/part-of": "jupyterhub-ov"}
 
-# -- the platform service: builds publish ImageStream tags into the menu ----------------------
-# It runs in the hub's pod under the hub's service account (deploy/base binds the build
-# service's Role to it), with its own database on the hub's volume.
+# -- the platform service: every feature of the OpenShift mode -----------------------------
+# builds publish ImageStream tags into the menu; notebooks keeps OpenVINO notebook images
+# built for Notebook resources; modelservers deploys ModelServer resources; customimages
+# builds CustomNBImage resources. All in this namespace, each with a Role of deploy/base
+# (docs/deploy.md says what each rule is for). It runs in the hub's pod under the hub's
+# service account, with its own database on the hub's volume.
+FEATURES = ("builds", "notebooks", "modelservers", "customimages")
 service_env = network_env(env)
 for name in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
     if env.get(name):
         service_env[name] = env[name]
-c.JupyterHub.services = [
-    {
-        "name": "image-builder",
-        "url": "http://127.0.0.1:8011",
-        "display": True,
-        "command": [
-            sys.executable,
-            "-m",
-            "jupyterhub_ov.service",
-            "--PlatformService.backend_class=openshift",
-            f"--OpenShiftBuildBackend.namespace={namespace}",
-            "--PlatformService.features=builds",
-            f"--PlatformService.db_url=sqlite:///{data / 'builds.sqlite'}",
-            f"--PlatformService.cookie_secret_file={data / 'builder_cookie_secret'}",
-        ],
-        "cwd": str(data),
-        "environment": service_env,
-        "oauth_client_allowed_scopes": [
-            READ_SCOPE,
-            WRITE_SCOPE,
-            MODEL_READ_SCOPE,
-            MODEL_WRITE_SCOPE,
-        ],
-        "oauth_no_confirm": True,
-    }
-]
-c.JupyterHub.custom_scopes = CUSTOM_SCOPES
-c.JupyterHub.load_roles = [
-    {
-        "name": "user",
-        "scopes": ["self", "access:services!service=image-builder", READ_SCOPE, MODEL_READ_SCOPE],
-    },
-    {
-        "name": "image-build-admin",
-        "scopes": [WRITE_SCOPE, MODEL_WRITE_SCOPE, "access:services!service=image-builder"],
-        "users": sorted(c.Authenticator.admin_users),
-    },
-]
+add_platform_service(
+    c,
+    # on the pod's own address, as the proxy's API (the NetworkPolicy admits no one to 8011)
+    url=f"http://{bind_ip}:8011",
+    command=[
+        sys.executable,
+        "-m",
+        "jupyterhub_ov.service",
+        "--PlatformService.backend_class=openshift",
+        f"--OpenShiftBuildBackend.namespace={namespace}",
+        *(f"--PlatformService.features={feature}" for feature in FEATURES),
+        # Notebook resources here, no RHODS/ODH operator needed: this hub is the JupyterHub
+        # the images are for (and a Role here is all the watch needs)
+        f"--OpenVINONotebooks.namespace={namespace}",
+        "--OpenVINONotebooks.watch_all_namespaces=False",
+        "--OpenVINONotebooks.require_operator=False",
+        # ModelServer resources of this namespace only (a Role, not a ClusterRole)
+        f"--ModelServers.namespace={namespace}",
+        f"--PlatformService.db_url=sqlite:///{data / 'builds.sqlite'}",
+        f"--PlatformService.cookie_secret_file={data / 'builder_cookie_secret'}",
+    ],
+    cwd=str(data),
+    environment=service_env,
+    admins=c.Authenticator.admin_users,
+)
 
 # -- idle culling: on, one hour by default (JUPYTERHUB_OV_CULL_IDLE_TIMEOUT=0 turns it off) --
 # jupyterhub-idle-culler as a managed service; a culled server keeps its PVC and bucket

@@ -2,7 +2,9 @@
 
 Everything the hub does here comes from the manifests (tests/deploy/box.py): a user logs in
 through the Service, the build service (a hub-managed service in the hub's pod) publishes an
-image into the menu, the user starts it in Chromium and gets a PVC and a bucket.
+image into the menu, the user starts it in Chromium and gets a PVC and a bucket; then the
+service's other features take a CustomNBImage, a Notebook and a ModelServer applied with
+kubectl (tests/deploy/features.py), and its /metrics counts the model server.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from kubernetes_asyncio import client
 from ..browser import browser_page, log_in
 from ..kube.streams import create_stream
 from ..util import ARTIFACTS
+from . import features
 from .box import ADMIN_PASSWORD, Box, platform_in_a_box
 
 pytestmark = pytest.mark.e2e
@@ -121,3 +124,7 @@ async def test_the_overlay_installs_a_working_platform(tmp_path: Path, overlay: 
         bucket = await box.kubectl.json("get", "objectbucketclaim", "jupyter-bucket-alice")
         assert bucket["status"]["phase"] == "Bound"
         assert bucket["spec"]["storageClassName"] == BUCKET_CLASS[overlay]
+        if overlay == "openshift":  # the same base in both: its features seen once
+            await features.custom_image_is_built(box, token)
+            await features.notebook_is_reconciled(box, token)
+            await features.model_server_is_deployed(box, token, "jupyter-bucket-alice")

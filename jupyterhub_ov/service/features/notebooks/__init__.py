@@ -44,6 +44,22 @@ class OpenVINONotebooks(Feature):
         redhat-ods-applications on Red Hat OpenShift AI; set it for other distributions.""",
     ).tag(config=True)
 
+    watch_all_namespaces = Bool(
+        True,
+        help="""Watch Notebook resources in every namespace, so that one created in the wrong
+        namespace is answered with the operator's message (a ClusterRole:
+        deploy/builder-notebooks-rbac.yaml). False: only `namespace` is watched (a Role there
+        suffices, as deploy/base grants; a Notebook elsewhere is left alone).""",
+    ).tag(config=True)
+
+    require_operator = Bool(
+        True,
+        help="""Build only while the RHODS or ODH operator Deployment exists (the OpenVINO
+        Toolkit Operator's rule: the image integrates with their JupyterHub), reading the two
+        Deployments by name in the operators' namespaces. False where this hub is the
+        JupyterHub the images are for (deploy/): no operator is needed, nothing is read.""",
+    ).tag(config=True)
+
     controller: NotebookController | None = None
 
     def routes(self) -> list[Route]:
@@ -77,7 +93,12 @@ class OpenVINONotebooks(Feature):
             from .cluster import NotebookReconciler  # kubernetes_asyncio only when used
 
             reconciler = NotebookReconciler(
-                controller=controller, required_namespace=self.namespace, parent=self, log=self.log
+                controller=controller,
+                required_namespace=self.namespace,
+                all_namespaces=self.watch_all_namespaces,
+                require_operator=self.require_operator,
+                parent=self,
+                log=self.log,
             )
             if not reconciler.kubeconfig:  # the backend's cluster unless configured otherwise
                 reconciler.kubeconfig = getattr(host.manager.backend, "kubeconfig", "")

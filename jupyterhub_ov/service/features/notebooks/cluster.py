@@ -73,11 +73,21 @@ class NotebookReconciler(Reconciler):
     rbac = "deploy/builder-notebooks-rbac.yaml"
 
     def __init__(
-        self, *, controller: NotebookController, required_namespace: str, **kwargs: Any
+        self,
+        *,
+        controller: NotebookController,
+        required_namespace: str,
+        all_namespaces: bool = True,
+        require_operator: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.controller = controller
         self.required_namespace = required_namespace
+        #: False: only ``required_namespace`` is watched (a Role there is enough)
+        self.all_namespaces = all_namespaces
+        #: False: no operator Deployment is needed (nor read)
+        self.require_operator = require_operator
         self.reflector: NotebookReflector | None = None
         #: the operators present, read at most once per batch (`begin_batch`)
         self._present: Present = self._operators
@@ -87,7 +97,10 @@ class NotebookReconciler(Reconciler):
         await super().start()
 
     async def start_watches(self, gave_up: asyncio.Event) -> None:
-        self.reflector = await self.start_reflector(NotebookReflector, self.mark, gave_up)
+        scope: dict[str, Any] = {}
+        if not self.all_namespaces:  # one namespace: the namespaced list and watch
+            scope = {"omit_namespace": False, "namespace": self.required_namespace}
+        self.reflector = await self.start_reflector(NotebookReflector, self.mark, gave_up, **scope)
         # records whose resource was deleted while nobody watched
         for record in self.controller.list():
             if record.namespace == self.required_namespace:
@@ -153,9 +166,11 @@ class NotebookReconciler(Reconciler):
             return status.Problem(status.INVALID_PARAMETERS, "; ".join(e.problems)), ours
         if ours is not None and ours.params == params:
             return None, ours  # applied already: nothing to check, nothing to build
-        problem = openvino.precondition_problem(
-            namespace, await present(), required_namespace=self.required_namespace
-        )
+        problem = None
+        if self.require_operator:
+            problem = openvino.precondition_problem(
+                namespace, await present(), required_namespace=self.required_namespace
+            )
         if problem is not None:
             return status.Problem(status.PRECONDITION_FAILED, problem), ours
         creator = status.resource_creator(namespace, name)
