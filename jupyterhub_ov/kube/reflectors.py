@@ -23,6 +23,7 @@ from traitlets import Any as AnyTrait
 from traitlets import validate
 
 from .. import metrics
+from .retry import with_retries
 
 #: a predicate on a cached object (None: the object is not in the cache)
 Condition = Callable[[dict[str, Any] | None], bool]
@@ -142,7 +143,21 @@ async def shared_reflector(
     parent: Any,
 ) -> CustomObjectReflector:
     """The running reflector of ``reflector_class`` in ``namespace``, started on first use
-    and shared by every spawner; waits for its first list."""
+    and shared by every spawner; waits for its first list. A first list answered 429 or 5xx
+    is tried again (a new reflector) within the parent's ``k8s_api_request_retry_timeout``,
+    rather than failing every spawn waiting on it."""
+    timeout = float(getattr(parent, "k8s_api_request_retry_timeout", 30))
+    return await with_retries(
+        lambda: _start_shared(spawner_class, reflector_class, namespace, parent),
+        what=f"list {reflector_class.plural}",
+        timeout=timeout,
+        log=parent.log,
+    )
+
+
+async def _start_shared(
+    spawner_class: Any, reflector_class: type[CustomObjectReflector], namespace: str, parent: Any
+) -> CustomObjectReflector:
     key = (reflector_class.plural, namespace)
     reflector = spawner_class.reflectors.get(key)
     if reflector is None:
@@ -157,7 +172,8 @@ async def shared_reflector(
         try:
             await reflector.start()
         except Exception:
-            spawner_class.reflectors.pop(key, None)  # the next caller tries again
+            if spawner_class.reflectors.get(key) is reflector:
+                spawner_class.reflectors.pop(key, None)  # the next caller tries again
             raise
     await reflector.first_load_future
     return reflector
