@@ -23,6 +23,7 @@ from traitlets import Any as AnyTrait
 from traitlets import validate
 
 from .. import metrics
+from .retry import with_retries
 
 #: a predicate on a cached object (None: the object is not in the cache)
 Condition = Callable[[dict[str, Any] | None], bool]
@@ -145,7 +146,20 @@ async def shared_reflector(
 ) -> R:
     """The running reflector of ``reflector_class`` (a reflector with a ``plural`` naming
     what it watches) in ``namespace``, started on first use and shared by every spawner;
-    waits for its first list."""
+    waits for its first list. A first list answered 429 or 5xx is tried again (a new reflector) within the parent's ``k8s_api_request_retry_timeout``,
+    rather than failing every spawn waiting on it."""
+    timeout = float(getattr(parent, "k8s_api_request_retry_timeout", 30))
+    return await with_retries(
+        lambda: _start_shared(spawner_class, reflector_class, namespace, parent),
+        what=f"list {reflector_class.plural}",
+        timeout=timeout,
+        log=parent.log,
+    )
+
+
+async def _start_shared(
+    spawner_class: Any, reflector_class: type[R], namespace: str, parent: Any
+) -> R:
     key = (reflector_class.plural, namespace)  # type: ignore[attr-defined]
     reflector = spawner_class.reflectors.get(key)
     if reflector is None:
@@ -160,7 +174,8 @@ async def shared_reflector(
         try:
             await reflector.start()
         except Exception:
-            spawner_class.reflectors.pop(key, None)  # the next caller tries again
+            if spawner_class.reflectors.get(key) is reflector:
+                spawner_class.reflectors.pop(key, None)  # the next caller tries again
             raise
     await reflector.first_load_future
     return reflector

@@ -48,15 +48,23 @@ async def with_retries(
             result.append(await call())
             return True
         except ApiException as e:
-            if not retryable(e):
-                raise
-            wait = retry_after(e)
-            log.warning(
-                "%s: %s %s; retrying%s", what, e.status, e.reason, f" in {wait:g} s" if wait else ""
-            )
-            if wait:
-                await asyncio.sleep(wait)
-            return False
+            return await again_later(e, what=what, log=log)
 
     await exponential_backoff(attempt, f"{what} kept failing for {timeout:g} s", timeout=timeout)
     return result[0]
+
+
+async def again_later(
+    error: ApiException, *, what: str, log: logging.Logger | logging.LoggerAdapter[Any]
+) -> bool:
+    """For `exponential_backoff`'s callbacks: False ("try again") after the server's
+    ``Retry-After`` when ``error`` is worth retrying; the error itself otherwise."""
+    if not retryable(error):
+        raise error
+    wait = retry_after(error)
+    log.warning(
+        "%s: %s %s; retrying%s", what, error.status, error.reason, f" in {wait:g} s" if wait else ""
+    )
+    if wait:
+        await asyncio.sleep(wait)
+    return False

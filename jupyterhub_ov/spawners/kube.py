@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from kubernetes_asyncio.client import V1EnvFromSource, V1SecretEnvSource
-from kubespawner import KubeSpawner
 from kubespawner.clients import shared_client
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default, validate
 
@@ -24,9 +23,10 @@ from ..kube.secretmeta import granted_connections
 from ..storage import claims, manifests
 from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
+from .retrying import RetryingKubeSpawner
 
 
-class OVKubeSpawner(KubeSpawner):
+class OVKubeSpawner(RetryingKubeSpawner):
     """The OpenShift mode's spawner (`c.JupyterHub.spawner_class = "ov-kube"`): the menu
     offers the notebook images of `KubeImageCatalog` (and `sizes`); each user gets a PVC
     (KubeSpawner's `storage_*` options) and an ObjectBucketClaim, whose credentials reach the

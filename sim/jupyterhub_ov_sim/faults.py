@@ -63,6 +63,8 @@ class FaultInjector:
     def __init__(self, seed: int | None = None) -> None:
         self.rules: list[FaultRule] = []
         self._rng = random.Random(seed)
+        #: errors answered instead of the request, by HTTP status (500, 503, 429)
+        self.injected: Counter[int] = Counter()
 
     def add(self, rule: FaultRule | None = None, /, **options: object) -> FaultRule:
         """Add a rule (given, or built from keyword options) and return it."""
@@ -94,6 +96,8 @@ class FaultInjector:
             fault.latency += rule.latency
             if fault.error is None:
                 fault.error = self._error(rule)
+                if fault.error is not None:
+                    self.injected[fault.error.code] += 1
             if rule.drop_watch_after is not None and verb == "watch":
                 current = fault.drop_watch_after
                 fault.drop_watch_after = (

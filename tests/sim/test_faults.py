@@ -167,3 +167,15 @@ async def test_counters_match_requests(
     assert sim_server.counters.total(verb="get") == 3
     sim_server.counters.reset()
     assert sim_server.counters.snapshot() == {}
+
+
+async def test_injected_errors_are_counted_by_status(
+    sim_server: ApiServer, core: client.CoreV1Api
+) -> None:
+    sim_server.faults.add(verb="list", resource="secrets", error_rate=1.0, error_code=503, times=2)
+    sim_server.faults.add(verb="get", resource="namespaces", throttle_rate=1.0, times=1)
+    for call in (core.list_namespaced_secret, core.list_namespaced_secret, core.read_namespace):
+        with pytest.raises(ApiException):
+            await call("default")
+    await core.list_namespaced_secret("default")  # past ``times``: answered, not counted
+    assert dict(sim_server.faults.injected) == {503: 2, 429: 1}
