@@ -367,9 +367,10 @@ class BuildManager:
             self._start_task(run, self._follow(run))
         else:
             self.log.warning("Build %s was interrupted while %s", record.id, state.phase)
+            reason = phases.interrupted_message(state.phase)
             try:
-                await self.backend.discard(record.resolved, record.backend_ref)
+                await self.backend.discard(record.resolved, record.backend_ref, reason)
             except Exception:
                 self.log.exception("Could not clean up after interrupted build %s", record.id)
-            await self._fail(run, phases.interrupted_message(state.phase))
+            await self._fail(run, reason)
             self._forget(run)

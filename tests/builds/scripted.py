@@ -113,7 +113,9 @@ class ScriptedBackend(BuildBackend):
         """Where a ``slow`` build waits (a subclass in another process waits otherwise)."""
         await self.release.wait()
 
-    async def discard(self, resolved: ResolvedBuild | None, reference: str) -> None:
+    async def discard(
+        self, resolved: ResolvedBuild | None, reference: str, reason: str = ""
+    ) -> None:
         self.discarded.append(reference)
 
 

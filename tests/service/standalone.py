@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,10 +19,11 @@ from ..util import REPO, free_port
 
 @contextmanager
 def service_process(
-    cwd: Path, *args: str, env: Mapping[str, str] | None = None
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, log: Path | None = None
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """The running service (with ``env`` added to this process's environment) and its URL
-    prefix, once it answers; stop it with `stop`."""
+    prefix, once it answers; stop it with `stop`. Its stderr is a pipe (read by `stop`), or
+    appended to ``log`` (for a service that runs long and logs much)."""
     port = free_port()
     env = {
         **os.environ,
@@ -29,13 +31,14 @@ def service_process(
         "PYTHONPATH": str(REPO),
         "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub_ov.service", *args],
-        cwd=cwd,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with open(log, "a") if log else contextlib.nullcontext() as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub_ov.service", *args],
+            cwd=cwd,
+            env=env,
+            stderr=sink or subprocess.PIPE,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}/services/image-builder/"
     try:
         deadline = time.monotonic() + 30
@@ -59,4 +62,4 @@ def stop(proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    return err
+    return err or ""

@@ -106,5 +106,8 @@ class BuildBackend(LoggingConfigurable):
     ) -> PublishedImage:
         raise BuildFailed(f"The {self.kind} build backend cannot resume a build after a restart.")
 
-    async def discard(self, resolved: ResolvedBuild | None, reference: str) -> None:
-        """Remove what a build interrupted by a restart left behind (default: nothing)."""
+    async def discard(
+        self, resolved: ResolvedBuild | None, reference: str, reason: str = ""
+    ) -> None:
+        """Remove what a build interrupted by a restart left behind (default: nothing);
+        ``reason`` is why it failed (what the record says), for what the backend shows."""

@@ -186,7 +186,9 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 ", ".join(removed),
             )
 
-    async def discard(self, resolved: spec.ResolvedBuild | None, reference: str) -> None:
+    async def discard(
+        self, resolved: spec.ResolvedBuild | None, reference: str, reason: str = ""
+    ) -> None:
         if resolved is not None and self.catalog_dir:
             directory = self.entry_dir(resolved)
             if await asyncio.to_thread(is_leftover, directory):

@@ -47,7 +47,7 @@ from ...errors import BuildFailed
 from ...process import tool_env
 from ..base import DETACH, BuildBackend, PublishedImage, Reporter, detaching
 from . import objects, status
-from .steps import Attempt, ImageSteps, StepSettings
+from .steps import Attempt, ImageSteps, StepSettings, Unreported
 
 #: what Kubernetes accepts as an EnvVar name (a C identifier; dots and dashes are allowed
 #: too, but no shell or tool could read them)
@@ -322,6 +322,21 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
             return await self._after_build(attempt, validating=stage == VALIDATING_STAGE)
 
         return await self._guarded(attempt, resume)
+
+    async def discard(
+        self, resolved: ResolvedBuild | None, reference: str, reason: str = ""
+    ) -> None:
+        """After a restart, a build that cannot be followed again (an import, or a build
+        killed before its cluster Build was remembered): undo what it half-made, as for a
+        failure — the staging stream, the validation pod, the unvalidated tag — and mark the
+        stream with why, so it does not stay ``Validating`` with nothing validating it."""
+        if resolved is None:
+            return
+        attempt = Attempt(resolved, Unreported(), build=reference.partition("/")[0])
+        stream = await self.steps.kube.get(objects.STREAMS, resolved.request.name)
+        attempt.owns_stream = stream is not None and not status.owner_problem(stream)
+        reason = reason or "The build service restarted during this build; the work was lost."
+        await self.steps.clean_up(attempt, validation.failure_messages(resolved.tag, reason))
 
     async def _build(self, attempt: Attempt) -> PublishedImage:
         resolved, report, steps = attempt.resolved, attempt.report, self.steps

@@ -27,6 +27,7 @@ from jupyterhub_ov.builds.model.spec import ResolvedBuild
 from jupyterhub_ov.kube.client import KubeIO
 
 from ...errors import BuildFailed
+from ...model.phases import Phase
 from ..base import PublishedImage, Reporter
 from . import objects, status
 
@@ -45,6 +46,19 @@ class Attempt:
     build: str = ""
     #: the notebook stream is ours to mark (False until checked)
     owns_stream: bool = False
+
+
+class Unreported:
+    """The `Reporter` of a clean-up after a restart: no build is followed any more."""
+
+    async def phase(self, phase: Phase, message: str = "") -> None:
+        pass
+
+    async def log(self, line: str) -> None:
+        pass
+
+    async def remember(self, reference: str) -> None:
+        pass
 
 
 @dataclass(frozen=True)

@@ -495,3 +495,54 @@ async def test_the_namespace_comes_from_the_kubeconfig(oc: OpenShiftCase) -> Non
     api_client = backend.steps.kube.api
     assert isinstance(api_client, client.ApiClient)
     assert api_client.configuration.host == oc.cluster.server.url
+
+
+@pytest.mark.parametrize("killed_in", [Phase.IMPORTING, Phase.VALIDATING])
+async def test_an_import_killed_with_the_service_is_discarded_after_the_restart(
+    oc: OpenShiftCase, killed_in: Phase
+) -> None:
+    """An import cannot be followed again (no cluster Build outlives the service): the
+    restarted service's `discard` removes its staging stream and validation pod, and the
+    notebook stream says Failed with why, not Validating forever (found by the servicecrash
+    reliability scenario)."""
+    resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.IMPORT_IMAGE))
+    imports = oc.cluster.imports
+    assert imports is not None
+    if killed_in is Phase.IMPORTING:
+        imports.delay = 30.0  # the registry answers slowly: the import is under way
+    else:  # the validation pod's log takes long: validation is under way
+        oc.cluster.server.faults.add(verb="get", resource="pods/log", latency=30.0)
+    first = asyncio.create_task(oc.backend.build(resolved, reporter))
+    await reporter.until(lambda: reporter.state.phase is killed_in)
+    staging = objects.instance_name(resolved)
+    pod = objects.validation_pod_name(resolved)
+    kubelet = oc.cluster.kubelet
+    assert kubelet is not None
+    async with asyncio.timeout(10):  # the phase is reported first, then the object made
+        while await oc.stream(staging) is None:  # noqa: ASYNC110 - no event to wait for
+            await asyncio.sleep(0.05)
+    if killed_in is Phase.VALIDATING:
+        assert await settled(lambda: any(r.name == pod for r in kubelet.pods.values()))
+    await oc.backend.stop()  # the service killed: nothing of it undoes anything
+    first.cancel()
+    with pytest.raises((asyncio.CancelledError, BuildFailed)):
+        await first
+    assert await oc.stream(staging) is not None
+    oc.cluster.server.faults.clear()
+    imports.delay = 0.0
+
+    restarted = oc.new_backend()
+    await restarted.start()
+    reason = phases.interrupted_message(killed_in)
+    await restarted.discard(resolved, "", reason)
+
+    assert await oc.stream(staging) is None
+    assert not await oc.pod_exists(pod)
+    stream = await oc.stream(resolved.request.name)
+    assert stream is not None
+    annotations = stream["metadata"]["annotations"]
+    assert annotations[model.ANN_PHASE] == "Failed"
+    assert json.loads(annotations[model.ANN_MESSAGES]) == [
+        {"severity": "error", "message": f"Tag {resolved.tag}: {reason}"}
+    ]
+    assert not stream["spec"].get("tags")  # nothing unvalidated is offered

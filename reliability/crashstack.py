@@ -1,0 +1,182 @@
+"""The platform service as a process to SIGKILL and start again, and what to look at around it
+(the servicecrash scenario): its build database read directly, processes counted by command
+line, and a package index whose answers wait behind a gate (so a build can be caught in
+Resolving by watching its phase, not by sleeping)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyterhub_ov.builds.model.spec import image_name
+from tests.service.standalone import service_process, stop
+
+#: how long a gated index request waits for the gate at most (then it answers anyway)
+GATE_TIMEOUT = 60.0
+
+
+@dataclass
+class Service:
+    """``python -m jupyterhub_ov.service`` in ``cwd`` (which holds its config file)."""
+
+    cwd: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    proc: subprocess.Popen[str] | None = None
+    kills: int = 0
+    _exits: contextlib.ExitStack | None = None
+
+    def start(self) -> None:
+        exits = contextlib.ExitStack()
+        self.proc, _ = exits.enter_context(
+            service_process(self.cwd, *self.args, env=self.env, log=self.cwd / "service.log")
+        )
+        self._exits = exits
+
+    def kill(self) -> int:
+        """SIGKILL, as the OOM killer or a node loss does; its pid."""
+        assert self.proc is not None and self._exits is not None
+        pid = self.proc.pid
+        self.proc.kill()
+        self.proc.wait(30)
+        self._exits.close()
+        self.proc, self.kills = None, self.kills + 1
+        return pid
+
+    def stop(self) -> None:
+        """SIGTERM (it must exit cleanly), if running."""
+        if self.proc is not None and self._exits is not None:
+            try:
+                stop(self.proc)
+            finally:
+                self._exits.close()
+                self.proc = None
+
+
+def builds(db: Path) -> dict[str, dict[str, Any]]:
+    """The build records by name: ``{name: row}`` of the newest build of each name."""
+    if not db.exists():
+        return {}
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        conn.row_factory = sqlite3.Row
+        try:
+            rows = conn.execute(
+                "SELECT id, name, build_type, phase, message, image, backend_ref, created"
+                " FROM builds ORDER BY created"
+            ).fetchall()
+        except sqlite3.OperationalError:  # the service has not made its tables yet
+            return {}
+    return {row["name"]: dict(row) for row in rows}
+
+
+def all_builds(db: Path) -> list[dict[str, Any]]:
+    if not db.exists():
+        return []
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("SELECT id, name, phase, message, image FROM builds").fetchall()
+    return [dict(row) for row in rows]
+
+
+def wait_phase(db: Path, name: str, *phases: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll the database (every 10 ms) until the newest build of the image ``name`` (a
+    request's ``metadata.name`` made an image name) is in ``phases``."""
+    name = image_name(name)
+    deadline = time.monotonic() + timeout
+    while True:
+        row = builds(db).get(name)
+        if row is not None and row["phase"] in phases:
+            return row
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"build {name} is {row and row['phase']}, not {phases}")
+        time.sleep(0.01)
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _related(pid: int, us: int) -> bool:
+    """Whether ``pid`` is ``us``, one of our ancestors or one of our descendants (the
+    simulator's pods run as our children: not the killed service's orphans)."""
+    chain, p = set(), pid
+    while p > 1 and p not in chain:
+        if p == us:
+            return True
+        chain.add(p)
+        p = _parent(p)
+    p = us
+    while p > 1:
+        if p == pid:
+            return True
+        p = _parent(p)
+    return False
+
+
+def orphans_mentioning(text: str) -> list[tuple[int, str]]:
+    """Live processes (not zombies) whose command line contains ``text`` and that are
+    neither ours nor our children's: what a killed service left running (pid, command)."""
+    found, us = [], os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(text.encode() in a for a in argv):
+            if not _related(int(entry.name), us):
+                found.append((int(entry.name), b" ".join(argv).decode(errors="replace")[:200]))
+    return found
+
+
+class GatedIndex:
+    """A find-links page of ``directory``'s wheels over HTTP on loopback; while `closed`,
+    every request waits (at most `GATE_TIMEOUT`), so uv stays in Resolving."""
+
+    def __init__(self, directory: Path) -> None:
+        self.open = threading.Event()
+        self.open.set()
+        gate = self.open
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, directory=str(directory), **kw)
+
+            def do_GET(self) -> None:
+                gate.wait(GATE_TIMEOUT)
+                super().do_GET()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[GatedIndex]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self.open.set()
+            self.server.shutdown()
+            self.server.server_close()
+
+    def close(self) -> None:
+        self.open.clear()
