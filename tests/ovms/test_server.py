@@ -122,9 +122,35 @@ def test_v1_config(local_server: RunningServer) -> None:
     }
 
 
+def binary(
+    inputs: list[Any], raw: bytes, length: int | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A binary tensor extension body: JSON with ``inputs``, then ``raw``; its header says
+    the JSON is ``length`` bytes (its real length unless given)."""
+    head = json.dumps({"inputs": inputs}).encode()
+    size = len(head) if length is None else length
+    return head + raw, {"Inference-Header-Content-Length": str(size)}
+
+
+def binary_x(size: int, shape: list[int] | None = None) -> dict[str, Any]:
+    parameters = {"binary_data_size": size}
+    return {"name": "x", "shape": shape or [1, 3], "datatype": "FP32", "parameters": parameters}
+
+
+THREE = SAMPLE.tobytes()
+
+
 @pytest.mark.parametrize(
     ("body", "headers", "status", "message"),
     [
+        (*binary([binary_x(12)], THREE, length=10_000), 400, "does not fit"),
+        (*binary([binary_x(12)], THREE, length=5), 400, "Unrecognized request format"),
+        (*binary([binary_x(24)], THREE), 400, "run past the end"),
+        (*binary([binary_x(8)], THREE), 400, "input x"),
+        (*binary([{"name": "x", "shape": [1, 3], "datatype": "FP32"}], THREE), 400, "neither"),
+        (*binary([{"name": "x", "shape": "1,3", "datatype": "FP32"}], THREE), 400, "a shape"),
+        (*binary([binary_x(12, [1, 4])], THREE), 400, "shape"),
+        (*binary(["x"], THREE), 400, "is an object"),
         (
             b"[" * 200_000 + b"]" * 200_000,
             {"Content-Type": "application/json"},
