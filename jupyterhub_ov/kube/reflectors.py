@@ -146,8 +146,9 @@ async def shared_reflector(
 ) -> R:
     """The running reflector of ``reflector_class`` (a reflector with a ``plural`` naming
     what it watches) in ``namespace``, started on first use and shared by every spawner;
-    waits for its first list. A first list answered 429 or 5xx is tried again (a new reflector) within the parent's ``k8s_api_request_retry_timeout``,
-    rather than failing every spawn waiting on it."""
+    waits for its first list. A first list answered 429 or 5xx is tried again (a new
+    reflector) within the parent's ``k8s_api_request_retry_timeout``, rather than failing
+    every spawn waiting on it."""
     timeout = float(getattr(parent, "k8s_api_request_retry_timeout", 30))
     return await with_retries(
         lambda: _start_shared(spawner_class, reflector_class, namespace, parent),
