@@ -381,6 +381,7 @@ async def test_tagless_and_malformed_streams_are_skipped_and_logged_once(
 async def test_a_relist_neither_reparses_nor_logs_again(
     start_catalog: StartCatalog,
     custom: client.CustomObjectsApi,
+    sim_server: ApiServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
@@ -388,11 +389,13 @@ async def test_a_relist_neither_reparses_nor_logs_again(
     await create_stream(custom, "tagless-notebook", **BROKEN["tagless-notebook"])
     catalog = await start_catalog()
     reflector = KubeSpawner.reflectors[("imagestreams", "default")]
-    listed = reflector.resources  # start() returned before the watch task ran
+    # the watch task lists again before it watches, whenever the loop gets to it: wait for
+    # its watch, then relist as it does on every reconnect (new objects for the same streams)
+    await eventually(lambda: sim_server.counters.get("watch", PLURAL) >= 1)
+    listed = reflector.resources
     before = catalog.images(KubeSpawner, "default")
-
-    # the watch task lists again before watching: new objects for the same streams
-    await eventually(lambda: reflector.resources is not listed)
+    await reflector._list_and_update()
+    assert reflector.resources is not listed
     after = catalog.images(KubeSpawner, "default")
 
     assert [i.key for i in after] == ["default/kept-notebook"]
@@ -479,6 +482,8 @@ async def test_the_reflectors_are_shared_by_every_catalog_and_spawner(
     await create_stream(custom, "shared-notebook")
     await create_stream(custom, "shared-labelled", labels=LABEL_TRUE)
     first = await start_catalog()
+    # the reflector's own two lists (start, then its watch task's) are over once it watches
+    await eventually(lambda: sim_server.counters.get("watch", PLURAL) >= 1)
     lists = sim_server.counters.get("list", PLURAL)
 
     second = await start_catalog()  # what the next spawner's options form does
