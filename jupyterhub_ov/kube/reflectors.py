@@ -66,7 +66,18 @@ class _Notifying(dict):
         return value
 
 
-class CustomObjectReflector(NamespacedResourceReflector):
+class OwnClientReflector(NamespacedResourceReflector):
+    """A KubeSpawner reflector that can list and watch with an ApiClient of its own."""
+
+    api_client = AnyTrait(
+        None,
+        allow_none=True,
+        help="""A kubernetes_asyncio ApiClient to list and watch with, instead of
+        KubeSpawner's shared client on the default configuration.""",
+    )
+
+
+class CustomObjectReflector(OwnClientReflector):
     """A namespaced custom resource on a shared list + watch.
 
     Subclasses set ``group``, ``version``, ``plural`` and, as KubeSpawner's reflectors want
@@ -79,12 +90,6 @@ class CustomObjectReflector(NamespacedResourceReflector):
     plural: ClassVar[str]
     api_group_name = "CustomObjectsApi"
 
-    api_client = AnyTrait(
-        None,
-        allow_none=True,
-        help="""A kubernetes_asyncio ApiClient to list and watch with, instead of
-        KubeSpawner's shared client on the default configuration.""",
-    )
     on_change = AnyTrait(
         None,
         allow_none=True,

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubespawner.reflector import NamespacedResourceReflector
-from traitlets import Any as AnyTrait
 from traitlets import validate
 
 from ..connections import LABEL_DASHBOARD, Connection, granted, parse_connection
-from .reflectors import shared_reflector
+from .reflectors import OwnClientReflector, shared_reflector
 
 #: what a metadata list and a metadata get/watch ask for (client-go's metadata client)
 ACCEPT_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -73,7 +71,7 @@ class _MetadataOnly(dict):
         super().__setitem__(key, {"metadata": (value or {}).get("metadata") or {}})
 
 
-class ConnectionReflector(NamespacedResourceReflector):
+class ConnectionReflector(OwnClientReflector):
     """The namespace's connection Secrets, metadata only, on a shared list + watch (start it
     with `reflectors.shared_reflector`; read ``resources`` values' ``metadata``)."""
 
@@ -81,13 +79,6 @@ class ConnectionReflector(NamespacedResourceReflector):
     plural = "secrets"  # the key in KubeSpawner.reflectors (see shared_reflector)
     list_method_name = "list_namespaced_secret"
     api_group_name = "CoreV1Api"
-
-    api_client = AnyTrait(
-        None,
-        allow_none=True,
-        help="""A kubernetes_asyncio ApiClient to list and watch with, instead of
-        KubeSpawner's shared client on the default configuration.""",
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("labels", {LABEL_DASHBOARD: "true"})
