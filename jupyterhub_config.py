@@ -30,6 +30,7 @@ import os
 import sys
 from pathlib import Path
 
+from jupyterhub_ov import lifeline
 from jupyterhub_ov.culling import add_idle_culler, parse_timeout
 from jupyterhub_ov.hubconfig import add_platform_service
 from jupyterhub_ov.localauth import TrialAuthenticator
@@ -108,15 +109,19 @@ else:
     services.append(
         {
             "name": "embedded-s3",
-            "command": [
-                sys.executable,
-                "-m",
-                "jupyterhub_ov.storage.embedded",
-                "--port",
-                s3_port,
-                "--credentials-file",
-                str(credentials),
-            ],
+            # ends with the hub (jupyterhub_ov.lifeline): a killed hub's server would keep
+            # the port and keys its restarted successor does not have
+            "command": lifeline.wrap(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyterhub_ov.storage.embedded",
+                    "--port",
+                    s3_port,
+                    "--credentials-file",
+                    str(credentials),
+                ]
+            ),
         }
     )
     c.LocalBucketProvisioner.credentials_file = str(credentials)

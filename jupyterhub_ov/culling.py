@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from jupyterhub_ov import lifeline
 from jupyterhub_ov.hubconfig import current_list
 
 #: the service's name in the hub (its role is named after it)
@@ -49,13 +50,15 @@ def idle_culler(
     every = cull_every or min(600, max(10, timeout // 10))
     service = {
         "name": name,
-        "command": [
-            sys.executable,
-            "-m",
-            "jupyterhub_idle_culler",
-            f"--timeout={timeout}",
-            f"--cull-every={every}",
-        ],
+        "command": lifeline.wrap(
+            [
+                sys.executable,
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={timeout}",
+                f"--cull-every={every}",
+            ]
+        ),
     }
     role = {"name": f"{name}-role", "scopes": list(CULLER_SCOPES), "services": [name]}
     return service, role

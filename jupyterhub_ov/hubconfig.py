@@ -17,6 +17,7 @@ from typing import Any
 
 from traitlets.config import LazyConfigValue
 
+from jupyterhub_ov import lifeline
 from jupyterhub_ov.service.scopes import (
     CUSTOM_SCOPES,
     MODEL_READ_SCOPE,
@@ -42,7 +43,8 @@ def platform_service(
         "name": name,
         "url": url,
         "display": True,
-        "command": list(command),
+        # ends with the hub: a killed hub's service would hold the port its successor needs
+        "command": lifeline.wrap(command),
         "cwd": cwd,
         # JupyterHub starts services with a reduced environment: what they need of the
         # hub's (CA bundle, proxy, index, kubeconfig) must be handed on

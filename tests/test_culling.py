@@ -8,6 +8,7 @@ import pytest
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from jupyterhub_ov import lifeline
 from jupyterhub_ov.culling import CULLER_SCOPES, add_idle_culler, idle_culler, parse_timeout
 
 from .hubproc import SHIPPED_CONFIG
@@ -17,13 +18,9 @@ def test_the_service_runs_the_culler_with_the_timeout_and_the_role_has_its_scope
     service, role = idle_culler(3600)
     assert service == {
         "name": "idle-culler",
-        "command": [
-            sys.executable,
-            "-m",
-            "jupyterhub_idle_culler",
-            "--timeout=3600",
-            "--cull-every=360",
-        ],
+        "command": lifeline.wrap(
+            [sys.executable, "-m", "jupyterhub_idle_culler", "--timeout=3600", "--cull-every=360"]
+        ),
     }
     assert role == {
         "name": "idle-culler-role",

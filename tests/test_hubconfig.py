@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from traitlets.config import Config
 
+from jupyterhub_ov import lifeline
 from jupyterhub_ov.hubconfig import add_platform_service
 from jupyterhub_ov.service.scopes import CUSTOM_SCOPES, MODEL_WRITE_SCOPE, WRITE_SCOPE
 
@@ -21,7 +22,7 @@ def test_the_service_its_scopes_and_roles_join_what_is_configured() -> None:
     first, service = c.JupyterHub.services
     assert first["name"] == "embedded-s3"
     assert (service["name"], service["url"], service["command"]) == (
-        "image-builder", "http://10.0.0.5:8011", ["svc"],
+        "image-builder", "http://10.0.0.5:8011", lifeline.wrap(["svc"]),
     )  # fmt: skip
     assert service["environment"] == {"A": "1"} and service["cwd"] == "/srv"
     assert set(service["oauth_client_allowed_scopes"]) == set(CUSTOM_SCOPES)

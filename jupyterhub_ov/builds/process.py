@@ -4,18 +4,19 @@ Every tool a build runs (uv, git, the validation script) goes through `run`: its
 reaches the build log as it is written, and cancelling the awaiting task (a cancelled or
 timed-out build) terminates the process and everything it started, so a cancel really stops
 the work. A tool dies with the service too (Linux's parent-death signal): a service killed
-mid-build (SIGKILL, the OOM killer) leaves no uv or git working on for nobody.
+mid-build (SIGKILL, the OOM killer) leaves no uv or git working on for nobody
+(`jupyterhub_ov.lifeline`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from ..lifeline import die_with_parent_killed
 
 LineSink = Callable[[str], Awaitable[None]]
 #: seconds between SIGTERM and SIGKILL when a process group is stopped
@@ -38,17 +39,6 @@ class CommandFailed(RuntimeError):
         self.completed = completed
         tail = "\n".join(completed.tail[-10:])
         super().__init__(f"{os.path.basename(cmd[0])} exited with {completed.returncode}:\n{tail}")
-
-
-#: prctl(2)'s option: the signal a process gets when its parent dies
-PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL when the service (its parent) dies."""
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:
@@ -86,7 +76,7 @@ async def run(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,  # its own group: a cancel stops its children too
-        preexec_fn=_die_with_parent,  # a killed service leaves it no work to do
+        preexec_fn=die_with_parent_killed,  # a killed service leaves it no work to do
     )
     tail: list[str] = []
     captured: list[str] = []

@@ -37,6 +37,7 @@ from ..builds.manager import BuildManager
 from ..builds.model.spec import SpecPolicy
 from ..builds.store import BuildStore
 from ..database import Database
+from . import listening
 from .feature import Feature, Host, feature_class
 from .web import make_application
 from .web.base import ServiceContext
@@ -355,7 +356,11 @@ class PlatformService(Application):
             # the handlers refuse larger bodies from their headers (and raise the limit only
             # to drop a refused body); this is the backstop for any that would not
             server = HTTPServer(web_app, xheaders=True, max_body_size=self.max_body_size)
-            server.listen(url.port or 80, url.hostname or "127.0.0.1")
+            early = listening.take(self.bind_url)
+            if early:
+                server.add_sockets([early])
+            else:
+                server.listen(url.port or 80, url.hostname or "127.0.0.1")
             stack.callback(server.stop)
             self.log.info(
                 "Platform service (%s backend; %s) at %s%s",

@@ -47,7 +47,7 @@ def service_process(
             try:
                 if requests.get(base + "api/openapi.json", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, not yet serving
                 pass
             assert time.monotonic() < deadline
             time.sleep(0.1)

@@ -127,7 +127,7 @@ class Builder:
             try:
                 if requests.get(self.url + "/api/openapi.json", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, not yet serving
                 pass
             assert time.monotonic() < deadline, f"service not up:\n{self.hub.log()[-3000:]}"
             time.sleep(0.2)

@@ -111,7 +111,7 @@ def wait_up(kube: KubeSetup, token: str, timeout: float = 60) -> None:
         try:
             if call(kube, token, "GET", "/api/builds").status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # bound, not yet serving
             pass
         assert time.monotonic() < deadline, kube.hub.log()[-3000:]
         time.sleep(0.3)

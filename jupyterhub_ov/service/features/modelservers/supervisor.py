@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyterhub_ov.lifeline import die_with_parent
+
 #: a run at least this long resets the backoff to its first delay
 HEALTHY_SECONDS = 30.0
 #: the log lines a replica keeps for its status
@@ -152,6 +154,7 @@ class Replica:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole
+            preexec_fn=die_with_parent,  # a killed service leaves no server serving on
         )
         self.proc = proc
         if self._stopping.is_set():  # stopped while it was being started

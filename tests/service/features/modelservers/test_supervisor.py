@@ -126,3 +126,37 @@ async def test_a_failed_preparation_is_retried_and_reported(tmp_path: Path) -> N
 
 def test_scrub() -> None:
     assert scrub("key=abc and abc", ("abc", "")) == "key=*** and ***"
+
+
+#: a service stand-in: supervises a sleeping model server, prints its pid, and waits
+SERVICE = """
+import asyncio, logging, sys
+from jupyterhub_ov.service.features.modelservers.supervisor import Launch, Replica
+
+async def main():
+    async def prepare():
+        return Launch([sys.executable, "-c", "import time; time.sleep(120)"], {}, ())
+    replica = Replica("orphan[0]", prepare, log=logging.getLogger("service"))
+    replica.start()
+    await replica.started.wait()
+    print(replica.proc.pid, flush=True)
+    await asyncio.sleep(120)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_service_leaves_no_model_server_running() -> None:
+    service = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SERVICE, stdout=asyncio.subprocess.PIPE
+    )
+    assert service.stdout is not None
+    pid = int(await service.stdout.readline())
+    assert alive(pid)
+    service.kill()  # SIGKILL: no clean-up code of the service runs
+    await service.wait()
+    try:
+        await until(lambda: not alive(pid))
+    finally:
+        if alive(pid):
+            os.kill(pid, 9)
