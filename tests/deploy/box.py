@@ -1,9 +1,10 @@
 """The platform in a box: deploy/'s manifests applied with kubectl to the simulator.
 
 The simulator's controllers do the rest: the Deployment's pod runs the hub as a local process
-(command, arguments, settings and the ConfigMap-mounted jupyterhub_config.py from the
-manifests), the Service forwards its cluster IP to it. Only the hub's *image* is mapped to
-this checkout: its PATH (this environment's executables and configurable-http-proxy), the
+(settings and the ConfigMap-mounted jupyterhub_config.py from the manifests; the command, as
+the pod gives none, the image's: images/hub/Containerfile's ENTRYPOINT/CMD as read from the
+file), the Service forwards its cluster IP to it. Only the hub's *image* is mapped to this
+checkout: its PATH (this environment's executables and configurable-http-proxy), the
 simulator's kubeconfig (a pod there has no service-account token), and, because the simulator
 runs every pod as root, --allow-root for the notebooks.
 """
@@ -22,6 +23,7 @@ from jupyterhub_ov_sim.cluster import SimulatedCluster, cluster_options, this_en
 
 from ..sim.helpers import Kubectl
 from ..util import REPO
+from .containerfile import HUB, command, final_stage
 
 #: the hub's image as each overlay names it
 HUB_IMAGES = {
@@ -76,6 +78,7 @@ async def platform_in_a_box(directory: Path, overlay: str) -> AsyncIterator[Box]
         state,
         s3=True,
         image_env={HUB_IMAGES[overlay]: hub_image_env(state / "kubeconfig")},
+        entrypoints={HUB_IMAGES[overlay]: command(final_stage(HUB))},
         bucket_classes={"openshift-storage.noobaa.io": "Delete", "rook-ceph-bucket": "Delete"},
     )
     async with SimulatedCluster(options) as cluster:

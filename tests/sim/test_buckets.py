@@ -18,6 +18,7 @@ from jupyterhub_ov_sim.buckets import BucketProvisioner
 from jupyterhub_ov_sim.s3admin import AdminCredentials
 from kubernetes_asyncio import client
 
+from ..deploy.schemas import validate
 from ..s3server import S3Server, embedded_s3
 from .helpers import wait_deleted, watch_until
 
@@ -88,6 +89,7 @@ async def test_claim_binds_with_configmap_secret_and_object_bucket(
 ) -> None:
     done = await bound_claim(custom, claim("data", generateBucketName="ann-data"))
     assert done["status"]["phase"] == "Bound"
+    validate(done)  # what the provisioner wrote into the claim fits the CRD
     bucket = done["spec"]["bucketName"]
     assert bucket.startswith("ann-data-")
     assert done["spec"]["objectBucketName"] == "obc-default-data"
