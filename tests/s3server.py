@@ -38,6 +38,27 @@ class S3Server:
     def admin_client(self, service: str):
         return self.client(service, self.admin["access_key_id"], self.admin["secret_access_key"])
 
+    @classmethod
+    def of_credentials_file(cls, path: Path) -> S3Server:
+        """The S3 service a running hub administers, from the admin file it keeps."""
+        admin = json.loads(path.read_text())
+        return cls(admin["endpoint_url"], path, admin.get("region", "us-east-1"), admin)
+
+    def deny_writes(self, iam_user: str, bucket: str) -> None:
+        """An extra inline policy on ``iam_user``: no PutObject, no DeleteObject on ``bucket``,
+        whatever its other policies allow (an explicit Deny wins). Both resource forms: moto
+        checks a DeleteObjects request (what s3fs deletes with) against the bucket's ARN."""
+        statement = {
+            "Effect": "Deny",
+            "Action": ["s3:PutObject", "s3:DeleteObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        }
+        self.admin_client("iam").put_user_policy(
+            UserName=iam_user,
+            PolicyName=f"test-deny-writes-{bucket}",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+
 
 @contextmanager
 def embedded_s3(directory: Path, timeout: float = 30) -> Iterator[S3Server]:

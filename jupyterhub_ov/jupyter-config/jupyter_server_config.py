@@ -110,14 +110,75 @@ def settings(environ: Mapping[str, str], have: Any = importable) -> dict[str, An
     }
 
 
+def within_drive(path: str) -> str:
+    """``<drive hash>:folder/file`` as the user sees it in the panel: ``folder/file``."""
+    return path.split(":", 1)[-1].lstrip("/")
+
+
+def refused(error: BaseException, action: str, path: str) -> Any:
+    """The contents API's answer to an S3 refusal: a 403 carrying S3's own error text (a
+    botocore ``ClientError`` such as "An error occurred (AccessDenied) when calling the
+    PutObject operation: Access Denied"), or None where ``error`` is no refusal.
+
+    jupyter-fs turns s3fs's ``PermissionError`` into a 500 ("Unexpected error while saving
+    file") or lets it through as one; JupyterLab shows the message either way, but a 500
+    says "server broken" where S3 said "not allowed"."""
+    from tornado import web
+
+    cause = error if isinstance(error, PermissionError) else error.__context__
+    if not isinstance(cause, PermissionError):
+        return None
+    s3_error = cause.__cause__ or cause
+    return web.HTTPError(403, f"S3 refused to {action} {within_drive(path)}: {s3_error}")
+
+
+def refusal_aware(base: Any) -> Any:
+    """jupyter-fs's ``MetaManager`` that answers S3's refusals as 403s with S3's error, and
+    reports a delete S3 did not do: s3fs deletes with DeleteObjects and drops its per-key
+    errors (s3fs 2026.9 ``_bulk_delete``), so a refused delete would answer 204 and the file
+    would come back at the next listing."""
+    from tornado import web
+
+    class BucketContentsManager(base):  # type: ignore[misc, valid-type]
+        async def _checked(self, call: Any, action: str, path: str) -> Any:
+            try:
+                return await call
+            except (web.HTTPError, PermissionError) as e:
+                answer = refused(e, action, path)
+                if answer is None:
+                    raise
+                raise answer from e
+
+        async def get(self, path: str, *args: Any, **kwargs: Any) -> Any:
+            return await self._checked(super().get(path, *args, **kwargs), "read", path)
+
+        async def save(self, model: Any, path: str = "") -> Any:
+            return await self._checked(super().save(model, path), "save", path)
+
+        async def rename(self, old_path: str, new_path: str) -> Any:
+            return await self._checked(super().rename(old_path, new_path), "rename", old_path)
+
+        async def delete(self, path: str) -> None:
+            await self._checked(super().delete(path), "delete", path)
+            if await self.exists(path):
+                where = within_drive(path)
+                raise web.HTTPError(403, f"S3 refused to delete {where}: it is still there")
+
+    return BucketContentsManager
+
+
 def apply(config: Any, environ: Mapping[str, str]) -> None:
-    """Write `settings` into a traitlets config (``c``), enabling jupyter-fs's extension."""
+    """Write `settings` into a traitlets config (``c``), enabling jupyter-fs's extension;
+    the contents manager is `refusal_aware`'s subclass of the one `settings` names."""
     wanted = settings(environ)
     if not wanted:
         return
     for section, values in wanted.items():
         for trait, value in values.items():
             setattr(config[section], trait, value)
+    from jupyterfs.metamanager import MetaManager
+
+    config.ServerApp.contents_manager_class = refusal_aware(MetaManager)
     config.ServerApp.jpserver_extensions.update({"jupyterfs.extension": True})
 
 

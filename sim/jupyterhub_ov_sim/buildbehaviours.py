@@ -3,7 +3,8 @@
 `RecordingBuilds` is a `BuildBehaviour` for the simulated build controller. It reads a
 build's inputs as the real builder pod would — the Docker strategy builds an inline
 Dockerfile (``source.dockerfile``, whose first instruction must be ``FROM``; the strategy's
-``from`` replaces that image) or a git source; the Source strategy (s2i) runs a builder image
+``from`` replaces that image), a git source, or the Dockerfile of a Binary build's upload
+(`binaryuploads`; none without an upload); the Source strategy (s2i) runs a builder image
 (``sourceStrategy.from``) on a git source — refuses what a real builder cannot build, records
 what it was asked in ``inputs``, and writes a builder-like log step by step. What a test wants
 to go wrong it says through the behaviour's own rules, never through the build's contents:
@@ -16,10 +17,12 @@ simulator (see ``jupyterhub_ov_sim``).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .binaryuploads import BINARY_INPUT
 from .builds import BuildLog, BuildOutcome
 
 DOCKER_FAILED = ("DockerBuildFailed", "Docker build strategy has failed.")
@@ -85,6 +88,17 @@ def _image(reference: Any) -> str:
     return str(reference.get("name") or "")
 
 
+def _binary_input(build: dict[str, Any]) -> dict[str, Any]:
+    """What `binaryuploads` found in a Binary build's upload; InvalidBuild without one."""
+    recorded = (build["metadata"].get("annotations") or {}).get(BINARY_INPUT)
+    if recorded is None:
+        raise InvalidBuild(
+            "a Binary build needs binary input: start it with oc start-build --from-dir,"
+            " --from-repo, --from-archive or --from-file"
+        )
+    return dict(json.loads(recorded))
+
+
 def read_inputs(build: dict[str, Any]) -> BuildInput:
     """A build's inputs, or InvalidBuild with what the builder would report."""
     spec = build.get("spec") or {}
@@ -99,6 +113,11 @@ def read_inputs(build: dict[str, Any]) -> BuildInput:
         "git_uri": str(git.get("uri") or ""),
         "git_ref": str(git.get("ref") or ""),
     }
+    if source.get("type") == "Binary":
+        uploaded = _binary_input(build)
+        if uploaded.get("problem"):
+            raise InvalidBuild(uploaded["problem"])
+        source = {**source, "dockerfile": source.get("dockerfile") or uploaded.get("dockerfile")}
     if "dockerStrategy" in strategy:
         dockerfile = str(source.get("dockerfile") or "")
         if not dockerfile and not common["git_uri"]:

@@ -150,10 +150,21 @@ def _kind(store: ObjectStore, plural: str) -> ResourceKind:
     return found
 
 
+def config_kind(store: ObjectStore) -> ResourceKind:
+    return _kind(store, "buildconfigs")
+
+
 def instantiate(
-    store: ObjectStore, namespace: str, name: str, request: Any = None
+    store: ObjectStore,
+    namespace: str,
+    name: str,
+    request: Any = None,
+    *,
+    binary: dict[str, Any] | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The next Build of a BuildConfig, as the API server makes it for ``instantiate``."""
+    """The next Build of a BuildConfig, as the API server makes it for ``instantiate`` (and,
+    with ``binary``, for ``instantiatebinary``: see `binaryuploads`)."""
     request = {} if request is None else request
     if not isinstance(request, dict):
         raise errors.bad_request("the body of an instantiate request must be a BuildRequest")
@@ -170,6 +181,8 @@ def instantiate(
     store.patch(configs, namespace, name, {"status": {"lastVersion": number}}, MERGE_PATCH)
     spec = {k: v for k, v in (config.get("spec") or {}).items() if k not in CONFIG_ONLY}
     spec["triggeredBy"] = request.get("triggeredBy") or [{"message": MANUAL_TRIGGER}]
+    if binary is not None:
+        spec["source"] = {**(spec.get("source") or {}), "binary": binary}
     body = {
         "metadata": {
             "name": f"{name}-{number}",
@@ -182,6 +195,7 @@ def instantiate(
             "annotations": {
                 "openshift.io/build-config.name": name,
                 "openshift.io/build.number": str(number),
+                **(annotations or {}),
             },
             "ownerReferences": [
                 {

@@ -13,7 +13,11 @@ from .kinds import KindRegistry, ResourceKind
 from .paths import SCALABLE, SUBRESOURCES
 
 # what the real discovery documents name as the kind of these subresources
-SUBRESOURCE_KINDS = {("Build", "log"): "BuildLog", ("BuildConfig", "instantiate"): "BuildRequest"}
+SUBRESOURCE_KINDS = {
+    ("Build", "log"): "BuildLog",
+    ("BuildConfig", "instantiate"): "BuildRequest",
+    ("BuildConfig", "instantiatebinary"): "BinaryBuildRequestOptions",
+}
 
 KUBERNETES_VERSION = ("1", "31", "v1.31.0")
 COLLECTION_VERBS = [

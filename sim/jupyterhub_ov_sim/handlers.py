@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import errors, partialmeta, protobuf, scale
+from . import binaryuploads, errors, partialmeta, protobuf, scale
 from .errors import ApiError
 from .faults import Fault, FaultInjector, RequestCounters
 from .kinds import KindRegistry
@@ -217,6 +217,12 @@ class ResourceHandler(JSONHandler):
 
     def post(self, *args: str) -> None:
         target, namespace, name = self._parts()
+        if target.subresource == "instantiatebinary":  # the body is the upload, not JSON
+            upload = binaryuploads.Upload(self.request.body, self.query("asFile") or "")
+            self.send_json(
+                binaryuploads.instantiate_binary(self.server.store, namespace, name, upload), 201
+            )
+            return
         body = self.body_json()
         if target.subresource is not None:
             kind = target.kind

@@ -35,7 +35,7 @@ class Target:
 SUBRESOURCES: dict[tuple[str, str], dict[str, str]] = {
     ("Pod", ""): {"log": "get"},
     ("Build", "build.openshift.io"): {"log": "get"},
-    ("BuildConfig", "build.openshift.io"): {"instantiate": "create"},
+    ("BuildConfig", "build.openshift.io"): {"instantiate": "create", "instantiatebinary": "create"},
 }
 _METHODS = {"get": "GET", "create": "POST"}
 

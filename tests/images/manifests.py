@@ -10,11 +10,17 @@ apiVersion/kind. Every other kind: kubernetes-validate, strict, for its latest K
 from __future__ import annotations
 
 import copy
+import io
 import json
+import re
+import shlex
+import subprocess
+import tarfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -86,3 +92,51 @@ def documents(path: Path) -> Iterator[dict[str, Any]]:
 
 def openshift_files() -> list[Path]:
     return sorted((IMAGES / "openshift").glob("*.yaml"))
+
+
+START_BUILD = "jupyterhub-ov/start-build"
+#: hosts that never resolve (RFC 2606 / 6761): a git URL there is a placeholder
+PLACEHOLDER_HOST = re.compile(r"(^|\.)(invalid|example|test|localhost|example\.(com|net|org))$")
+
+
+def upload_root(config: dict[str, Any]) -> tuple[Path, str]:
+    """Where the ``oc start-build`` of a Binary BuildConfig's annotation uploads from, and how:
+    ``--from-dir`` (the directory as it is, less .git) or ``--from-repo`` (the committed tree)."""
+    command = shlex.split(config["metadata"]["annotations"][START_BUILD])
+    assert command[:3] == ["oc", "start-build", config["metadata"]["name"]], command
+    flags = dict(arg.split("=", 1) for arg in command[3:] if "=" in arg)
+    (flag, directory), *more = [(f, d) for f, d in flags.items() if f in FROM_FLAGS]
+    assert not more, command
+    return (REPO / directory).resolve(), flag
+
+
+FROM_FLAGS = ("--from-dir", "--from-repo")
+
+
+def git_hosts(path: Path) -> list[str]:
+    """The host of every git URL a manifest file's BuildConfigs name."""
+    return [
+        urlsplit(doc["spec"]["source"]["git"]["uri"]).hostname or ""
+        for doc in documents(path)
+        if doc["kind"] == "BuildConfig" and "git" in doc["spec"]["source"]
+    ]
+
+
+def oc_upload(config: dict[str, Any]) -> bytes:
+    """The tar.gz ``oc start-build`` sends for a Binary BuildConfig's annotation: the
+    directory less .git (``--from-dir``), or the files git tracks (``--from-repo``, which
+    sends a clone of HEAD; tracked files of the work tree here)."""
+    root, flag = upload_root(config)
+    if flag == "--from-repo":
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z"], capture_output=True, check=True
+        )
+        paths = [root / p for p in listed.stdout.decode().split("\0") if p]
+    else:
+        paths = [p for p in sorted(root.rglob("*")) if ".git" not in p.relative_to(root).parts]
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for path in paths:
+            if path.is_file() and not path.is_symlink():
+                tar.add(path, arcname=str(path.relative_to(root)), recursive=False)
+    return out.getvalue()

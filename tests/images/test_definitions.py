@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,21 @@ from jupyterhub_ov.builds.model.spec import BuildType, parse_request
 from jupyterhub_ov.builds.model.spec_rules import SpecPolicy
 from jupyterhub_ov.images import model
 
-from .manifests import IMAGES, REPO, InvalidManifest, documents, openshift_files, validate
+from .manifests import (
+    IMAGES,
+    PLACEHOLDER_HOST,
+    REPO,
+    InvalidManifest,
+    documents,
+    git_hosts,
+    openshift_files,
+    upload_root,
+    validate,
+)
 
 NAMES = ("minimal-notebook", "scipy-notebook", "tensorflow-notebook", "openvino-notebook")
+#: built from an upload of this repository (the OpenVINO one from its own git repository)
+BINARY = NAMES[:3]
 REQUESTS = sorted((IMAGES / "requests").glob("*.json"))
 
 
@@ -89,14 +103,57 @@ def test_manifests_follow_the_odh_notebook_image_conventions(path: Path) -> None
     assert config["spec"]["output"]["to"] == {"kind": "ImageStreamTag", "name": f"{name}:latest"}
 
 
+def containerfile_of(config: dict[str, Any]) -> Path:
+    """The Containerfile a Binary BuildConfig builds: its dockerfilePath in the upload."""
+    root, _ = upload_root(config)
+    context = root / config["spec"]["source"].get("contextDir", "")
+    return context / config["spec"]["strategy"]["dockerStrategy"]["dockerfilePath"]
+
+
 def test_scipy_and_tensorflow_build_from_the_minimal_images_stream_tag() -> None:
     for name in ("scipy-notebook", "tensorflow-notebook"):
         config = _by_kind(IMAGES / "openshift" / f"{name}.yaml")["BuildConfig"]
         docker = config["spec"]["strategy"]["dockerStrategy"]
         assert docker["from"] == {"kind": "ImageStreamTag", "name": "minimal-notebook:latest"}
-        assert {"type": "ImageChange", "imageChange": {}} in config["spec"]["triggers"]
-        containerfile = REPO / docker["dockerfilePath"]
-        assert instructions(containerfile)[0] == ("FROM", "minimal-notebook:latest")
+        assert instructions(containerfile_of(config))[0] == ("FROM", "minimal-notebook:latest")
+
+
+@pytest.mark.parametrize("path", openshift_files(), ids=lambda p: p.name)
+def test_no_manifest_names_a_placeholder_git_url(path: Path) -> None:
+    assert not re.search(r"\.invalid\b|\bexample\.(com|net|org)\b", path.read_text())
+    for host in git_hosts(path):
+        assert host and not PLACEHOLDER_HOST.search(host), host
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_a_binary_build_config_uploads_all_its_containerfile_needs(name: str) -> None:
+    """The annotation's ``oc start-build`` uploads a context holding the Containerfile at
+    dockerfilePath and every file it COPYs; ``--from-repo`` sends tracked files only. No
+    trigger: a Binary build started without an upload has no source and fails."""
+    config = _by_kind(IMAGES / "openshift" / f"{name}.yaml")["BuildConfig"]
+    assert config["spec"]["source"] == {"type": "Binary", "binary": {}}
+    assert "triggers" not in config["spec"]
+    root, flag = upload_root(config)
+    containerfile = containerfile_of(config).resolve()
+    short = name.removesuffix("-notebook")
+    assert containerfile == IMAGES / "containers" / short / "Containerfile"
+    assert containerfile.is_relative_to(root)
+    needed = [containerfile]
+    for op, args in instructions(containerfile):
+        words = shlex.split(args)
+        if op in ("COPY", "ADD") and not any(w.startswith("--from") for w in words):
+            needed += [(root / source).resolve() for source in words[:-1]]
+    for path in needed:
+        assert path.is_relative_to(root) and path.exists(), path
+    if flag == "--from-repo":
+        tracked = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "--error-unmatch", *map(str, needed)],
+            capture_output=True,
+            text=True,
+        )
+        assert tracked.returncode == 0, tracked.stderr
+    else:
+        assert flag == "--from-dir" and root == containerfile.parent
 
 
 @pytest.mark.parametrize("name", ("minimal", "scipy", "tensorflow"))
@@ -113,10 +170,10 @@ def test_containerfiles_run_as_a_non_root_user_and_carry_no_secrets(name: str) -
 
 def test_the_s3_aware_image_installs_the_package_start_up_configuration() -> None:
     """One source: the Containerfile COPYs the very file local mode puts on the config path,
-    from the build context the BuildConfig gives it (the repository root)."""
+    from the build context its BuildConfig uploads (the repository, oc start-build --from-repo)."""
     config = _by_kind(IMAGES / "openshift" / "minimal-notebook.yaml")["BuildConfig"]
     assert "contextDir" not in config["spec"]["source"]
-    containerfile = REPO / config["spec"]["strategy"]["dockerStrategy"]["dockerfilePath"]
+    containerfile = containerfile_of(config)
     copies = [shlex.split(args) for op, args in instructions(containerfile) if op == "COPY"]
     assert len(copies) == 1
     source, target = copies[0]

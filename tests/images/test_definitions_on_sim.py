@@ -1,6 +1,7 @@
 """images/openshift on the cluster simulator, as an admin ships them: a real ``kubectl
-apply`` of every manifest, the BuildConfigs built by the simulated build controller (their
-ConfigChange trigger) into their ImageStreams, and the hub's catalog offering each image."""
+apply`` of every manifest, the BuildConfigs built by the simulated build controller into their
+ImageStreams (the OpenVINO one by its ConfigChange trigger, the Binary ones by the upload their
+``oc start-build`` sends), and the hub's catalog offering each image."""
 
 # mypy: disable-error-code="arg-type"
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import aiohttp
+from jupyterhub_ov_sim.buildbehaviours import RecordingBuilds
 from jupyterhub_ov_sim.cluster import SimulatedCluster
 from kubernetes_asyncio import client
 from kubespawner import KubeSpawner
@@ -19,9 +22,11 @@ from jupyterhub_ov.menu import render_menu
 
 from ..sim.helpers import KUBECTL, Kubectl
 from .conftest import StartCatalog
-from .manifests import documents, openshift_files
+from .manifests import documents, oc_upload, openshift_files
+from .test_definitions import containerfile_of
 
 NAMESPACE = "default"
+BINARY = "/apis/build.openshift.io/v1/namespaces/{}/buildconfigs/{}/instantiatebinary"
 
 
 async def holds(check: Callable[[], Awaitable[None]], timeout: float = 10) -> None:
@@ -53,10 +58,25 @@ async def test_the_manifests_apply_build_and_reach_the_menu(
         for doc in documents(path)
         if doc["kind"] == "ImageStream"
     }
+    configs = [
+        doc for path in openshift_files() for doc in documents(path) if doc["kind"] == "BuildConfig"
+    ]
+    assert sim_cluster.builds is not None
+    behaviour = RecordingBuilds()  # reads each build's Containerfile and what it COPYs
+    sim_cluster.builds.behaviour = behaviour
     for path in openshift_files():
         out = await kubectl("apply", "-n", NAMESPACE, "-f", str(path))
         assert "created" in out, out
     catalog = await start_catalog(NAMESPACE)
+    # the Binary ones, started as their annotation's oc start-build does (kubectl cannot)
+    binary = [doc for doc in configs if doc["spec"]["source"]["type"] == "Binary"]
+    assert len(binary) == 3
+    async with aiohttp.ClientSession() as http:
+        for config in binary:
+            name = config["metadata"]["name"]
+            url = f"{sim_cluster.server.url}{BINARY.format(NAMESPACE, name)}"
+            async with http.post(url, data=oc_upload(config)) as answer:
+                assert answer.status == 201, await answer.text()
     custom = client.CustomObjectsApi(sim_api_client)
 
     async def built() -> None:
@@ -72,6 +92,10 @@ async def test_the_manifests_apply_build_and_reach_the_menu(
             assert b["metadata"]["labels"]["opendatahub.io/build_type"] == "notebook_image"
 
     await holds(built)
+    # each Binary build read the uploaded Containerfile (the minimal one with its COPY source)
+    for config in binary:
+        seen = behaviour.seen(f"{config['metadata']['name']}-1")
+        assert seen.dockerfile == containerfile_of(config).read_text()
 
     async def offered() -> None:  # noqa: RUF029 - the reflector fills the catalog
         images = {i.name: i for i in catalog.images(KubeSpawner, NAMESPACE)}

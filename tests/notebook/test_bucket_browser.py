@@ -176,7 +176,7 @@ def test_another_users_bucket_is_out_of_reach(server, users, s3, path):
     r = contents(server, crafted)
     assert r.status_code >= 400, (crafted, r.status_code, r.text)
     if path == "{own}:{bob}/secret.txt":  # jupyter-fs lets it through: S3 says no
-        assert r.json()["reason"] == "Access Denied", r.text
+        assert r.status_code == 403 and "(AccessDenied)" in r.json()["message"], r.text
     assert "bob's only" not in r.text
     # a write lands in the user's own bucket (a folder of that name) or is refused
     contents(server, crafted, "PUT", json={"type": "file", "format": "text", "content": "x"})
@@ -250,3 +250,53 @@ def test_a_listed_bucket_the_keys_cannot_reach_is_not_offered(tmp_path, users, s
     assert f"Could not connect to fs s3://{bob.bucket}" in server_log
     assert re.search(r"AccessDenied|Access Denied|Forbidden|403", server_log)
     assert_untouched(s3, bob)
+
+
+def test_refused_writes_answer_403_with_the_s3_error_and_lose_nothing(tmp_path, users, s3):
+    """cy may read ann's bucket but, by an extra Deny policy, neither write nor delete in it:
+    each refused call answers 403 with S3's error text (not a 500, not a 204 for a delete S3
+    did not do), ann's object is unchanged, and cy's own bucket still takes writes."""
+    ann, _ = users
+    cy = asyncio.run(
+        LocalBucketProvisioner(
+            credentials_file=str(s3.credentials_file), grants={"cy": [ann.bucket]}
+        ).ensure("cy")
+    )
+    owner = s3.client("s3", ann.access_key_id, ann.secret_access_key)
+    owner.put_object(Bucket=ann.bucket, Key="kept.txt", Body=b"ann's kept data")
+    s3.deny_writes("jupyterhub-ov-cy", ann.bucket)
+    proc, log, url = start_server(tmp_path, cy.environment())
+    try:
+        found = drives(url)
+        shared, own = found[f"s3://{ann.bucket}"]["drive"], found[f"s3://{cy.bucket}"]["drive"]
+        body = {"type": "file", "format": "text", "content": "cy's overwrite"}
+        refused = {
+            "delete": contents(url, f"{shared}:kept.txt", "DELETE"),
+            "save": contents(url, f"{shared}:kept.txt", "PUT", json=body),
+            "upload": contents(url, f"{shared}:new.txt", "PUT", json=body),
+            "rename": contents(
+                url, f"{shared}:kept.txt", "PATCH", json={"path": f"{shared}:r.txt"}
+            ),
+        }
+        for action, r in refused.items():
+            assert r.status_code == 403, (action, r.status_code, r.text)
+        assert (
+            refused["delete"].json()["message"]
+            == "S3 refused to delete kept.txt: it is still there"
+        )
+        assert re.fullmatch(
+            r"S3 refused to save new\.txt: An error occurred \(AccessDenied\) when calling the "
+            r"PutObject operation: Access Denied",
+            refused["upload"].json()["message"],
+        ), refused["upload"].text
+        assert "(AccessDenied)" in refused["rename"].json()["message"]
+        read = contents(url, f"{shared}:kept.txt")
+        assert read.status_code == 200 and read.json()["content"] == "ann's kept data"
+        assert contents(url, f"{own}:mine.txt", "PUT", json=body).status_code in (200, 201)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+    keys = [o["Key"] for o in owner.list_objects_v2(Bucket=ann.bucket)["Contents"]]
+    assert "kept.txt" in keys and "new.txt" not in keys and "r.txt" not in keys
+    assert owner.get_object(Bucket=ann.bucket, Key="kept.txt")["Body"].read() == b"ann's kept data"

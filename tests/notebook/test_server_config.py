@@ -4,6 +4,7 @@ import json
 import logging
 import runpy
 
+from jupyterfs.metamanager import MetaManager
 from traitlets.config import Config
 
 from jupyterhub_ov.buckets import JUPYTER_CONFIG_DIR, SERVER_CONFIG_FILE
@@ -118,8 +119,50 @@ def test_apply_enables_the_extension_and_keeps_other_extensions():
     c.ServerApp.jpserver_extensions = {"jupyterlab": True}
     config["apply"](c, env())
     assert c.ServerApp.jpserver_extensions == {"jupyterlab": True, "jupyterfs.extension": True}
-    assert c.ServerApp.contents_manager_class == "jupyterfs.metamanager.MetaManager"
+    manager = c.ServerApp.contents_manager_class
+    assert issubclass(manager, MetaManager) and manager.__name__ == "BucketContentsManager"
     assert len(c.JupyterFs.resources) == 2
     untouched = Config()
     config["apply"](untouched, {})
     assert untouched == Config()
+
+
+def _raised_from(cause):
+    """An HTTPError raised while handling ``cause``, as jupyter-fs raises its 500s."""
+    from tornado import web
+
+    try:
+        try:
+            raise cause
+        except Exception as e:
+            raise web.HTTPError(500, f"Unexpected error while saving file: x {e}") from None
+    except web.HTTPError as error:
+        return error
+
+
+def _s3_permission_error():
+    from botocore.exceptions import ClientError
+
+    denied = ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "PutObject"
+    )
+    error = PermissionError("Access Denied")
+    error.__cause__ = denied
+    return error
+
+
+def test_refused_names_s3s_error_as_a_403():
+    from tornado import web
+
+    wrapped = config["refused"](_raised_from(_s3_permission_error()), "save", "a1b2:dir/x.txt")
+    assert (wrapped.status_code, wrapped.log_message) == (
+        403,
+        "S3 refused to save dir/x.txt: An error occurred (AccessDenied) when calling the"
+        " PutObject operation: Access Denied",
+    )
+    bare = config["refused"](PermissionError("Access Denied"), "read", "x.txt")
+    assert (bare.status_code, bare.log_message) == (403, "S3 refused to read x.txt: Access Denied")
+    # not a refusal: left as it is
+    assert config["refused"](web.HTTPError(404, "No such file"), "read", "x") is None
+    assert config["refused"](_raised_from(ValueError("bad")), "save", "x") is None
+    assert config["refused"](FileNotFoundError("x"), "read", "x") is None
