@@ -8,6 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= /usr/bin/chromium
+CERTUTIL ?= /usr/bin/certutil
 PYTEST_ARGS ?=
 
 .PHONY: run test setup setup-test lint docs clean sim reliability
@@ -25,7 +26,7 @@ reliability: setup-test
 
 setup: $(VENV)/.installed-run node_modules/.installed
 
-setup-test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM)
+setup-test: $(VENV)/.installed-test node_modules/.installed $(CHROMIUM) $(CERTUTIL)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,11 @@ node_modules/.installed: package.json
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+# NSS's certutil: the browser tests make Chromium trust the cluster simulator's router CA
+$(CERTUTIL):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libnss3-tools
 
 lint: setup-test
 	$(BIN)/ruff check jupyterhub_ov sim tests scripts reliability jupyterhub_config.py

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -17,12 +20,36 @@ ARGS = [
 ]
 
 
+def trusting_home(home: Path, ca_file: Path) -> dict[str, str]:
+    """An environment whose ``HOME`` has an NSS database trusting ``ca_file`` for servers.
+
+    Chromium on Linux trusts the certificates of ``$HOME/.pki/nssdb`` besides its own roots;
+    ``certutil`` (Debian's libnss3-tools) writes it.
+    """
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True, exist_ok=True)
+    certutil = ["certutil", "-d", f"sql:{nssdb}"]
+    subprocess.run([*certutil, "-N", "--empty-password"], check=True, capture_output=True)
+    trust = ["-A", "-n", "simulator-ca", "-t", "C,,", "-i", str(ca_file)]
+    subprocess.run([*certutil, *trust], check=True, capture_output=True)
+    return {**os.environ, "HOME": str(home)}
+
+
 @contextmanager
-def browser_page(failure_screenshot: str | None = None) -> Iterator:
+def browser_page(
+    failure_screenshot: str | None = None,
+    *,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator:
+    """A page of a fresh headless Chromium; ``args`` added to its command line, ``env`` its
+    environment (e.g. ``trusting_home``'s)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=[*ARGS, *args], env=env, headless=True
+        )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(30_000)

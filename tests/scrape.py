@@ -7,9 +7,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def scrape(url: str, token: str) -> dict[str, list]:
+def scrape(url: str, token: str, session: requests.Session | None = None) -> dict[str, list]:
     """{metric family name: its samples}, parsed by prometheus_client's own parser."""
-    r = requests.get(url, headers={"Authorization": f"token {token}"}, timeout=30)
+    get = session.get if session is not None else requests.get
+    r = get(url, headers={"Authorization": f"token {token}"}, timeout=30)
     assert r.status_code == 200, (r.status_code, r.text[:500])
     return {f.name: f.samples for f in text_string_to_metric_families(r.text)}
 

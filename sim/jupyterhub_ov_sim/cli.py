@@ -155,9 +155,17 @@ def banner(cluster: SimulatedCluster) -> str:
         " into its environment, or pods fail with CreateContainerError.\n"
     )
     config = textwrap.indent(hub_config(cluster, as_root=os.geteuid() == 0), "  ")
+    router = cluster.router
+    routes = (
+        f"Routes and Ingresses: every host at {router.address} (HTTP {router.http_port}, HTTPS "
+        f"{router.https_port}; CA {router.ca_file}), e.g.\n  curl --cacert {router.ca_file} "
+        f"--resolve HOST:{router.https_port}:{router.address} {router.https_url('HOST')}/\n"
+        if router
+        else ""
+    )
     return f"""\
 Simulated Kubernetes API server (a test double, not a cluster): {url}
-{s3}State directory: {cluster.options.state_dir}
+{s3}{routes}State directory: {cluster.options.state_dir}
 
 Point a hub at it:
   export KUBECONFIG={cluster.kubeconfig}

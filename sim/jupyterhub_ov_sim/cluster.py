@@ -22,6 +22,7 @@ from .kubeconfig import write_kubeconfig
 from .kubelet import Kubelet
 from .pipelineruns import PipelineRunController, RunRules
 from .replicasets import ReplicaSetController
+from .router import Router
 from .s3 import EmbeddedS3
 from .services import ServiceController
 from .volumes import VolumeBinder
@@ -38,6 +39,9 @@ class ClusterOptions:
     kubelet: bool = True
     workloads: bool = True  # the Deployment and ReplicaSet controllers
     services: bool = True  # Services' endpoints and their forwarders on the cluster IPs
+    router: bool = True  # Routes and Ingresses served on one address (needs services)
+    #: the router's HTTP and HTTPS ports (None: 80 and 443 as root, else free ones)
+    router_ports: tuple[int | None, int | None] = (None, None)
     volumes: bool = True
     builds: bool = True
     imports: bool = True  # the ImageStream import controller
@@ -106,6 +110,7 @@ class SimulatedCluster:
         self.deployments: DeploymentController | None = None
         self.replicasets: ReplicaSetController | None = None
         self.services: ServiceController | None = None
+        self.router: Router | None = None
         self.kubeconfig = Path(options.state_dir) / "kubeconfig"
 
     async def start(self) -> SimulatedCluster:
@@ -164,6 +169,9 @@ class SimulatedCluster:
             self.replicasets = ReplicaSetController(store)
         if options.services:
             self.services = ServiceController(store)
+        if options.router:
+            http_port, https_port = options.router_ports
+            self.router = Router(store, options.state_dir / "router", http_port, https_port)
         for controller in self._workload_controllers():
             await controller.start()
         if options.kubelet:
@@ -208,7 +216,12 @@ class SimulatedCluster:
         await self.server.stop()
 
     def _workload_controllers(self) -> list[Controller]:
-        parts: list[Controller | None] = [self.deployments, self.replicasets, self.services]
+        parts: list[Controller | None] = [
+            self.deployments,
+            self.replicasets,
+            self.services,
+            self.router,
+        ]
         return [part for part in parts if part is not None]
 
     async def __aenter__(self) -> SimulatedCluster:

@@ -154,7 +154,7 @@ DEFAULT_KINDS: tuple[ResourceKind, ...] = (
         returns_deleted_object=True,
     ),
     # served so that manifests apply (deploy/): stored, never enforced — the simulator has
-    # no authorization, no network isolation and no ingress controller
+    # no authorization and no network isolation (Ingresses and Routes: router.py serves them)
     builtin("rbac.authorization.k8s.io/v1", "Role", status_subresource=False),
     builtin("rbac.authorization.k8s.io/v1", "RoleBinding", status_subresource=False),
     builtin(

@@ -12,7 +12,7 @@ import copy
 import random
 from typing import Any
 
-from . import clusterips, errors, gc, meta
+from . import clusterips, errors, gc, meta, routes
 from .ippool import ServiceIPPool
 from .kinds import KindRegistry, ResourceKind
 from .patches import STRATEGIC_MERGE_PATCH, apply_patch
@@ -21,6 +21,10 @@ from .watchcache import EventLog, Subscription, WatchEvent, filter_event
 
 Key = tuple[str, str]  # (namespace or "", name)
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public")
+
+
+def _is_route(kind: ResourceKind) -> bool:
+    return kind.group == "route.openshift.io" and kind.kind == "Route"
 
 
 def _match_all(obj: Any) -> bool:
@@ -185,6 +189,8 @@ class ObjectStore:
             return obj
         if clusterips.is_service(kind):
             clusterips.on_create(kind, obj, self.service_ips)
+        elif _is_route(kind):
+            routes.default_host(obj)
         return self._store(kind, obj, "ADDED", None)
 
     def update(
@@ -209,6 +215,8 @@ class ObjectStore:
         new = meta.merge_for_update(kind, old, body, subresource)
         if clusterips.is_service(kind):
             clusterips.on_update(kind, new, old)
+        elif _is_route(kind):
+            routes.keep_host(new, old)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if meta.same_object(new, old) or dry_run:
             return copy.deepcopy(new)

@@ -1,6 +1,6 @@
 """The platform service's cluster features at work in the deployed platform: resources applied
 with kubectl, their status written by the service deploy/ runs (its command, features and
-Roles from the manifests), its REST API and its /metrics read through the Service."""
+Roles from the manifests), its REST API and its /metrics read through the Route or Ingress."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
-
-import requests
 
 from ..scrape import scrape, value
 from .box import Box
@@ -62,7 +60,7 @@ async def status_when(
 
 
 def api(box: Box, token: str, path: str) -> Any:
-    answer = requests.get(
+    answer = box.http.get(
         f"{box.url}{SERVICE}/api/{path}", headers={"Authorization": f"token {token}"}, timeout=30
     )
     assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
@@ -106,7 +104,7 @@ async def model_server_is_deployed(box: Box, token: str, bucket_claim: str) -> N
     ] != "ScaledToZero":
         assert time.monotonic() < deadline, "the model server never scaled to zero"
         await asyncio.sleep(0.5)
-    samples = (await asyncio.to_thread(scrape, f"{box.url}{SERVICE}/metrics", token))[
+    samples = (await asyncio.to_thread(scrape, f"{box.url}{SERVICE}/metrics", token, box.http))[
         "jupyterhub_ov_model_servers"
     ]
     for state in ("Progressing", "Available", "Degraded", "ScaledToZero"):
