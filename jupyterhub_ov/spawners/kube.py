@@ -8,6 +8,7 @@ reference to the claim's Secret and ConfigMap: this spawner never reads either.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -25,6 +26,11 @@ from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
 from .retrying import RetryingKubeSpawner
 
+#: what the restricted Pod Security Standard asks of a pod, and what OpenShift's restricted-v2
+#: SCC admits: no uid or fsGroup (the SCC assigns them from the namespace's range)
+POD_SECURITY = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+CONTAINER_SECURITY = {"capabilities": {"drop": ["ALL"]}}
+
 
 class OVKubeSpawner(RetryingKubeSpawner):
     """The OpenShift mode's spawner (`c.JupyterHub.spawner_class = "ov-kube"`): the menu
@@ -38,7 +44,9 @@ class OVKubeSpawner(RetryingKubeSpawner):
     `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`, `BUCKET_NAME`, `BUCKET_HOST`,
     `BUCKET_PORT`, `BUCKET_REGION`, ODH's `AWS_S3_ENDPOINT` and `AWS_S3_BUCKET`, and
     `JUPYTERHUB_OV_BUCKETS` (JSON list of `{name, endpoint, own}`). The hub's least
-    privileges: `deploy/rbac.yaml`.
+    privileges: `deploy/rbac.yaml`. Pods pass the restricted Pod Security Standard and
+    OpenShift's restricted-v2 SCC by default: non-root, RuntimeDefault seccomp, every
+    capability dropped, no privilege escalation, no service account token, no fixed uid.
     """
 
     sizes = List(
@@ -143,6 +151,25 @@ class OVKubeSpawner(RetryingKubeSpawner):
         help="Delete the user's claim when the user is deleted (data loss, if the storage "
         "class reclaims with Delete). Stopping a server never deletes it.",
     )
+
+    @default("pod_security_context")
+    def _default_pod_security_context(self) -> dict[str, Any]:
+        """runAsNonRoot: true and seccompProfile RuntimeDefault (the restricted Pod Security
+        Standard's pod part); no runAsUser or fsGroup: OpenShift's restricted-v2 SCC assigns
+        them from the namespace's range (set `uid`/`fs_gid` on plain Kubernetes if wanted)."""
+        return dict(POD_SECURITY)
+
+    @default("container_security_context")
+    def _default_container_security_context(self) -> dict[str, Any]:
+        """capabilities: drop ALL (the restricted standard's container part KubeSpawner has
+        no trait for; allowPrivilegeEscalation is KubeSpawner's own trait, False)."""
+        return {key: copy.deepcopy(value) for key, value in CONTAINER_SECURITY.items()}
+
+    @default("automount_service_account_token")
+    def _default_automount(self) -> bool:
+        """False: a notebook needs no Kubernetes API token; True (with `service_account`)
+        only for notebooks that must call the API."""
+        return False
 
     @default("storage_pvc_ensure")
     def _default_pvc_ensure(self) -> bool:

@@ -5,7 +5,8 @@ the Kubernetes REST protocol for ``kubernetes_asyncio``, KubeSpawner and ``kubec
 unmodified, plus small controllers that play the kubelet, the volume binder, the Deployment,
 ReplicaSet and Service controllers (with kube-proxy's forwarding), the OpenShift build
 controller, and a NooBaa-like bucket provisioner on an embedded S3 server. It has no
-authentication, no persistence, no admission, no scheduling beyond "the one node" and no
+authentication, no persistence, no admission but PodSecurity's (and OpenShift's
+restricted-v2 SCC as a check), no scheduling beyond "the one node" and no
 isolation between pods. It exists so that OpenShift-mode features can be proven on a laptop;
 it is never a production runtime.
 
@@ -17,6 +18,8 @@ Layout:
   store.py, watchcache.py, gc.py, meta.py, patches.py, selectors.py  the object store
   kinds.py      the served kinds; ``KindRegistry.register(custom("g/v", "Kind"))`` adds one
   errors.py     Kubernetes ``Status`` bodies
+  admission.py  pod admission by namespace labels: podsecurity.py (the Pod Security
+                Standards, pure) and scc.py (OpenShift's restricted-v2, pure)
   faults.py     fault injection and request counters
   controller.py the controllers' base; kubelet.py (+ podenv, podfs, podruntime, podstatus,
                 probes, serviceenv, ippool), volumes.py, builds.py (+ buildbehaviours.py),

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import binaryuploads, errors, partialmeta, protobuf, scale
+from . import admission, binaryuploads, errors, partialmeta, protobuf, scale
 from .errors import ApiError
 from .faults import Fault, FaultInjector, RequestCounters
 from .kinds import KindRegistry
@@ -233,7 +233,11 @@ class ResourceHandler(JSONHandler):
             return
         if not isinstance(body, dict):
             raise errors.bad_request("the body of a create must be an object")
-        created = self.server.store.create(target.kind, namespace, body, dry_run=self.dry_run)
+        store = self.server.store
+        created = store.create(target.kind, namespace, body, dry_run=self.dry_run)
+        if created.get("kind") == "Pod":  # admitted: what the namespace's warn level says
+            for warning in admission.warnings(store.namespace_of(namespace), created):
+                self.add_header("Warning", admission.warning_header(warning))
         self.send_json(created, 201)
 
     def put(self, *args: str) -> None:

@@ -55,7 +55,10 @@ class ReplicaSetController(Reconciler):
         waiting = self._replace_exited(rs, [pod for pod in exited if not rollout.pod_active(pod)])
         want = rollout.replicas_of(rs)
         for _ in range(want - len(active) - len(waiting)):
-            active.append(self._create_pod(rs))
+            pod = self._create_pod(rs)
+            if pod is None:
+                break
+            active.append(pod)
         surplus = [*waiting, *rollout.deletion_order(active)]
         for pod in surplus[: max(len(active) + len(waiting) - want, 0)]:
             self._delete_pod(rs, pod)
@@ -79,7 +82,7 @@ class ReplicaSetController(Reconciler):
                 waiting.append(pod)
         return waiting
 
-    def _create_pod(self, rs: dict[str, Any]) -> dict[str, Any]:
+    def _create_pod(self, rs: dict[str, Any]) -> dict[str, Any] | None:
         template = (rs.get("spec") or {}).get("template") or {}
         template_md = template.get("metadata") or {}
         md = rs["metadata"]
@@ -95,7 +98,13 @@ class ReplicaSetController(Reconciler):
             },
             "spec": template.get("spec") or {},
         }
-        pod = self.store.create(self.pod_kind, md["namespace"], body)
+        try:
+            pod = self.store.create(self.pod_kind, md["namespace"], body)
+        except ApiError as error:  # refused by admission (PodSecurity): said, tried again
+            if error.code != 403:
+                raise
+            self.record_event(rs, "FailedCreate", f"Error creating: {error.message}", "Warning")
+            return None
         self.record_event(rs, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
         return pod
 

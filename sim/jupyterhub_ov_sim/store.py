@@ -12,7 +12,7 @@ import copy
 import random
 from typing import Any
 
-from . import clusterips, errors, gc, meta, routes
+from . import admission, clusterips, errors, gc, meta, routes
 from .ippool import ServiceIPPool
 from .kinds import KindRegistry, ResourceKind
 from .patches import STRATEGIC_MERGE_PATCH, apply_patch
@@ -21,6 +21,7 @@ from .watchcache import EventLog, Subscription, WatchEvent, filter_event
 
 Key = tuple[str, str]  # (namespace or "", name)
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public")
+POD_KEY = ("", "pods")
 
 
 def _is_route(kind: ResourceKind) -> bool:
@@ -77,6 +78,11 @@ class ObjectStore:
         if obj is None:
             raise errors.not_found(kind, name)
         return obj
+
+    def namespace_of(self, namespace: str) -> dict[str, Any]:
+        """The Namespace object named ``namespace`` (its labels decide pod admission)."""
+        assert self.namespace_kind is not None
+        return self._bucket(self.namespace_kind).get(("", namespace)) or {}
 
     def get(self, kind: ResourceKind, namespace: str, name: str) -> dict[str, Any]:
         return copy.deepcopy(self._current(kind, namespace, name))
@@ -185,6 +191,8 @@ class ObjectStore:
         obj = meta.initialise(kind, body, namespace, name)
         if kind.kind == "Namespace":
             obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
+        if kind.key == POD_KEY:
+            admission.enforce(self.namespace_of(namespace), obj)
         if dry_run:
             return obj
         if clusterips.is_service(kind):

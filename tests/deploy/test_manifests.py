@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from jupyterhub_ov_sim import podsecurity, scc
 
 from ..util import REPO
 from .schemas import kustomize_build, manifests, validate
@@ -52,3 +53,18 @@ def test_a_broken_manifest_is_refused_with_the_validators_message() -> None:
     with pytest.raises(jsonschema.ValidationError) as refused:
         validate(route)
     assert "'edgy' is not one of" in refused.value.message
+
+
+@pytest.mark.parametrize("overlay", ["openshift", "kubernetes"])
+def test_the_hubs_pod_is_restricted_and_takes_its_uid_from_openshift(overlay: str) -> None:
+    """The restricted Pod Security Standard and restricted-v2 (no fixed uid or fsGroup); the
+    hub keeps its service account token: it talks to the API."""
+    (hub,) = [
+        o for o in kustomize_build(DEPLOY / "overlays" / overlay) if o["kind"] == "Deployment"
+    ]
+    pod = hub["spec"]["template"]
+    assert podsecurity.check_pod(pod) == []
+    assert (
+        scc.restricted_v2(pod, {"metadata": {"annotations": {scc.UID_RANGE: "1000650000/10000"}}})
+        == []
+    )

@@ -11,6 +11,8 @@ import dataclasses
 import re
 from typing import Any
 
+from jupyterhub_ov_sim import podsecurity, scc
+
 from jupyterhub_ov.builds.backends.openshift import objects
 from jupyterhub_ov.builds.backends.tekton import manifests
 from jupyterhub_ov.builds.backends.tekton.manifests import RunSettings, TektonImages
@@ -251,3 +253,18 @@ def test_cancelling_sets_spec_status_and_keeps_the_rest() -> None:
 
     assert cancelled["spec"] == {**run["spec"], "status": "Cancelled"}
     assert cancelled["metadata"] == run["metadata"] and "status" not in run["spec"]
+
+
+def test_the_task_pods_steps_are_restricted() -> None:
+    """The pod Tekton makes for the task: each step a container under the stepTemplate (a
+    step's own securityContext would replace the template's); judged by the simulator's
+    restricted Pod Security Standard and restricted-v2 checks."""
+    for resolved in (PACKAGES, REPOSITORY):
+        run = manifests.pipeline_run(resolved, namespace="team", settings=SETTINGS)
+        task = run["spec"]["pipelineSpec"]["tasks"][0]["taskSpec"]
+        template = task["stepTemplate"]
+        containers = [{**template, **step} for step in task["steps"]]
+        pod = {"metadata": {"name": "task-pod"}, "spec": {"containers": containers}}
+        assert podsecurity.check_pod(pod) == [], resolved.request.build_type
+        namespace = {"metadata": {"annotations": {scc.UID_RANGE: "1000650000/10000"}}}
+        assert scc.restricted_v2(pod, namespace) == []
