@@ -23,10 +23,10 @@ from ..kube.secretmeta import granted_connections
 from ..storage import claims, manifests
 from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
-from .retrying import RetryingKubeSpawner
+from .resuming import ResumingKubeSpawner
 
 
-class OVKubeSpawner(RetryingKubeSpawner):
+class OVKubeSpawner(ResumingKubeSpawner):
     """The OpenShift mode's spawner (`c.JupyterHub.spawner_class = "ov-kube"`): the menu
     offers the notebook images of `KubeImageCatalog` (and `sizes`); each user gets a PVC
     (KubeSpawner's `storage_*` options) and an ObjectBucketClaim, whose credentials reach the
