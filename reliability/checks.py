@@ -78,3 +78,42 @@ class Census:
     def of(self, user: str) -> dict[str, int]:
         """What ``user`` has now, per kind."""
         return {kind: len(self.live.get((user, kind), ())) for kind in KINDS}
+
+
+@dataclass(frozen=True)
+class KillStep:
+    """A step of a spawn to SIGKILL the hub at (hubcrash): the store event of ``kind`` that
+    begins it (``event`` type, and for MODIFIED the pod/claim ``phase`` it then has), how
+    long after that event to kill, so the hub is well inside the step (waiting), and whether
+    the image pull lasts until the new hub has looked at the pod (``pull_held``)."""
+
+    name: str
+    kind: str
+    event: str
+    phase: str = ""
+    after: float = 0.0
+    pull_held: bool = False
+
+    def matches(self, user: str, event_type: str, obj: Mapping[str, Any]) -> bool:
+        if owner(obj) != user or event_type != self.event:
+            return False
+        if not self.phase:
+            return True
+        status = obj.get("status") or {}
+        if self.kind == PODS:  # scheduled and not yet started: PodScheduled, no containers
+            scheduled = any(
+                c.get("type") == "PodScheduled" and c.get("status") == "True"
+                for c in status.get("conditions") or []
+            )
+            return scheduled and status.get("phase") == self.phase
+        return status.get("phase") == self.phase
+
+
+#: the hubcrash scenario's steps, in a spawn's order (the simulator makes provisioning last,
+#: and holds the image pull, so "waiting for Bound" and "during progress" are windows)
+KILL_STEPS = (
+    KillStep("after the claim create", CLAIMS, "ADDED"),
+    KillStep("while waiting for Bound", CLAIMS, "MODIFIED", phase="Pending", after=0.5),
+    KillStep("after the pod create", PODS, "ADDED"),
+    KillStep("during progress", PODS, "MODIFIED", phase="Pending", after=0.5, pull_held=True),
+)

@@ -35,6 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 TINY = {reference("default", "scipy-notebook", "latest"): [
     sys.executable, str(REPO / "bench" / "tiny_singleuser.py")
 ]}  # fmt: skip
+#: the image of the spawns (KubeImageCatalog's reference of scipy-notebook:latest)
+DEFAULT_IMAGE = next(iter(TINY))
 #: (group, version, plural) of what a spawn makes for a user
 KIND_PATHS = {
     CLAIMS: ("objectbucket.io", "v1alpha1", "objectbucketclaims"),
@@ -125,6 +127,20 @@ def census(store: ObjectStore) -> Iterator[Census]:
                 on_store_events(store, path, lambda e, k=kind: counts.observe(k, e.type, e.obj))
             )
         yield counts
+
+
+@contextmanager
+def pull_held(setup: KubeSetup, image: str) -> Iterator[None]:
+    """The simulated kubelet fails to pull ``image`` while inside (its pods wait, Pending in
+    ErrImagePull, and are retried): an image pull that lasts exactly as long as a scenario
+    needs, whatever the machine's load."""
+    kubelet = setup.cluster.kubelet
+    assert kubelet is not None
+    kubelet.image_failures[image] = "the registry is busy (held by the scenario)"
+    try:
+        yield
+    finally:
+        kubelet.image_failures.pop(image, None)
 
 
 def sigkill_hub(setup: KubeSetup) -> None:

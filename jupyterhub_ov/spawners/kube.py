@@ -24,7 +24,7 @@ from ..kube.secretmeta import granted_connections
 from ..storage import claims, manifests
 from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
-from .retrying import RetryingKubeSpawner
+from .resuming import ResumingKubeSpawner
 
 #: what the restricted Pod Security Standard asks of a pod, and what OpenShift's restricted-v2
 #: SCC admits: no uid or fsGroup (the SCC assigns them from the namespace's range)
@@ -32,7 +32,7 @@ POD_SECURITY = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault
 CONTAINER_SECURITY = {"capabilities": {"drop": ["ALL"]}}
 
 
-class OVKubeSpawner(RetryingKubeSpawner):
+class OVKubeSpawner(ResumingKubeSpawner):
     """The OpenShift mode's spawner (`c.JupyterHub.spawner_class = "ov-kube"`): the menu
     offers the notebook images of `KubeImageCatalog` (and `sizes`); each user gets a PVC
     (KubeSpawner's `storage_*` options) and an ObjectBucketClaim, whose credentials reach the
