@@ -39,9 +39,9 @@ async def make(tmp_path: Path) -> AsyncIterator[Factory]:
 
     def factory(backend: ScriptedBackend | None = None, **options: object) -> BuildManager:
         store = BuildStore(f"sqlite:///{tmp_path / 'builds.sqlite'}")
-        manager = BuildManager(
-            store=store, backend=backend or ScriptedBackend(), policy=SpecPolicy(), **options
-        )
+        backend = backend or ScriptedBackend()
+        backend.work_dir = str(tmp_path / "work")
+        manager = BuildManager(store=store, backend=backend, policy=SpecPolicy(), **options)
         made.append(manager)
         return manager
 
@@ -300,6 +300,34 @@ async def test_restart_follows_builds_a_backend_can_reattach(make: Factory) -> N
     assert done.phase is Phase.SUCCESS
     assert [t.phase for t in done.transitions or []] == list(PATHS["PackageList"])
     assert "following build/" in await second.log_text(record.id)
+
+
+async def test_restart_asks_the_backend_for_work_no_record_remembered_then_sweeps(
+    make: Factory,
+) -> None:
+    """A build killed in Building before its reference was stored goes to `reattach` with
+    no reference (a cluster backend finds the build it had started) instead of being failed
+    at once; then `sweep` learns which builds are followed."""
+    backend = ScriptedBackend()
+    first = await started(make(backend))
+    kept, _ = await first.submit(package_list("kept", "slow"), creator="ann")
+    cut, _ = await first.submit(package_list("cut", "unremembered"), creator="ann")
+    async with asyncio.timeout(10):
+        while not getattr(await first.store.get(kept.id), "backend_ref", ""):  # stored
+            await asyncio.sleep(0.01)
+        while (await first.get(cut.id)).phase is not Phase.BUILDING:
+            await asyncio.sleep(0.01)
+    await first.stop()
+    assert (await first.get(cut.id)).backend_ref == ""
+
+    second_backend = ScriptedBackend()
+    second_backend.release.set()
+    second = await started(make(second_backend))
+    assert (await finished(second, kept.id)).phase is Phase.SUCCESS
+    done = await finished(second, cut.id)
+    assert done.phase is Phase.FAILURE
+    assert done.message == "The scripted build was killed before it remembered its work"
+    assert second_backend.swept == [sorted([done.image, (await second.get(kept.id)).image])]
 
 
 async def test_restart_resumes_builds_that_had_not_started_building(make: Factory) -> None:
