@@ -368,7 +368,7 @@ async def full_disk() -> None:
 async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path: Path) -> None:
     """CI once saw event 3 missing from a stream: a client's flush found nothing pending
     while the timer's flush was still writing those lines, and read the store too early."""
-    backend = ScriptedBackend()
+    backend = ScriptedBackend(work_dir=str(tmp_path / "work"))
     store = LogWriteStore(f"sqlite:///{tmp_path / 'builds.sqlite'}", busy_database)
     manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
     try:
@@ -394,7 +394,7 @@ async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path
 async def test_a_failed_background_log_write_is_one_clear_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    backend = ScriptedBackend()
+    backend = ScriptedBackend(work_dir=str(tmp_path / "work"))
     store = LogWriteStore(f"sqlite:///{tmp_path / 'builds.sqlite'}", full_disk)
     manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
     try:
