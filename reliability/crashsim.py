@@ -22,14 +22,18 @@ from typing import Any
 import yaml
 from jupyterhub_ov_sim.buildbehaviours import BuildInput, RecordingBuilds
 from jupyterhub_ov_sim.cluster import SimulatedCluster, cluster_options
+from jupyterhub_ov_sim.pipelineruns import RunRules
 from kubernetes_asyncio import client, watch
 
 from jupyterhub_ov.builds.backends.openshift import objects
+from jupyterhub_ov.builds.backends.tekton import manifests
+from jupyterhub_ov.builds.backends.tekton import status as tekton_status
+from tests.builds.cases import tekton as tekton_case
 from tests.builds.wheels import make_wheel
 from tests.util import REPO
 
 from . import crashcheck
-from .crashstack import GatedIndex, Service, all_builds, orphans_mentioning, wait_phase
+from .crashstack import Crash, GatedIndex, Service, all_builds
 
 NS = "default"
 CUSTOM = ("meteor.zone", "v1alpha1", NS, "customnbimages")
@@ -53,9 +57,10 @@ def image_import(name: str, source: str) -> dict[str, Any]:
     return resource(name, buildType="ImportImage", fromImage=source)
 
 
-def service_config(work: Path, kubeconfig: Path, index: str, slots: int) -> str:
+def service_config(work: Path, kubeconfig: Path, index: str, slots: int, engine: str) -> str:
+    """The service's config file; ``engine``: the backend, openshift or tekton."""
     settings = {
-        "PlatformService.backend_class": "openshift",
+        "PlatformService.backend_class": engine,
         "PlatformService.db_url": f"sqlite:///{work / 'builds.sqlite'}",
         "PlatformService.max_concurrent_builds": slots,
         "PlatformService.features": ["builds", "customimages"],
@@ -67,25 +72,58 @@ def service_config(work: Path, kubeconfig: Path, index: str, slots: int) -> str:
         "OpenShiftBuildBackend.validation_timeout": 90.0,
         "CustomNBImageReconciler.resync_seconds": 2,
     }
+    if engine == "tekton":  # the step images the simulator maps to the tests' stand-ins
+        settings.update(
+            {
+                "TektonBuildBackend.buildah_image": tekton_case.BUILDAH,
+                "TektonBuildBackend.git_image": tekton_case.GIT,
+                "TektonBuildBackend.s2i_image": tekton_case.S2I,
+            }
+        )
     return "".join(f"c.{key} = {value!r}\n" for key, value in settings.items())
 
 
-@dataclass
-class SimCrash:
-    work: Path
+@dataclass(kw_only=True)
+class SimCrash(Crash):
     cluster: SimulatedCluster
     builds: RecordingBuilds
     api: client.ApiClient
-    service: Service
-    index: GatedIndex
     offered_ever: set[str] = field(default_factory=set)
-    #: processes the killed services left (by command line), counted at each kill
-    orphaned: list[str] = field(default_factory=list)
-    kills: list[str] = field(default_factory=list)
+    #: the backend: openshift (cluster Builds) or tekton (PipelineRuns)
+    engine: str = "openshift"
 
     @property
-    def db(self) -> Path:
-        return self.work / "builds.sqlite"
+    def runs(self) -> RunRules:
+        assert self.cluster.pipelines is not None
+        return self.cluster.pipelines.rules
+
+    def hold_builds(self, prefix: str) -> None:
+        """Cluster builds of images named ``prefix...`` wait (until `release_builds`)."""
+        if self.engine == "tekton":
+            self.runs.hold = lambda run: run.run.startswith(prefix)
+        else:
+            self.builds.hold = holding(prefix)
+
+    def held(self) -> bool:
+        return bool(self.runs.holding if self.engine == "tekton" else self.builds.holding)
+
+    def release_builds(self) -> None:
+        self.builds.release()
+        if self.engine == "tekton":
+            self.runs.release()
+
+    async def cluster_builds(self) -> list[tuple[str, str]]:
+        """(name, phase) of every cluster Build or PipelineRun; an unfinished run's phase is
+        Running."""
+        if self.engine != "tekton":
+            return [
+                (b["metadata"]["name"], (b.get("status") or {}).get("phase", ""))
+                for b in await self.listed(objects.BUILDS)
+            ]
+        return [
+            (r["metadata"]["name"], "Done" if tekton_status.run_state(r).done else "Running")
+            for r in await self.listed(manifests.PIPELINE_RUNS)
+        ]
 
     @property
     def custom(self) -> client.CustomObjectsApi:
@@ -93,9 +131,6 @@ class SimCrash:
 
     async def apply(self, body: dict[str, Any]) -> None:
         await self.custom.create_namespaced_custom_object(*CUSTOM[:3], CUSTOM[3], body)
-
-    async def phase(self, name: str, *phases: str, timeout: float = 60) -> dict[str, Any]:
-        return await asyncio.to_thread(wait_phase, self.db, name, *phases, timeout=timeout)
 
     def slow_imports(self) -> None:
         """Imports take long (until the next restart): the simulated registry is slow."""
@@ -106,29 +141,11 @@ class SimCrash:
         """The next ``pods`` validation pods' logs come slowly: they stay Validating."""
         self.cluster.server.faults.add(verb="get", resource="pods/log", latency=20.0, times=pods)
 
-    async def kill_and_restart(self, label: str) -> None:
-        """SIGKILL the service, count what it left running, undo the slowness, start it."""
-        await asyncio.to_thread(self.service.kill)
-        self.kills.append(label)
-        # what the dead service still runs (uv, git) after a grace is orphaned work (the
-        # gated index still holds uv's answer: a uv that outlived the service is seen)
-        self.orphaned += [f"after the kill in {label}: {cmd}" for cmd in await self.leftover()]
-        self.index.open.set()
+    def undo_slowness(self) -> None:
+        super().undo_slowness()
         assert self.cluster.imports is not None
         self.cluster.imports.delay = 0.0
         self.cluster.server.faults.clear()
-        await asyncio.to_thread(self.service.start)
-
-    async def leftover(self, grace: float = 3.0) -> list[str]:
-        """Processes of the killed service still alive ``grace`` seconds after the kill."""
-        deadline = asyncio.get_running_loop().time() + grace
-        while True:
-            left = []
-            for text in (str(self.work), self.index.url):
-                left += [cmd for _, cmd in await asyncio.to_thread(orphans_mentioning, text)]
-            if not left or asyncio.get_running_loop().time() > deadline:
-                return left
-            await asyncio.sleep(0.1)
 
     async def watch_menu(self) -> None:
         """Every ImageStream state seen: what the menu would have offered then."""
@@ -154,14 +171,6 @@ class SimCrash:
         items: list[dict[str, Any]] = got["items"]
         return items
 
-    async def all_ended(self, timeout: float = 120) -> None:
-        def running() -> bool:
-            return any(r["phase"] not in crashcheck.TERMINAL for r in all_builds(self.db))
-
-        async with asyncio.timeout(timeout):
-            while await asyncio.to_thread(running):  # noqa: ASYNC110 - the service's database
-                await asyncio.sleep(0.1)
-
     async def verdict(self) -> dict[str, list[str]]:
         streams = await self.listed(objects.STREAMS)
         now = set().union(*(crashcheck.offered(s) for s in streams))
@@ -174,10 +183,7 @@ class SimCrash:
             for s in streams
             if (s["metadata"].get("labels") or {}).get(objects.LABEL_COMPONENT) == "image-import"
         ]
-        builds = [
-            (b["metadata"]["name"], (b.get("status") or {}).get("phase", ""))
-            for b in await self.listed(objects.BUILDS)
-        ]
+        builds = await self.cluster_builds()
         notebook = [s for s in streams if s["metadata"]["name"] not in staging]
         return {
             "stuck": judged.stuck,
@@ -207,14 +213,14 @@ async def _eventually(predicate: Callable[[], bool], timeout: float = 30) -> Non
 async def sequential(s: SimCrash) -> None:
     """Full mode: one kill in each build phase, one after the other (one build slot)."""
     # Preparing and Building at once: the one slot held at Building, the next build queues
-    s.builds.hold = holding("held-notebook-")
+    s.hold_builds("held-notebook-")
     await s.apply(packages("held", "pandas"))
     await s.phase("held", "Building")
-    await _eventually(lambda: bool(s.builds.holding))
+    await _eventually(s.held)
     await s.apply(image_import("queued", "quay.io/example/queued:1"))
     await s.phase("queued", "Preparing")
     await s.kill_and_restart("Preparing+Building")
-    s.builds.release()
+    s.release_builds()
     await s.phase("queued", *crashcheck.TERMINAL, timeout=120)
     s.index.close()  # Resolving: the package index holds its answer
     await s.apply(packages("resolving", "boto3"))
@@ -240,7 +246,7 @@ async def sequential(s: SimCrash) -> None:
 async def simultaneous(s: SimCrash) -> None:
     """Short mode: one kill while six builds are in every phase at once (five build slots:
     the sixth waits in Preparing)."""
-    s.builds.hold = holding("held-notebook-")
+    s.hold_builds("held-notebook-")
     s.slow_validation(2)
     await s.apply(packages("validating", "pandas", "boto3"))
     await s.apply(image_import("validating-import", "quay.io/example/v:1"))
@@ -248,7 +254,7 @@ async def simultaneous(s: SimCrash) -> None:
     for name in ("validating", "validating-import"):
         await s.phase(name, "Validating", timeout=90)
     await s.phase("held", "Building")
-    await _eventually(lambda: bool(s.builds.holding))
+    await _eventually(s.held)
     s.index.close()
     await s.apply(packages("resolving", "boto3"))
     await s.phase("resolving", "Resolving")
@@ -258,27 +264,39 @@ async def simultaneous(s: SimCrash) -> None:
     await s.apply(image_import("queued", "quay.io/example/queued:1"))
     await s.phase("queued", "Preparing")
     await s.kill_and_restart("every phase")
-    s.builds.release()
+    s.release_builds()
 
 
-async def openshift_builds(work: Path, full: bool) -> tuple[SimCrash, dict[str, list[str]]]:
+async def openshift_builds(
+    work: Path, full: bool, engine: str = "openshift"
+) -> tuple[SimCrash, dict[str, list[str]]]:
     """Kill the service in every build phase (`sequential` or `simultaneous`); what went
-    wrong, by figure."""
+    wrong, by figure. ``engine``: the backend, openshift or tekton (PipelineRuns)."""
     wheels = work / "wheels"
     for name, version in (("pandas", "2.0.3"), ("boto3", "1.26.0")):
         make_wheel(wheels, name, version)
     home = work / "home"
     home.mkdir(parents=True, exist_ok=True)
     recording = RecordingBuilds()
-    options = cluster_options(work / "cluster", build_behaviour=recording)
+    extra = tekton_case.tools(work) if engine == "tekton" else {}
+    options = cluster_options(work / "cluster", build_behaviour=recording, **extra)
     with GatedIndex(wheels).running() as index:
         async with SimulatedCluster(options) as cluster:
-            config = service_config(work, cluster.kubeconfig, index.url, 1 if full else 5)
+            slots = 1 if full else 5
+            config = service_config(work, cluster.kubeconfig, index.url, slots, engine)
             (work / "jupyterhub_ov_service_config.py").write_text(config)
             env = {"HOME": str(home), "UV_CACHE_DIR": str(work / "uv-cache")}
             service = Service(work, env=dict(env))
             async with client.ApiClient(client.Configuration(host=cluster.server.url)) as api:
-                s = SimCrash(work, cluster, recording, api, service, index)
+                s = SimCrash(
+                    work=work,
+                    service=service,
+                    index=index,
+                    cluster=cluster,
+                    builds=recording,
+                    api=api,
+                    engine=engine,
+                )
                 menu = asyncio.create_task(s.watch_menu())
                 await asyncio.to_thread(service.start)
                 try:
@@ -287,7 +305,7 @@ async def openshift_builds(work: Path, full: bool) -> tuple[SimCrash, dict[str, 
                     await asyncio.sleep(0.5)  # the watch's last events
                     return s, await s.verdict()
                 finally:
-                    recording.release()
+                    s.release_builds()
                     await asyncio.to_thread(service.stop)
                     menu.cancel()
                     await asyncio.gather(menu, return_exceptions=True)

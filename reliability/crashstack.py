@@ -5,6 +5,7 @@ Resolving by watching its phase, not by sleeping)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.server
 import os
@@ -20,6 +21,8 @@ from typing import Any
 from jupyterhub_ov.builds.model.spec import image_name
 from tests.service.standalone import service_process, stop
 
+from . import crashcheck
+
 #: how long a gated index request waits for the gate at most (then it answers anyway)
 GATE_TIMEOUT = 60.0
 
@@ -33,11 +36,13 @@ class Service:
     args: tuple[str, ...] = ()
     proc: subprocess.Popen[str] | None = None
     kills: int = 0
+    #: the URL prefix it answers under (a new port at each start)
+    base: str = ""
     _exits: contextlib.ExitStack | None = None
 
     def start(self) -> None:
         exits = contextlib.ExitStack()
-        self.proc, _ = exits.enter_context(
+        self.proc, self.base = exits.enter_context(
             service_process(self.cwd, *self.args, env=self.env, log=self.cwd / "service.log")
         )
         self._exits = exits
@@ -180,3 +185,57 @@ class GatedIndex:
 
     def close(self) -> None:
         self.open.clear()
+
+
+@dataclass(kw_only=True)
+class Crash:
+    """What every mode of the scenario does around its service: kill it, count what it
+    left running, undo the slowness that held a phase, start it again, wait for the end."""
+
+    work: Path
+    service: Service
+    index: GatedIndex
+    #: processes the killed services left (by command line), counted at each kill
+    orphaned: list[str] = field(default_factory=list)
+    kills: list[str] = field(default_factory=list)
+
+    @property
+    def db(self) -> Path:
+        return self.work / "builds.sqlite"
+
+    async def phase(self, name: str, *phases: str, timeout: float = 60) -> dict[str, Any]:
+        return await asyncio.to_thread(wait_phase, self.db, name, *phases, timeout=timeout)
+
+    def undo_slowness(self) -> None:
+        """What made phases last (the gated index; a mode adds its own) ends."""
+        self.index.open.set()
+
+    async def kill_and_restart(self, label: str) -> None:
+        """SIGKILL the service, count what it left running, undo the slowness, start it."""
+        await asyncio.to_thread(self.service.kill)
+        self.kills.append(label)
+        # what the dead service still runs (uv, git, a validation) after a grace is
+        # orphaned work (the gated index still holds uv's answer: a uv that outlived the
+        # service is seen)
+        self.orphaned += [f"after the kill in {label}: {cmd}" for cmd in await self.leftover()]
+        self.undo_slowness()
+        await asyncio.to_thread(self.service.start)
+
+    async def leftover(self, grace: float = 3.0) -> list[str]:
+        """Processes of the killed service still alive ``grace`` seconds after the kill."""
+        deadline = asyncio.get_running_loop().time() + grace
+        while True:
+            left = []
+            for text in (str(self.work), self.index.url):
+                left += [cmd for _, cmd in await asyncio.to_thread(orphans_mentioning, text)]
+            if not left or asyncio.get_running_loop().time() > deadline:
+                return left
+            await asyncio.sleep(0.1)
+
+    async def all_ended(self, timeout: float = 120) -> None:
+        def running() -> bool:
+            return any(r["phase"] not in crashcheck.TERMINAL for r in all_builds(self.db))
+
+        async with asyncio.timeout(timeout):
+            while await asyncio.to_thread(running):  # noqa: ASYNC110 - the service's database
+                await asyncio.sleep(0.1)

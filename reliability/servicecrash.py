@@ -2,11 +2,15 @@
 phase, then started again. Every build record must end Success or Failure with a message
 that is the truth, the menu must never have offered a half-built image, and nothing of an
 interrupted build may be left: no cluster object (validation pod, staging stream, running
-Build), no process of the dead service (uv, git).
+Build or PipelineRun), no scratch directory, no process of the dead service (uv, git, a
+validation).
 
-OpenShift mode on the simulator (`crashsim`): the short mode kills once while six builds are
-in every phase at once (Preparing, Resolving, Building, Importing, Validating of a built and
-of an imported image); the full mode kills once per phase, one after the other.
+Three modes, each in its own directory: the openshift and tekton backends on the simulator
+(`crashsim`): the short mode kills once while six builds are in every phase at once
+(Preparing, Resolving, Building, Importing, Validating of a built and of an imported image);
+the local backend under a real hub (`localcrash`): one kill while builds are Resolving,
+Building and Validating. The full mode kills once per phase, one after the other, in all
+three modes; the short mode runs the openshift and local modes (`SHORT`).
 """
 
 from __future__ import annotations
@@ -18,25 +22,34 @@ from pathlib import Path
 
 from . import crashcheck, figures
 from .crashsim import openshift_builds
-from .crashstack import all_builds
+from .crashstack import Crash, all_builds
+from .localcrash import local_builds
 
 NAME = "servicecrash"
+#: the builds each mode asks for (each must end Success or Failure)
+BUILDS = {"openshift": 6, "tekton": 6, "local": 3}
+#: the modes of the short mode: the tekton backend differs from the openshift one only in
+#: its build engine (a PipelineRun), so CI's time goes to the other two
+SHORT = ("openshift", "local")
 
 
-def _openshift(work: Path, full: bool) -> list[figures.Figure]:
+def _mode(mode: str, work: Path, full: bool) -> list[figures.Figure]:
     started = time.monotonic()
-    s, found = asyncio.run(openshift_builds(work, full))
+    s: Crash
+    if mode == "local":
+        s, found = asyncio.run(local_builds(work, full))
+    else:
+        s, found = asyncio.run(openshift_builds(work, full, engine=mode))
     took = time.monotonic() - started
     for what, items in found.items():
         for item in items:
-            print(f"servicecrash: openshift: {what}: {item}", flush=True)
-    mode = "openshift"
+            print(f"servicecrash: {mode}: {what}: {item}", flush=True)
     records = all_builds(s.db)
     ended = sum(r["phase"] in crashcheck.TERMINAL for r in records)
     succeeded = sum(r["phase"] == "Success" for r in records)
     out = [
         figures.info(NAME, f"{mode}: service kills (phases: {', '.join(s.kills)})", len(s.kills)),
-        figures.at_least(NAME, f"{mode}: builds ended Success or Failure", ended, 6),
+        figures.at_least(NAME, f"{mode}: builds ended Success or Failure", ended, BUILDS[mode]),
         figures.info(NAME, f"{mode}: of which Success (followed or resumed)", succeeded),
     ]
     out += [figures.zero(NAME, f"{mode}: {what}", len(items)) for what, items in found.items()]
@@ -45,7 +58,9 @@ def _openshift(work: Path, full: bool) -> list[figures.Figure]:
 
 
 def run(full: bool) -> list[figures.Figure]:
+    out: list[figures.Figure] = []
     with tempfile.TemporaryDirectory(prefix="servicecrash-") as tmp:
-        work = Path(tmp)
-        (work / "openshift").mkdir()
-        return _openshift(work / "openshift", full)
+        for mode in BUILDS if full else SHORT:
+            (Path(tmp) / mode).mkdir()
+            out += _mode(mode, Path(tmp) / mode, full)
+    return out

@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import metrics
 from ..errors import Conflict, NotFound
+from . import workdir
 from .backends.base import DETACH, BuildBackend, PublishedImage, detaching
 from .errors import BuildFailed
 from .journal import Journal, Run, utcnow
@@ -79,9 +80,28 @@ class BuildManager:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Resume or fail what was in flight when the service last stopped."""
+        """Resume or fail what was in flight when the service last stopped: first remove the
+        scratch directories builds killed with it left (`workdir`), last stop the backend's
+        work that no build follows any more (`BuildBackend.sweep`)."""
+        removed = await asyncio.to_thread(workdir.clear, self.backend.work_dir)
+        if removed:
+            self.log.warning(
+                "Removed %d scratch directories of builds killed with the service: %s",
+                len(removed),
+                ", ".join(removed),
+            )
         for record in await self.store.in_flight():
             await self._recover(record)
+        following = [r.record.resolved for r in self._runs.values() if r.record.resolved]
+        try:
+            stopped = await self.backend.sweep(following)
+        except Exception:
+            self.log.exception("Could not look for builds that nobody follows")
+            return
+        if stopped:
+            self.log.warning(
+                "Stopped %d builds nobody follows: %s", len(stopped), ", ".join(stopped)
+            )
 
     async def stop(self) -> None:
         """Stop following builds, leaving them in flight for the next start to pick up."""
@@ -362,7 +382,12 @@ class BuildManager:
             # nothing was built yet: run it again (resolving has no side effects)
             self.log.info("Resuming build %s from %s", record.id, state.phase)
             self._start_task(run, self._build(run))
-        elif self.backend.can_reattach and record.backend_ref and record.resolved:
+        elif (
+            self.backend.can_reattach
+            and record.resolved
+            and (record.backend_ref or state.phase is Phase.BUILDING)
+        ):
+            # also a build killed after starting its cluster build, before remembering it
             self.log.info("Following build %s (%s) again", record.id, record.backend_ref)
             self._start_task(run, self._follow(run))
         else:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from traitlets import Bool, HasTraits, List, Unicode
 
+from . import workdir
 from .errors import BuildFailed
 from .model.index import PackageIndex
 from .process import CommandFailed, LineSink, run
@@ -125,10 +124,11 @@ async def compile_lock(
     constraints: Sequence[str] = (),
     uv: str | None = None,
     env: dict[str, str] | None = None,
+    work_dir: str,
 ) -> tuple[str, ...]:
-    """The locked set (``name==version`` lines) for ``requirements`` on ``python_version``."""
-    tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="jupyterhub-ov-resolve-")
-    try:
+    """The locked set (``name==version`` lines) for ``requirements`` on ``python_version``;
+    its files in a scratch directory of ``work_dir`` (`workdir.scratch`)."""
+    async with workdir.scratch(work_dir, "resolve") as tmp:
         source, constraint_file, output = (
             Path(tmp, "requirements.in"),
             Path(tmp, "constraints.txt"),
@@ -157,8 +157,6 @@ async def compile_lock(
             message = f"The packages could not be resolved: {e}"
             raise BuildFailed(message + tls_hint(e.completed.tail)) from None
         return lock_lines(await asyncio.to_thread(output.read_text))
-    finally:
-        await asyncio.to_thread(shutil.rmtree, tmp, True)
 
 
 def git_env(schemes: Sequence[str]) -> dict[str, str]:

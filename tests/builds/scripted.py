@@ -4,7 +4,8 @@ It implements the `BuildBackend` contract for real, without building anything: e
 reports the phase path of its type, writes log lines, and publishes into an in-memory
 registry that `find` reads, so dedupe, joining, cancel, timeouts and restarts can be
 exercised in milliseconds. Behaviour per build comes from the request's first package (or
-the import source): ``fail`` fails while Building, ``slow`` waits on `release`, ``bad-phase``
+the import source): ``fail`` fails while Building, ``slow`` waits on `release`
+(``unremembered`` too, never remembering a reference), ``bad-phase``
 reports a phase out of order. Usable from a service config file as
 ``c.PlatformService.backend_class = "tests.builds.scripted.ScriptedBackend"``.
 """
@@ -12,6 +13,7 @@ reports a phase out of order. Usable from a service config file as
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import ClassVar
 
 from traitlets import Float, Int
@@ -45,6 +47,8 @@ class ScriptedBackend(BuildBackend):
         self.cancelled: list[str] = []
         self.detached: list[str] = []
         self.discarded: list[str] = []
+        #: the images each `sweep` was told are followed
+        self.swept: list[list[str]] = []
 
     @staticmethod
     def behaviour(request: BuildRequest) -> str:
@@ -73,11 +77,12 @@ class ScriptedBackend(BuildBackend):
     ) -> PublishedImage:
         if resolved.request.build_type is not BuildType.IMPORT_IMAGE:
             await report.phase(Phase.BUILDING, "building")
-            await report.remember(f"build/{resolved.tag}")
+            if behaviour != "unremembered":  # as if killed before the record remembered it
+                await report.remember(f"build/{resolved.tag}")
             self.building.set()
             for i in range(self.log_lines):
                 await report.log(f"step {i + 1}/{self.log_lines}")
-            if behaviour == "slow":
+            if behaviour in ("slow", "unremembered"):
                 await self.wait_for_release(resolved)
             if behaviour == "fail":
                 raise BuildFailed("pip install failed: no matching distribution")
@@ -100,6 +105,8 @@ class ScriptedBackend(BuildBackend):
     async def reattach(
         self, resolved: ResolvedBuild, reference: str, report: Reporter
     ) -> PublishedImage:
+        if not reference:  # killed before remembering: nothing of it runs on here
+            raise BuildFailed("The scripted build was killed before it remembered its work")
         await report.log(f"following {reference} again")
         if self.behaviour(resolved.request) == "slow":
             await self.wait_for_release(resolved)
@@ -117,6 +124,10 @@ class ScriptedBackend(BuildBackend):
         self, resolved: ResolvedBuild | None, reference: str, reason: str = ""
     ) -> None:
         self.discarded.append(reference)
+
+    async def sweep(self, following: Sequence[ResolvedBuild]) -> list[str]:
+        self.swept.append(sorted(r.image for r in following))
+        return []
 
 
 class NoReattachBackend(ScriptedBackend):

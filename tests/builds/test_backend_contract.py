@@ -8,6 +8,7 @@ mocked: the case's backend does its real work, driven as the build manager drive
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from jupyterhub_ov.builds.model import phases, spec
 from jupyterhub_ov.builds.model.phases import Phase
 
 from .cases import FAIL, SLOW, UNRESOLVABLE, BackendCase, offered_within
+from .cases.openshift import OpenShiftCase
 from .harness import RecordingReporter, drive, resolve, run_build
 
 by_type = pytest.mark.parametrize("build_type", spec.BUILD_TYPES)
@@ -121,3 +123,75 @@ async def test_cancelling_as_building_begins_leaves_nothing(backend_case: Backen
     assert await backend_case.stopped(resolved) == []
     assert await backend_case.leftovers(resolved) == []
     assert resolved.image not in await backend_case.offered()
+
+
+# --- a cluster build its record never remembered (the service killed in between) --------------
+
+
+async def killed_after_starting(case: BackendCase) -> tuple[Any, Any, Any, str]:
+    """A held package-list build whose cluster build runs; the service killed and started
+    again. The build's resolved build, its cluster build, and the restarted backend."""
+    if not case.backend.can_reattach:
+        pytest.skip(f"the {case.kind} backend does not follow a build after a restart")
+    assert isinstance(case, OpenShiftCase)
+    resolved, reporter = await resolve(
+        case.backend, case.request(spec.BuildType.PACKAGE_LIST, SLOW)
+    )
+    first = asyncio.create_task(case.backend.build(resolved, reporter))
+    await case.working(resolved, reporter)
+    restarted = await case.killed_and_restarted(first)
+    return case, resolved, restarted, reporter.remembered[-1]
+
+
+async def test_a_cluster_build_its_record_never_remembered_is_followed_again(
+    backend_case: BackendCase,
+) -> None:
+    """Killed after starting the cluster build, before the record remembered it: the record
+    is Building with no reference, and the restart adopts the build instead of leaving it
+    running for nobody (found by the servicecrash reliability scenario)."""
+    case, resolved, restarted, build = await killed_after_starting(backend_case)
+    after = RecordingReporter(resolved.request.build_type)
+    for phase in (Phase.RESOLVING, Phase.BUILDING):
+        await after.phase(phase)
+
+    finishing = asyncio.create_task(restarted.reattach(resolved, "", after))
+    await after.until(lambda: bool(after.remembered))
+    case.release()
+    published = await finishing
+    await after.succeed()
+
+    assert after.remembered[0] == build  # the one running, not a new one
+    assert f"Reattached to the cluster build {build}" in after.lines
+    assert len(await case.cluster_builds(resolved)) == 1
+    assert published.image == resolved.image
+
+
+async def test_reattaching_with_no_cluster_build_running_fails_with_why(
+    backend_case: BackendCase,
+) -> None:
+    case, resolved, restarted, build = await killed_after_starting(backend_case)
+    await restarted.steps.cancel_build(build)  # e.g. an admin cancelled it meanwhile
+    after = RecordingReporter(resolved.request.build_type)
+    for phase in (Phase.RESOLVING, Phase.BUILDING):
+        await after.phase(phase)
+
+    with pytest.raises(BuildFailed) as failed:
+        await restarted.reattach(resolved, "", after)
+
+    assert str(failed.value) == phases.interrupted_message(Phase.BUILDING)
+    assert await case.stopped(resolved) == []
+
+
+async def test_sweep_stops_the_cluster_builds_no_build_follows(
+    backend_case: BackendCase,
+) -> None:
+    """After a restart, a cluster build of ours that no in-flight record follows (its record
+    failed, or never remembered it) is cancelled; one a record follows is left running."""
+    case, resolved, restarted, build = await killed_after_starting(backend_case)
+
+    assert await restarted.sweep([resolved]) == []
+    assert await case.builds_working(resolved) != []  # followed: still running
+    assert await restarted.sweep([]) == [build]
+
+    assert await case.stopped(resolved) == []
+    assert await restarted.sweep([]) == []  # nothing left to stop

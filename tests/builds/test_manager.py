@@ -39,9 +39,9 @@ async def make(tmp_path: Path) -> AsyncIterator[Factory]:
 
     def factory(backend: ScriptedBackend | None = None, **options: object) -> BuildManager:
         store = BuildStore(f"sqlite:///{tmp_path / 'builds.sqlite'}")
-        manager = BuildManager(
-            store=store, backend=backend or ScriptedBackend(), policy=SpecPolicy(), **options
-        )
+        backend = backend or ScriptedBackend()
+        backend.work_dir = str(tmp_path / "work")
+        manager = BuildManager(store=store, backend=backend, policy=SpecPolicy(), **options)
         made.append(manager)
         return manager
 
@@ -302,6 +302,34 @@ async def test_restart_follows_builds_a_backend_can_reattach(make: Factory) -> N
     assert "following build/" in await second.log_text(record.id)
 
 
+async def test_restart_asks_the_backend_for_work_no_record_remembered_then_sweeps(
+    make: Factory,
+) -> None:
+    """A build killed in Building before its reference was stored goes to `reattach` with
+    no reference (a cluster backend finds the build it had started) instead of being failed
+    at once; then `sweep` learns which builds are followed."""
+    backend = ScriptedBackend()
+    first = await started(make(backend))
+    kept, _ = await first.submit(package_list("kept", "slow"), creator="ann")
+    cut, _ = await first.submit(package_list("cut", "unremembered"), creator="ann")
+    async with asyncio.timeout(10):
+        while not getattr(await first.store.get(kept.id), "backend_ref", ""):  # stored
+            await asyncio.sleep(0.01)
+        while (await first.get(cut.id)).phase is not Phase.BUILDING:
+            await asyncio.sleep(0.01)
+    await first.stop()
+    assert (await first.get(cut.id)).backend_ref == ""
+
+    second_backend = ScriptedBackend()
+    second_backend.release.set()
+    second = await started(make(second_backend))
+    assert (await finished(second, kept.id)).phase is Phase.SUCCESS
+    done = await finished(second, cut.id)
+    assert done.phase is Phase.FAILURE
+    assert done.message == "The scripted build was killed before it remembered its work"
+    assert second_backend.swept == [sorted([done.image, (await second.get(kept.id)).image])]
+
+
 async def test_restart_resumes_builds_that_had_not_started_building(make: Factory) -> None:
     backend = ScriptedBackend()
     first = await started(make(backend, max_concurrent=1))
@@ -340,7 +368,7 @@ async def full_disk() -> None:
 async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path: Path) -> None:
     """CI once saw event 3 missing from a stream: a client's flush found nothing pending
     while the timer's flush was still writing those lines, and read the store too early."""
-    backend = ScriptedBackend()
+    backend = ScriptedBackend(work_dir=str(tmp_path / "work"))
     store = LogWriteStore(f"sqlite:///{tmp_path / 'builds.sqlite'}", busy_database)
     manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
     try:
@@ -366,7 +394,7 @@ async def test_a_client_arriving_during_a_slow_log_write_misses_nothing(tmp_path
 async def test_a_failed_background_log_write_is_one_clear_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    backend = ScriptedBackend()
+    backend = ScriptedBackend(work_dir=str(tmp_path / "work"))
     store = LogWriteStore(f"sqlite:///{tmp_path / 'builds.sqlite'}", full_disk)
     manager = await started(BuildManager(store=store, backend=backend, policy=SpecPolicy()))
     try:

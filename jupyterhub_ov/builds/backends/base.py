@@ -10,6 +10,10 @@ The build manager (``builder.manager``) drives a backend through a build:
    through ``report.log``, and returns the published, validated image;
 4. ``reattach(resolved, reference, report)`` after a service restart, for a build whose
    work outlived the service (a cluster Build); backends that cannot raise `BuildFailed`.
+   An empty ``reference`` is a build killed in Building before it remembered one: the
+   backend finds its work (the cluster Build it had just started) or raises `BuildFailed`;
+5. ``sweep(following)`` once after a restart: the backend stops its work that no build
+   follows (e.g. a cluster Build of a build whose record never remembered it).
 
 Cancelling is asyncio cancellation of the task running ``build``: the backend stops all of
 its work (kills processes, cancels cluster builds), removes what it half-made, and lets
@@ -26,8 +30,11 @@ backend only does the work. Success and Failure are the manager's to report.
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
+from traitlets import Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..errors import BuildFailed
@@ -69,7 +76,9 @@ class Reporter(Protocol):
 
 
 class BuildBackend(LoggingConfigurable):
-    """Base class; see the module docstring for the contract."""
+    """What every build backend shares: the options of all of them (set one for all as
+    `c.BuildBackend.<option>`, or per backend as `c.LocalBuildBackend.<option>`), and the
+    interface the build manager drives (`jupyterhub_ov.builds.backends.base`)."""
 
     #: short name used in configuration and in build records ("local", "openshift", "tekton")
     kind: ClassVar[str] = ""
@@ -85,6 +94,21 @@ class BuildBackend(LoggingConfigurable):
     #: whether a repository can be built from its own Dockerfile (`spec.DOCKERFILE`);
     #: backends that cannot build environments and take extra packages instead
     builds_dockerfiles: ClassVar[bool] = False
+
+    work_dir = Unicode(
+        config=True,
+        help="""Directory of the builds' temporary files (a lock being resolved, a repository
+        fetched, a validation's home), made if missing (mode 0700). When the service starts
+        it removes what builds killed with an earlier service (SIGKILL, the OOM killer) left
+        there: only names starting with jupyterhub-ov-, nothing else. Give every service its
+        own. Default: jupyterhub-ov-work in the service's working directory (the shipped
+        configurations start the service in its state directory).""",
+    )
+
+    @default("work_dir")
+    def _default_work_dir(self) -> str:
+        """jupyterhub-ov-work in the working directory."""
+        return os.path.abspath("jupyterhub-ov-work")
 
     async def start(self) -> None:
         """Called once when the service starts (open clients, check tools)."""
@@ -111,3 +135,10 @@ class BuildBackend(LoggingConfigurable):
     ) -> None:
         """Remove what a build interrupted by a restart left behind (default: nothing);
         ``reason`` is why it failed (what the record says), for what the backend shows."""
+
+    async def sweep(self, following: Sequence[ResolvedBuild]) -> list[str]:
+        """After a restart, once every record was resumed, followed or failed: stop the work
+        of ours that no build follows any more (a cluster build started just before the
+        service was killed, before its record remembered it), leaving that of the builds
+        ``following``; what was stopped (default: nothing)."""
+        return []

@@ -60,6 +60,7 @@ def package_list(name: str, *packages: str, python: str = PYTHON) -> spec.BuildR
 def local_backend(catalog: Path, wheels: Path, **config: Any) -> LocalBuildBackend:
     return LocalBuildBackend(
         catalog_dir=str(catalog),
+        work_dir=str(catalog.parent / "work"),
         find_links=[str(wheels)],
         no_index=True,
         git_schemes=["file"],
@@ -104,8 +105,12 @@ class LocalCase:
         return offered_by(await self.catalog_images())
 
     async def leftovers(self, resolved: spec.ResolvedBuild) -> list[str]:
-        # each case has a catalog of its own: after a failure or cancel it must be empty
-        return sorted(await asyncio.to_thread(os.listdir, self.catalog))
+        # each case has a catalog and a work_dir of its own: after a failure or cancel
+        # both must be empty
+        work = Path(self.backend.work_dir)
+        left = await asyncio.to_thread(os.listdir, self.catalog)
+        scratch = await asyncio.to_thread(lambda: [p.name for p in work.glob("*")])
+        return sorted([*left, *(f"work_dir: {name}" for name in scratch)])
 
     async def working(self, resolved: spec.ResolvedBuild, reporter: RecordingReporter) -> None:
         await reporter.until(lambda: any(re.search(BUSY, line) for line in reporter.lines), 120)

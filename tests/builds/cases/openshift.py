@@ -12,6 +12,7 @@ The menu's view is the real `KubeImageCatalog` on KubeSpawner's shared reflector
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +30,7 @@ from kubespawner.clients import shared_client
 
 from jupyterhub_ov.builds.backends.openshift import objects, status
 from jupyterhub_ov.builds.backends.openshift.backend import OpenShiftBuildBackend
+from jupyterhub_ov.builds.errors import BuildFailed
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.spec import BuildRequest, ResolvedBuild
 from jupyterhub_ov.images.kube import KubeImageCatalog
@@ -147,6 +149,18 @@ class OpenShiftCase:
         backend = type(self.backend)(**{**self.settings, **config})
         self.backends.append(backend)
         return backend
+
+    async def killed_and_restarted(self, first: asyncio.Task[Any]) -> OpenShiftBuildBackend:
+        """The service killed under the running build ``first`` (its client closed, the
+        task cancelled: nothing of it undoes anything), then another backend started."""
+        await self.backend.stop()
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError, BuildFailed):
+            await first
+        assert first.done()
+        restarted = self.new_backend()
+        await restarted.start()
+        return restarted
 
     def release(self) -> None:
         """Let held builds end (the cluster then stops quickly)."""
@@ -319,6 +333,7 @@ async def case_in(
             "validation_timeout": 90.0,
             "server_start_timeout": 60.0,
             "import_timeout": 30.0,
+            "work_dir": str(tmp_path / "work"),
             **backend_config,
         }
         backend = flavour.backend_class(**settings)

@@ -23,14 +23,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.phases import Phase
-from jupyterhub_ov.builds.process import CommandFailed, run
 from jupyterhub_ov.builds.resolve import (
     PackageIndexOptions,
     compile_lock,
@@ -56,19 +54,13 @@ from .entries import (
 )
 from .environments import (
     EnvironmentInfo,
-    copy_files,
-    create_layer,
     inspect_environment,
-    link_jupyter_dirs,
     remove_tree,
     write_manifest,
 )
-from .repository import checkout, read_requirements
+from .layers import LayerTools, make_layer
+from .repository import read_requirements
 from .validate import validate_environment
-
-#: the full lock of a layer, kept beside it for the record
-LOCK_FILE = "jupyterhub-ov-lock.txt"
-NOTEBOOKS = "notebooks"
 
 
 class LocalBuildBackend(PackageIndexOptions, BuildBackend):
@@ -233,6 +225,7 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 constraints=pins.base_constraints(base.packages),
                 uv=self.uv,
                 env=env,
+                work_dir=self.work_dir,
             )
         return spec.ResolvedBuild(
             request,
@@ -267,7 +260,9 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
             url, request.git_ref, schemes=self.git_schemes, on_line=report.log
         )
         await report.log(f"{url} {request.git_ref or 'HEAD'} is commit {commit}")
-        text = await read_requirements(url, commit, schemes=self.git_schemes, on_line=report.log)
+        text = await read_requirements(
+            url, commit, schemes=self.git_schemes, on_line=report.log, work_dir=self.work_dir
+        )
         extra = request.package_versions  # what the service adds (the OpenVINO image)
         if text is None:
             await report.log("The repository has no requirements.txt: no packages to add")
@@ -318,54 +313,17 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
                 f"The base environment {base.prefix} changed since the build was resolved;"
                 " retry the build."
             )
-        try:
-            await create_layer(base, directory, uv=self.uv, on_line=report.log)
-            await self._install(resolved, base, directory, report)
-            notebooks = None
-            if resolved.request.build_type == spec.BuildType.GIT_REPOSITORY:
-                notebooks = await self._bring_notebooks(resolved, directory, report)
-            links = await asyncio.to_thread(link_jupyter_dirs, base.prefix, directory)
-        except (CommandFailed, OSError) as e:
-            raise BuildFailed(f"The environment could not be created: {e}") from None
-        await report.log(f"Linked {links} Jupyter data and config files of {base.prefix}")
+        tools = LayerTools(
+            uv=self.uv,
+            index=self.package_index,
+            git_schemes=tuple(self.git_schemes),
+            work_dir=self.work_dir,
+        )
+        notebooks = await make_layer(resolved, base, directory, tools, report)
         await report.phase(Phase.IMPORTING, "Adding the environment to the catalog, hidden")
         manifest = entry_manifest(resolved, base.version, notebooks=notebooks)
         await asyncio.to_thread(write_manifest, directory, manifest, MANIFEST_FILE)
         return await self._publish(resolved, directory, directory, manifest, report)
-
-    async def _install(
-        self, resolved: spec.ResolvedBuild, base: EnvironmentInfo, directory: str, report: Reporter
-    ) -> None:
-        text = "".join(f"{line}\n" for line in resolved.lock)
-        await asyncio.to_thread(Path(directory, LOCK_FILE).write_text, text)
-        installs = pins.layer_installs(resolved.lock, base.packages)
-        if not installs:
-            await report.log("Nothing to install: the base has every locked package")
-            return
-        python = os.path.join(directory, "bin", "python")
-        cmd = [
-            self.uv,
-            "pip",
-            "install",
-            "--python",
-            python,
-            "--no-deps",
-            *self.package_index.uv_args(),
-        ]
-        await run([*cmd, *installs], on_line=report.log, env=tool_env())
-
-    async def _bring_notebooks(
-        self, resolved: spec.ResolvedBuild, directory: str, report: Reporter
-    ) -> str:
-        url = resolved.request.repository_url
-        async with checkout(
-            url, resolved.commit, schemes=self.git_schemes, on_line=report.log
-        ) as tmp:
-            target = os.path.join(directory, NOTEBOOKS)
-            skipped = await asyncio.to_thread(copy_files, tmp, target)
-        for path in skipped:
-            await report.log(f"Not copied from the repository: {path} (a symbolic link)")
-        return NOTEBOOKS
 
     async def _import(
         self, resolved: spec.ResolvedBuild, directory: str, report: Reporter
@@ -386,7 +344,10 @@ class LocalBuildBackend(PackageIndexOptions, BuildBackend):
         """Validate ``environment``, then make the entry visible (phase Succeeded)."""
         await report.phase(Phase.VALIDATING, f"Validating {environment}")
         result = await validate_environment(
-            environment, timeout=self.validation_timeout, on_line=report.log
+            environment,
+            timeout=self.validation_timeout,
+            on_line=report.log,
+            work_dir=self.work_dir,
         )
         packages = [{"name": n, "version": v} for n, v in result.packages]
         final = {

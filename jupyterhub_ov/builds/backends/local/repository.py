@@ -6,12 +6,10 @@ the resolved commit, so what is built is what was resolved even if the branch mo
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from jupyterhub_ov.builds import workdir
 from jupyterhub_ov.builds.process import CommandFailed, LineSink, run
 from jupyterhub_ov.builds.resolve import git_env
 
@@ -30,12 +28,17 @@ async def _git(
 
 @asynccontextmanager
 async def checkout(
-    url: str, commit: str, *, schemes: Sequence[str], on_line: LineSink, files: bool = True
+    url: str,
+    commit: str,
+    *,
+    schemes: Sequence[str],
+    on_line: LineSink,
+    work_dir: str,
+    files: bool = True,
 ) -> AsyncIterator[str]:
-    """A temporary shallow clone of ``url`` at ``commit`` (its files only when ``files``),
-    removed afterwards."""
-    tmp = await asyncio.to_thread(tempfile.mkdtemp, prefix="jupyterhub-ov-git-")
-    try:
+    """A temporary shallow clone of ``url`` at ``commit`` (its files only when ``files``) in
+    ``work_dir``, removed afterwards."""
+    async with workdir.scratch(work_dir, "git") as tmp:
         try:
             await _git(["init", "-q", tmp], cwd=tmp, schemes=schemes, on_line=on_line)
             await _git(
@@ -54,15 +57,16 @@ async def checkout(
         except CommandFailed as e:
             raise BuildFailed(f"Commit {commit} of {url} could not be fetched: {e}") from None
         yield tmp
-    finally:
-        await asyncio.to_thread(shutil.rmtree, tmp, True)
 
 
 async def read_requirements(
-    url: str, commit: str, *, schemes: Sequence[str], on_line: LineSink
+    url: str, commit: str, *, schemes: Sequence[str], on_line: LineSink, work_dir: str
 ) -> str | None:
     """The text of the repository's ``requirements.txt`` at ``commit``, None without one."""
-    async with checkout(url, commit, schemes=schemes, on_line=on_line, files=False) as tmp:
+    fetched = checkout(
+        url, commit, schemes=schemes, on_line=on_line, work_dir=work_dir, files=False
+    )
+    async with fetched as tmp:
         try:
             listing = await _git(
                 ["ls-tree", "FETCH_HEAD", "--", REQUIREMENTS],

@@ -26,15 +26,13 @@ import html
 import os
 import re
 import secrets
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jupyterhub.utils import random_port
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from jupyterhub_ov.builds import validation
+from jupyterhub_ov.builds import validation, workdir
 from jupyterhub_ov.builds.process import LineSink, run
 from jupyterhub_ov.images.local import python_of
 
@@ -67,22 +65,23 @@ def validation_env(prefix: str, home: str, token: str) -> dict[str, str]:
     return env
 
 
-async def validate_environment(prefix: str, *, timeout: float, on_line: LineSink) -> Validated:
-    """Run both steps for the environment at ``prefix``; BuildFailed says what failed."""
+async def validate_environment(
+    prefix: str, *, timeout: float, on_line: LineSink, work_dir: str
+) -> Validated:
+    """Run both steps for the environment at ``prefix`` (its home a scratch directory of
+    ``work_dir``); BuildFailed says what failed."""
     python = await asyncio.to_thread(python_of, prefix)
     if python is None:
         raise BuildFailed(f"Validation failed: {prefix} has no bin/python")
-    home = await asyncio.to_thread(tempfile.mkdtemp, prefix="jupyterhub-ov-validate-")
     stage = ["the check script"]
-    try:
+    async with workdir.scratch(work_dir, "validate") as home:
         env = validation_env(prefix, home, secrets.token_hex(16))
-        return await asyncio.wait_for(_validate(python, home, env, on_line, stage), timeout)
-    except TimeoutError:
-        raise BuildFailed(
-            f"Validation failed: {stage[0]} did not finish within {timeout:g} s"
-        ) from None
-    finally:
-        await asyncio.to_thread(shutil.rmtree, home, True)
+        try:
+            return await asyncio.wait_for(_validate(python, home, env, on_line, stage), timeout)
+        except TimeoutError:
+            raise BuildFailed(
+                f"Validation failed: {stage[0]} did not finish within {timeout:g} s"
+            ) from None
 
 
 async def _validate(

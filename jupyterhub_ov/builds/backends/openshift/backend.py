@@ -24,29 +24,26 @@ A failure sets ``Failed`` only if no validated tag remains; its messages always 
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import aiohttp
 from kubernetes_asyncio import client
-from kubernetes_asyncio.client.exceptions import ApiException
 from traitlets import Dict, Float, List, TraitError, Unicode, validate
 
 from jupyterhub_ov.builds import validation
-from jupyterhub_ov.builds.model import spec
+from jupyterhub_ov.builds.model import phases, spec
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.builds.model.spec import BuildRequest, ResolvedBuild, RuntimeEnvironment
 from jupyterhub_ov.builds.resolve import PackageIndexOptions, compile_lock, resolve_commit
-from jupyterhub_ov.kube.client import Gone, KubeIO, connect
+from jupyterhub_ov.kube.client import KubeIO, connect
 from jupyterhub_ov.netenv import describe
 
 from ...errors import BuildFailed
 from ...process import tool_env
-from ..base import DETACH, BuildBackend, PublishedImage, Reporter, detaching
+from ..base import BuildBackend, PublishedImage, Reporter
 from . import objects, status
+from .guard import guarded
 from .steps import Attempt, ImageSteps, StepSettings, Unreported
 
 #: what Kubernetes accepts as an EnvVar name (a C identifier; dots and dashes are allowed
@@ -278,6 +275,7 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
                 index=self.package_index,
                 on_line=report.log,
                 env=env,
+                work_dir=self.work_dir,
             )
             return ResolvedBuild(request, lock=lock, base=base, python_version=python)
         schemes, hosts = tuple(self.git_schemes), tuple(self.git_hosts)
@@ -316,9 +314,14 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
 
         async def resume() -> PublishedImage:
             await self.steps.ensure_stream(attempt)
-            if not await self.steps.build_exists(name):
+            if not name:  # killed after starting the cluster build, before remembering it
+                attempt.build = await self.steps.running_build(resolved)
+                if not attempt.build:
+                    raise BuildFailed(phases.interrupted_message(Phase.BUILDING))
+                await report.remember(attempt.build)
+            elif not await self.steps.build_exists(name):
                 raise BuildFailed(f"The cluster build {name} no longer exists; retry the build.")
-            await report.log(f"Reattached to the cluster build {name}")
+            await report.log(f"Reattached to the cluster build {attempt.build}")
             return await self._after_build(attempt, validating=stage == VALIDATING_STAGE)
 
         return await self._guarded(attempt, resume)
@@ -337,6 +340,17 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         attempt.owns_stream = stream is not None and not status.owner_problem(stream)
         reason = reason or "The build service restarted during this build; the work was lost."
         await self.steps.clean_up(attempt, validation.failure_messages(resolved.tag, reason))
+
+    async def sweep(self, following: Sequence[ResolvedBuild]) -> list[str]:
+        """Cancel the cluster builds of ours that no build follows (started just before the
+        service was killed, by a build whose record never remembered them)."""
+        keep = {objects.instance_name(r) for r in following}
+        stray = [
+            name for name, instance in await self.steps.working_builds() if instance not in keep
+        ]
+        for name in stray:
+            await self.steps.cancel_build(name)
+        return stray
 
     async def _build(self, attempt: Attempt) -> PublishedImage:
         resolved, report, steps = attempt.resolved, attempt.report, self.steps
@@ -369,42 +383,6 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
     async def _guarded(
         self, attempt: Attempt, work: Callable[[], Awaitable[PublishedImage]]
     ) -> PublishedImage:
-        """Run ``work``; on failure or cancel undo what it half-made (`ImageSteps.clean_up`)."""
-        tag, clean_up = attempt.resolved.tag, self.steps.clean_up
-        try:
-            try:
-                return await work()
-            except Exception:
-                if self._detached:
-                    # `stop` closed the client under a build the service stopped following:
-                    # not the build's failure; the cluster build goes on for `reattach`
-                    raise asyncio.CancelledError(DETACH) from None
-                raise
-        except asyncio.CancelledError as e:
-            # the service stopping (DETACH, or after `stop`) is not the admin cancelling:
-            # the cluster build keeps running for `reattach` after the restart
-            if not (self._detached or detaching(e)):
-                messages = validation.cancelled_messages(tag)
-                await asyncio.shield(clean_up(attempt, messages, cancelled=True))
-            raise
-        except BuildFailed as e:
-            await clean_up(attempt, validation.failure_messages(tag, str(e)))
-            raise
-        except (ApiException, aiohttp.ClientError, TimeoutError, Gone) as e:
-            message = _cluster_problem(e, self.rbac_file)
-            await clean_up(attempt, validation.failure_messages(tag, message))
-            raise BuildFailed(message) from e
-
-
-def _cluster_problem(error: Exception, rbac_file: str = "deploy/builder-rbac.yaml") -> str:
-    """An admin-readable sentence for an API failure."""
-    if isinstance(error, ApiException):
-        try:
-            detail = json.loads(error.body or "{}").get("message") or error.reason
-        except ValueError:
-            detail = error.reason
-        hint = f" (see {rbac_file})" if error.status == 403 else ""
-        return f"The cluster refused a request ({error.status} {error.reason}): {detail}{hint}"
-    if isinstance(error, Gone):
-        return f"An object of the build disappeared: {error}"
-    return f"The cluster could not be reached: {str(error) or type(error).__name__}"
+        return await guarded(
+            self.steps, attempt, work, detached=lambda: self._detached, rbac_file=self.rbac_file
+        )

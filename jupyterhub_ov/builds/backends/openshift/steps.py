@@ -105,14 +105,8 @@ class ImageSteps:
         )
         config, _ = await self.kube.ensure(objects.BUILD_CONFIGS, body)
         name = config["metadata"]["name"]
-        selector = f"openshift.io/build-config.name={name}"
-        running = [
-            b["metadata"]["name"]
-            for b in await self.kube.list(objects.BUILDS, selector)
-            if status.build_phase(b) in ACTIVE_BUILD and not status.cancel_requested(b)
-        ]
-        if running:
-            build = running[-1]
+        build = await self.running_build(resolved)
+        if build:
             await report.log(f"Joining the running cluster build {build}")
         else:
             started = await self.kube.instantiate(name, objects.build_request(name))
@@ -120,6 +114,29 @@ class ImageSteps:
             await report.log(f"Started the cluster build {build}")
         await report.remember(build)
         return str(build)
+
+    async def running_build(self, resolved: ResolvedBuild) -> str:
+        """The newest cluster Build of the build's BuildConfig that still works, or ``""``."""
+        selector = f"openshift.io/build-config.name={objects.instance_name(resolved)}"
+        running = [
+            b["metadata"]["name"]
+            for b in await self.kube.list(objects.BUILDS, selector)
+            if status.build_phase(b) in ACTIVE_BUILD and not status.cancel_requested(b)
+        ]
+        return str(running[-1]) if running else ""
+
+    async def working_builds(self) -> list[tuple[str, str]]:
+        """Every cluster Build of ours that still works: its name and its instance label
+        (the `objects.instance_name` of the build that started it)."""
+        selector = f"{objects.LABEL_PART_OF}={objects.PART_OF}"
+        return [
+            (
+                b["metadata"]["name"],
+                (b["metadata"].get("labels") or {}).get(objects.LABEL_INSTANCE, ""),
+            )
+            for b in await self.kube.list(objects.BUILDS, selector)
+            if status.build_phase(b) in ACTIVE_BUILD and not status.cancel_requested(b)
+        ]
 
     async def build_exists(self, name: str) -> bool:
         """Whether the remembered cluster build is still there (for `reattach`)."""

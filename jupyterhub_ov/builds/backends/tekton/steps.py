@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from jupyterhub_ov.builds.model.spec import ResolvedBuild
 from jupyterhub_ov.kube.client import KubeIO
 
 from ...errors import BuildFailed
+from ..openshift import objects
 from ..openshift.steps import Attempt, ImageSteps, StepSettings
 from . import manifests, status
 from .manifests import PIPELINE_RUNS, TASK_RUNS, RunSettings
@@ -44,6 +46,24 @@ class TektonSteps(ImageSteps):
             await report.log(f"Started the PipelineRun {name}")
         await report.remember(name)
         return name
+
+    async def running_build(self, resolved: ResolvedBuild) -> str:
+        """The build's PipelineRun while it still works, or ``""``."""
+        name = objects.instance_name(resolved)
+        run = await self.kube.get(PIPELINE_RUNS, name)
+        return name if run is not None and _joinable(run) else ""
+
+    async def working_builds(self) -> list[tuple[str, str]]:
+        """Every PipelineRun of ours that still works: (its name, its instance label)."""
+        selector = f"{objects.LABEL_PART_OF}={objects.PART_OF}"
+        return [
+            (
+                r["metadata"]["name"],
+                (r["metadata"].get("labels") or {}).get(objects.LABEL_INSTANCE, ""),
+            )
+            for r in await self.kube.list(PIPELINE_RUNS, selector)
+            if _joinable(r)
+        ]
 
     async def follow_build(self, attempt: Attempt) -> str:
         """Wait (by watch) for the run to end; the digest it pushed."""

@@ -19,11 +19,14 @@ from pathlib import Path
 import pytest
 from traitlets import TraitError
 
-from jupyterhub_ov.builds.backends.local.backend import LOCK_FILE, LocalBuildBackend
+from jupyterhub_ov.builds.backends.local.backend import LocalBuildBackend
 from jupyterhub_ov.builds.backends.local.entries import MARKER as BUILD_MARKER
+from jupyterhub_ov.builds.backends.local.layers import LOCK_FILE
 from jupyterhub_ov.builds.errors import BuildFailed
+from jupyterhub_ov.builds.manager import BuildManager
 from jupyterhub_ov.builds.model import spec
 from jupyterhub_ov.builds.model.phases import PATHS, Phase
+from jupyterhub_ov.builds.store import BuildStore
 from jupyterhub_ov.images.local import LocalImageCatalog
 from jupyterhub_ov.images.manifest import MANIFEST_FILE
 from tests.builds.cases.local import PYTHON, local_backend, package_list, parse, request_body
@@ -428,17 +431,49 @@ def _entries(catalog: Path) -> list[Path]:
     return sorted(catalog.glob("killed-notebook--*")) if catalog.exists() else []
 
 
+def _scratch(work: Path, what: str = "*") -> list[Path]:
+    """The build's scratch directories in the backend's work_dir (`workdir.scratch`)."""
+    return sorted(work.glob(f"jupyterhub-ov-{what}-*")) if work.exists() else []
+
+
+def _built_unvalidated(catalog: Path) -> bool:
+    return any((e / "bin" / "python").exists() and not _phase_of(e) for e in _entries(catalog))
+
+
+def _validating(catalog: Path, work: Path) -> bool:
+    return any(_phase_of(e) == "Validating" for e in _entries(catalog)) and bool(
+        _scratch(work, "validate")
+    )
+
+
+async def _restart(backend: LocalBuildBackend, db: Path) -> None:
+    """The service's start: the backend, then the manager (which clears work_dir)."""
+    store = BuildStore(f"sqlite:///{db}")
+    await store.start()
+    manager = BuildManager(store=store, backend=backend, policy=spec.SpecPolicy())
+    try:
+        await backend.start()
+        await manager.start()
+    finally:
+        await manager.stop()
+        await store.close()
+
+
 @pytest.mark.parametrize(
     "kill_when",
     [
-        pytest.param(lambda e: (e / "bin" / "python").exists() and not _phase_of(e), id="building"),
-        pytest.param(lambda e: _phase_of(e) == "Validating", id="validating"),
+        pytest.param(lambda c, w: bool(_scratch(w, "resolve")), id="resolving"),
+        pytest.param(lambda c, w: _built_unvalidated(c), id="building"),
+        pytest.param(_validating, id="validating"),
     ],
 )
 def test_a_build_killed_mid_run_is_never_offered_and_removed_on_restart(
     tmp_path: Path, wheels: Path, caplog: pytest.LogCaptureFixture, kill_when
 ) -> None:
-    catalog = tmp_path / "environments"
+    """Its catalog entry is hidden, then removed; its scratch directories (the lock being
+    resolved, the validation's home) are in the backend's own work_dir, not /tmp, and the
+    restarted service removes them (found by the servicecrash reliability scenario)."""
+    catalog, work = tmp_path / "environments", tmp_path / "work"
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_BUILD, str(catalog), str(wheels)],
         cwd=REPO,
@@ -447,29 +482,38 @@ def test_a_build_killed_mid_run_is_never_offered_and_removed_on_restart(
     )
     try:
         deadline = time.monotonic() + 120
-        while not any(kill_when(e) for e in _entries(catalog)):
+        while not kill_when(catalog, work):
             assert proc.poll() is None, proc.communicate()[0].decode()
             assert time.monotonic() < deadline, "the build never got there"
-            time.sleep(0.02)
+            time.sleep(0.01)
     finally:
         proc.kill()  # SIGKILL: no cleanup runs, as when the service is killed
         proc.communicate()
-        _kill_orphans(str(catalog))  # its own children (uv, validation server)
-    (entry,) = _entries(catalog)
-    assert (entry / BUILD_MARKER).exists()
+        _kill_orphans(str(tmp_path))  # its own children (uv, validation server)
+    entries, scratch = _entries(catalog), _scratch(work)
+    assert all((entry / BUILD_MARKER).exists() for entry in entries)
     images = LocalImageCatalog(
         catalog_dir=str(catalog), include_hub_environment=False, rescan_interval=0
     )
     assert images.images() == []  # left, but never offered
 
-    restarted = local_backend(catalog, wheels)
     with caplog.at_level(logging.WARNING):
-        asyncio.run(restarted.start())
-    assert not entry.exists() and listing(catalog) == []
-    (line,) = [r.getMessage() for r in caplog.records if "did not finish" in r.getMessage()]
-    assert line == (
-        f"Removed 1 directories of builds that did not finish from {catalog}: {entry.name}"
-    )
+        asyncio.run(_restart(local_backend(catalog, wheels), tmp_path / "builds.sqlite"))
+    assert listing(catalog) == [] and listing(work) == []
+    messages = [r.getMessage() for r in caplog.records]
+    if entries:
+        (entry,) = entries
+        assert (
+            f"Removed 1 directories of builds that did not finish from {catalog}: {entry.name}"
+            in messages
+        )
+    if scratch:
+        names = ", ".join(p.name for p in scratch)
+        assert (
+            f"Removed {len(scratch)} scratch directories of builds killed with the service: {names}"
+            in messages
+        )
+    assert entries or scratch  # something was left to remove
     assert images.images() == []
 
 

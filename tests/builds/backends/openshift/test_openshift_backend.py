@@ -303,14 +303,8 @@ async def test_a_restart_during_validation_validates_again(oc: OpenShiftCase) ->
     await reporter.until(lambda: any(r.endswith("/validating") for r in reporter.remembered))
     pod = objects.validation_pod_name(resolved)
     assert await settled(lambda: any(r.name == pod for r in kubelet.pods.values()))
-    await oc.backend.stop()
-    first.cancel()
-    with pytest.raises((asyncio.CancelledError, BuildFailed)):
-        await first
-
+    restarted = await oc.killed_and_restarted(first)
     kubelet.image_env.clear()  # the restarted validation runs normally
-    restarted = oc.new_backend()
-    await restarted.start()
     published = await restarted.reattach(resolved, reporter.remembered[-1], reporter)
     await reporter.succeed()
 
@@ -523,16 +517,10 @@ async def test_an_import_killed_with_the_service_is_discarded_after_the_restart(
             await asyncio.sleep(0.05)
     if killed_in is Phase.VALIDATING:
         assert await settled(lambda: any(r.name == pod for r in kubelet.pods.values()))
-    await oc.backend.stop()  # the service killed: nothing of it undoes anything
-    first.cancel()
-    with pytest.raises((asyncio.CancelledError, BuildFailed)):
-        await first
-    assert await oc.stream(staging) is not None
+    restarted = await oc.killed_and_restarted(first)
+    assert await oc.stream(staging) is not None  # nothing of the killed service undid it
     oc.cluster.server.faults.clear()
     imports.delay = 0.0
-
-    restarted = oc.new_backend()
-    await restarted.start()
     reason = phases.interrupted_message(killed_in)
     await restarted.discard(resolved, "", reason)
 
