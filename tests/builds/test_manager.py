@@ -313,9 +313,9 @@ async def test_restart_asks_the_backend_for_work_no_record_remembered_then_sweep
     kept, _ = await first.submit(package_list("kept", "slow"), creator="ann")
     cut, _ = await first.submit(package_list("cut", "unremembered"), creator="ann")
     async with asyncio.timeout(10):
-        while not getattr(await first.store.get(kept.id), "backend_ref", ""):  # stored
-            await asyncio.sleep(0.01)
-        while (await first.get(cut.id)).phase is not Phase.BUILDING:
+        while not getattr(await first.store.get(kept.id), "backend_ref", ""):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)  # until stored: the store has no event to wait on
+        while (await first.get(cut.id)).phase is not Phase.BUILDING:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
     await first.stop()
     assert (await first.get(cut.id)).backend_ref == ""
