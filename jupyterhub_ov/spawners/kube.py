@@ -8,7 +8,6 @@ reference to the claim's Secret and ConfigMap: this spawner never reads either.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -24,15 +23,10 @@ from ..kube.secretmeta import granted_connections
 from ..storage import claims, manifests
 from ..unlisted import UNLISTED_FIELD, checked_value, parse_unlisted
 from .errors import SpawnFailure
-from .resuming import ResumingKubeSpawner
-
-#: what the restricted Pod Security Standard asks of a pod, and what OpenShift's restricted-v2
-#: SCC admits: no uid or fsGroup (the SCC assigns them from the namespace's range)
-POD_SECURITY = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-CONTAINER_SECURITY = {"capabilities": {"drop": ["ALL"]}}
+from .restricted import RestrictedKubeSpawner
 
 
-class OVKubeSpawner(ResumingKubeSpawner):
+class OVKubeSpawner(RestrictedKubeSpawner):
     """The OpenShift mode's spawner (`c.JupyterHub.spawner_class = "ov-kube"`): the menu
     offers the notebook images of `KubeImageCatalog` (and `sizes`); each user gets a PVC
     (KubeSpawner's `storage_*` options) and an ObjectBucketClaim, whose credentials reach the
@@ -151,25 +145,6 @@ class OVKubeSpawner(ResumingKubeSpawner):
         help="Delete the user's claim when the user is deleted (data loss, if the storage "
         "class reclaims with Delete). Stopping a server never deletes it.",
     )
-
-    @default("pod_security_context")
-    def _default_pod_security_context(self) -> dict[str, Any]:
-        """runAsNonRoot: true and seccompProfile RuntimeDefault (the restricted Pod Security
-        Standard's pod part); no runAsUser or fsGroup: OpenShift's restricted-v2 SCC assigns
-        them from the namespace's range (set `uid`/`fs_gid` on plain Kubernetes if wanted)."""
-        return dict(POD_SECURITY)
-
-    @default("container_security_context")
-    def _default_container_security_context(self) -> dict[str, Any]:
-        """capabilities: drop ALL (the restricted standard's container part KubeSpawner has
-        no trait for; allowPrivilegeEscalation is KubeSpawner's own trait, False)."""
-        return {key: copy.deepcopy(value) for key, value in CONTAINER_SECURITY.items()}
-
-    @default("automount_service_account_token")
-    def _default_automount(self) -> bool:
-        """False: a notebook needs no Kubernetes API token; True (with `service_account`)
-        only for notebooks that must call the API."""
-        return False
 
     @default("storage_pvc_ensure")
     def _default_pvc_ensure(self) -> bool:

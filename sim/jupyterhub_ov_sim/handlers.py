@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from tornado.iostream import StreamClosedError
 from tornado.web import RequestHandler
 
-from . import admission, binaryuploads, errors, partialmeta, protobuf, scale
+from . import admission, binaryuploads, errors, partialmeta, protobuf, scale, wire
 from .errors import ApiError
 from .faults import Fault, FaultInjector, RequestCounters
 from .kinds import KindRegistry
@@ -39,37 +39,6 @@ class Served(Protocol):
     def follow_log(self, obj: dict[str, Any]) -> AsyncGenerator[str, None] | None: ...
 
     async def read_log(self, obj: dict[str, Any]) -> str | None: ...
-
-
-# Without timeoutSeconds the real server ends a watch after 30-60 minutes.
-DEFAULT_WATCH_SECONDS = 1800.0
-
-
-def _event_line(event: WatchEvent, metadata_only: bool = False) -> str:
-    obj = partialmeta.item(event.obj) if metadata_only else event.obj
-    return json.dumps({"type": event.type, "object": obj}, separators=(",", ":")) + "\n"
-
-
-def _list_body(target: Target, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
-    return {
-        "kind": f"{target.kind.kind}List",
-        "apiVersion": target.kind.api_version,
-        "metadata": {"resourceVersion": str(rv)},
-        "items": items,
-    }
-
-
-def _initial_events_end(target: Target, rv: int) -> WatchEvent:
-    """The BOOKMARK that ends the initial events of a WatchList request."""
-    marker = {
-        "kind": target.kind.kind,
-        "apiVersion": target.kind.api_version,
-        "metadata": {
-            "resourceVersion": str(rv),
-            "annotations": {"k8s.io/initial-events-end": "true"},
-        },
-    }
-    return WatchEvent(rv, "BOOKMARK", marker)
 
 
 class JSONHandler(RequestHandler):
@@ -210,7 +179,11 @@ class ResourceHandler(JSONHandler):
             self.send_json(partialmeta.item(obj) if self.shape else obj)
         elif self.verb == "list":
             items, rv = store.list_objects(target.kind, target.namespace, self._matcher())
-            body = partialmeta.list_body(items, rv) if self.shape else _list_body(target, items, rv)
+            body = (
+                partialmeta.list_body(items, rv)
+                if self.shape
+                else wire.list_body(target, items, rv)
+            )
             self.send_json(body)
         else:
             await self._watch()
@@ -287,7 +260,7 @@ class ResourceHandler(JSONHandler):
             items = store.delete_collection(
                 target.kind, target.namespace, self._matcher(), self._delete_options()
             )
-            self.send_json(_list_body(target, items, store.resource_version))
+            self.send_json(wire.list_body(target, items, store.resource_version))
             return
         obj, removed = store.delete(target.kind, namespace, name, self._delete_options())
         if removed and not target.kind.returns_deleted_object:
@@ -338,14 +311,7 @@ class ResourceHandler(JSONHandler):
     # -- watch -----------------------------------------------------------------------------
 
     def _watch_deadline(self) -> float:
-        raw = self.query("timeoutSeconds")
-        seconds = DEFAULT_WATCH_SECONDS
-        if raw:
-            try:
-                seconds = float(raw)
-            except ValueError as exc:
-                raise errors.bad_request(f"invalid timeoutSeconds: {raw}") from exc
-        return asyncio.get_running_loop().time() + seconds
+        return asyncio.get_running_loop().time() + wire.watch_seconds(self.query("timeoutSeconds"))
 
     def _watch_start(self) -> list[WatchEvent] | None:
         target, _, _ = self._parts()
@@ -360,7 +326,7 @@ class ResourceHandler(JSONHandler):
                 target.kind, target.namespace, self._matcher(), 0 if send_initial else int(raw)
             )
             if send_initial:
-                initial.append(_initial_events_end(target, store.resource_version))
+                initial.append(wire.initial_events_end(target, store.resource_version))
         except ApiError as error:
             if error.code != 410:
                 raise
@@ -381,7 +347,7 @@ class ResourceHandler(JSONHandler):
             drop_at = loop.time() + self.fault.drop_watch_after
         self.set_header("Content-Type", "application/json")
         try:
-            self.write("".join(_event_line(e, bool(self.shape)) for e in initial))
+            self.write("".join(wire.event_line(e, bool(self.shape)) for e in initial))
             await self.flush()
             if await self._stream(self.subscription, min(deadline, drop_at or deadline)):
                 self.finish()
@@ -406,7 +372,7 @@ class ResourceHandler(JSONHandler):
             while not queue.empty():
                 batch.append(queue.get_nowait())
             meta = bool(self.shape)
-            lines = [_event_line(event, meta) for event in batch if event is not None]
+            lines = [wire.event_line(event, meta) for event in batch if event is not None]
             if lines:
                 self.write("".join(lines))
                 await self.flush()
