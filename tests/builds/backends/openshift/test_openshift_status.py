@@ -9,7 +9,7 @@ import pytest
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from jupyterhub_ov.builds.backends.openshift import status
-from jupyterhub_ov.builds.backends.openshift.backend import _cluster_problem
+from jupyterhub_ov.builds.backends.openshift.guard import cluster_problem
 from jupyterhub_ov.builds.model.published import Package, PublishedImage
 from jupyterhub_ov.kube.client import Gone
 
@@ -189,11 +189,11 @@ def test_pod_state(pod: dict[str, Any], expected: tuple[str, str]) -> None:
 def test_cluster_problems_read_as_sentences() -> None:
     refused = ApiException(status=403, reason="Forbidden")
     refused.body = json.dumps({"message": 'buildconfigs is forbidden: User "x" cannot create'})
-    assert _cluster_problem(refused) == (
+    assert cluster_problem(refused) == (
         'The cluster refused a request (403 Forbidden): buildconfigs is forbidden: User "x"'
         " cannot create (see deploy/builder-rbac.yaml)"
     )
-    assert _cluster_problem(Gone("builds/b-1 was deleted")) == (
+    assert cluster_problem(Gone("builds/b-1 was deleted")) == (
         "An object of the build disappeared: builds/b-1 was deleted"
     )
-    assert _cluster_problem(TimeoutError()) == "The cluster could not be reached: TimeoutError"
+    assert cluster_problem(TimeoutError()) == "The cluster could not be reached: TimeoutError"
