@@ -12,7 +12,7 @@ import traceback
 from .figures import Figure, table
 
 # the order the table reads in; each is reliability/<name>.py with NAME and run(full)
-SCENARIOS: list[str] = ["names", "faultstorm", "servicecrash", "restart", "soak"]
+SCENARIOS: list[str] = ["names", "faultstorm", "servicecrash", "restart", "soak", "fuzzing"]
 
 
 def run_scenario(module_name: str, full: bool) -> list[Figure]:
