@@ -18,6 +18,7 @@ schemathesis to fuzz there (their attacks are in tests/security/).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from typing import Any
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import Failure, FailureGroup
 
@@ -74,6 +75,8 @@ class Budget:
     steps: int  # calls per state machine run
 
 
+#: state machine runs per round (see `fuzz_stateful`)
+ROUND = 10
 SHORT = Budget(examples=3, scenarios=4, steps=4)
 FULL = Budget(examples=150, scenarios=150, steps=15)
 
@@ -152,7 +155,15 @@ def fuzz_stateful(schema: Any, target: Target, budget: Budget, derandomize: bool
         def validate_response(self, response: Any, case: Any, *a: Any, **kw: Any) -> None:
             target.judge(case, response, stateful=True)
 
-    Workflow.run(settings=quiet(budget.scenarios, derandomize, stateful_step_count=budget.steps))
+    # the service keeps what earlier runs made, so hypothesis may find a run's rules drawn
+    # differently than before (FlakyStrategyDefinition) and stop: the runs go in rounds,
+    # and a round so stopped still counted every call it made
+    done = 0
+    while done < budget.scenarios:
+        count = min(ROUND, budget.scenarios - done)
+        with contextlib.suppress(FlakyStrategyDefinition):
+            Workflow.run(settings=quiet(count, derandomize, stateful_step_count=budget.steps))
+        done += count
 
 
 def wait_builds_ended(api: requests.Session, base: str, timeout: float = 60) -> int:
