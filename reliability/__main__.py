@@ -18,6 +18,7 @@ SCENARIOS: list[str] = [
     "hubcrash",
     "servicecrash",
     "podsecurity",
+    "fuzzing",
     "restart",
     "soak",
 ]

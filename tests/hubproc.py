@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import textwrap
@@ -204,5 +206,39 @@ def running_hub(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        stop_orphans(directory)
         if prefix:
             accounts.remove_accounts(prefix)
+
+
+def orphans_of(directory: Path) -> list[int]:
+    """Processes adopted by init (their parent gone) whose command line names ``directory``.
+
+    A hub that gives up on a managed service that answers too late (10 s: a loaded machine)
+    exits without stopping the services it started: they would run on forever."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == 1 and str(directory).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
+def stop_orphans(directory: Path, timeout: float = 10) -> None:
+    """SIGTERM the hub's orphans (see `orphans_of`), SIGKILL what is left after ``timeout``."""
+    pids = orphans_of(directory)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while (pids := orphans_of(directory)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not pids:
+            return

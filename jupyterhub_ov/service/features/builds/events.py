@@ -32,7 +32,8 @@ class EventsHandler(BaseHandler):
 
     def _after(self) -> int:
         raw = self.request.headers.get("Last-Event-ID") or self.get_argument("after", "0")
-        if not raw.strip().isdigit():
+        # ASCII only: str.isdigit admits '²', which int() refuses
+        if not (raw.strip().isascii() and raw.strip().isdigit()):
             raise ApiError(400, f"Last-Event-ID / ?after= {raw!r} must be an event number.")
         return int(raw)
 

@@ -14,7 +14,7 @@ from jupyterhub_ov.service.openapi import (
     ref,
 )
 
-from .schemas import BUILD, BUILD_LIST, EVENT, REQUEST, TRANSITION
+from .schemas import BUILD, BUILD_LIST, EVENT, REQUEST, SSE_EVENT, TRANSITION
 
 #: a build's id is ``uuid4().hex`` (`BuildManager.submit`); the routes match only these
 BUILD_ID = r"[0-9a-f]{32}"
@@ -26,6 +26,7 @@ SCHEMAS = {
     "BuildList": BUILD_LIST,
     "Transition": TRANSITION,
     "Event": EVENT,
+    "ServerSentEvent": SSE_EVENT,
 }
 
 
@@ -131,7 +132,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": {
                     "description": "An event stream",
-                    "content": {"text/event-stream": {"schema": ref("Event")}},
+                    "content": {"text/event-stream": {"schema": ref("ServerSentEvent")}},
                 },
                 "204": {"description": "The build ended and nothing came after the id"},
                 **errors(400, 403, 404),

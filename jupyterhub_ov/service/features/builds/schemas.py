@@ -148,3 +148,22 @@ EVENT = {
         },
     ],
 }
+
+#: one server-sent event of the stream as OpenAPI describes ``text/event-stream`` (3.2's
+#: model, which clients and fuzzers read 3.1 documents by: ``schema`` is each event, its
+#: fields ``data``, ``event``, ``id`` and ``retry``), with the Event as ``data``'s JSON
+SSE_EVENT = {
+    "description": "One server-sent event: its number, its kind and an Event as JSON",
+    "type": "object",
+    "required": ["id", "event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"enum": ["phase", "log"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": ref("Event"),
+        },
+        "retry": {"type": "integer", "description": "milliseconds before reconnecting"},
+    },
+}

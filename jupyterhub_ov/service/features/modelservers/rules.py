@@ -100,7 +100,9 @@ def integer(
     numbers as strings)."""
     if raw is None or (digits and raw == ""):
         return default
-    value = int(raw) if digits and isinstance(raw, str) and raw.isdigit() else raw
+    # ASCII only: str.isdigit admits '²' (int() refuses it) and '１' (int() reads it as 1)
+    digits_only = digits and isinstance(raw, str) and raw.isascii() and raw.isdigit()
+    value = int(raw) if digits_only else raw
     if type(value) is not int or value < low or (high is not None and value > high):
         span = f"{low}-{high}" if high is not None else f"{low} or more"
         problems.append(f"{where} must be an integer {span}, not {raw!r}")
@@ -262,7 +264,10 @@ def batch_size(raw: Any, where: str, problems: list[str]) -> str:
         return ""
     text_value = str(raw) if type(raw) is int else raw
     if text_value == "auto" or (
-        isinstance(text_value, str) and text_value.isdigit() and int(text_value) >= 1
+        isinstance(text_value, str)
+        and text_value.isascii()  # and digits: see `integer`
+        and text_value.isdigit()
+        and int(text_value) >= 1
     ):
         return str(text_value)
     problems.append(f"{where} must be a positive whole number or 'auto', not {raw!r}")

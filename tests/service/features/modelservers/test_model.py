@@ -511,6 +511,20 @@ INVALID: dict[str, tuple[str, Any, list[str]]] = {
         {"model_path": S3, "batch_size": "0"},
         ["spec.batch_size must be a positive whole number or 'auto', not '0'"],
     ),
+    # str.isdigit admits these: '²' made int() raise (a 500, found by reliability/fuzzing.py)
+    # and '１' was read as 1 but passed on as written
+    "digits that are not ASCII": (
+        "demo",
+        {
+            "models_settings": {"model_path": S3, "batch_size": "²"},
+            "models_repository": {"runAsUser": "１", "runAsGroup": "²"},
+        },
+        [
+            "spec.models_settings.batch_size must be a positive whole number or 'auto', not '²'",
+            "spec.models_repository.runAsUser must be an integer 1 or more, not '１'",
+            "spec.models_repository.runAsGroup must be an integer 0 or more, not '²'",
+        ],
+    ),
     "quantities (flat)": (
         "demo",
         {"model_path": S3, "resources": {"cpu": "-1", "memory": "1.5GB"}},
