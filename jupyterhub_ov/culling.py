@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from jupyterhub_ov import lifeline
+from jupyterhub_ov.digits import is_number
 from jupyterhub_ov.hubconfig import current_list
 
 #: the service's name in the hub (its role is named after it)
@@ -32,7 +33,7 @@ def parse_timeout(value: str, *, name: str) -> int:
     text = value.strip()
     if not text:
         return 0
-    if not text.isdigit():
+    if not is_number(text):
         raise ValueError(f"{name} must be whole seconds (0 or empty: off), not {value!r}")
     return int(text)
 

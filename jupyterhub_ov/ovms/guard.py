@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from jupyterhub_ov.digits import is_number
+
 #: OVMS's REST limit is 1 GB; a stand-in for tiny models needs far less
 MAX_BODY = 64 * 1024 * 1024
 #: an inference request's JSON needs a few levels (tensors may be nested by dimension)
@@ -63,7 +65,7 @@ def body_problem(body: bytes, json_length: str | None) -> str:
     ``Inference-Header-Content-Length`` (``json_length``) when there is one."""
     head = body
     if json_length is not None:
-        head = body[: int(json_length)] if json_length.isdigit() else body
+        head = body[: int(json_length)] if is_number(json_length) else body
     if json_depth(head) > MAX_DEPTH:
         return f"the JSON body nests deeper than {MAX_DEPTH} levels"
     return ""

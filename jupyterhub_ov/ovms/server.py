@@ -34,6 +34,8 @@ from kserve.protocol.grpc.servicer import InferenceServicer
 from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 from kserve.protocol.rest.server import RESTServer
 
+from jupyterhub_ov.digits import is_number
+
 from . import guard, state
 from .config import ConfigError, ServerConfig, parse_config_file
 from .repository import Repository
@@ -108,7 +110,7 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > guard.MAX_BODY:
+        if is_number(length) and int(length) > guard.MAX_BODY:
             await _answer(send, 413, {"error": f"the body is over {guard.MAX_BODY} bytes"})
             return
         body = bytearray()

@@ -35,6 +35,8 @@ from kserve.protocol.infer_type import (
 )
 from kserve.utils.numpy_codec import from_np_dtype
 
+from jupyterhub_ov.digits import is_number
+
 from . import state
 from .repository import ModelVersions, Repository
 from .runtime import CompiledVersion
@@ -53,7 +55,7 @@ def parse_version(text: str | None) -> int | None:
     InvalidInput for a non-number."""
     if not text:
         return None
-    if not text.isdigit():
+    if not is_number(text):
         raise InvalidInput(f"the model version {text!r} is not a number")
     return int(text)
 
@@ -213,7 +215,7 @@ class OpenVINODataPlane(DataPlane):  # type: ignore[misc]
     ) -> InferRequest:
         length = headers.get(INFERENCE_CONTENT_LENGTH_HEADER)
         if isinstance(body, bytes) and length is not None:
-            if not length.isdigit() or int(length) > len(body):
+            if not is_number(length) or int(length) > len(body):
                 raise InvalidInput(f"{INFERENCE_CONTENT_LENGTH_HEADER} {length!r} does not fit")
             return binary_request(body, int(length), model_name)
         return super().decode_inference_request(body, headers, model_name)

@@ -23,6 +23,8 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from jupyterhub_ov.digits import is_number
+
 #: a version's files at most (a model is a few files; this bounds a download)
 MAX_FILES = 1000
 
@@ -46,7 +48,7 @@ class Source(Protocol):
 
 
 def _numeric(names: list[str]) -> list[int]:
-    return sorted(int(n) for n in names if n.isdigit() and int(n) > 0)
+    return sorted(int(n) for n in names if is_number(n) and int(n) > 0)
 
 
 class LocalSource:

@@ -34,6 +34,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, check_scopes
 from tornado import web
 
 from jupyterhub_ov.builds.manager import BuildManager
+from jupyterhub_ov.digits import is_number
 from jupyterhub_ov.errors import Conflict, Invalid, NotFound
 
 from ..scopes import READ_SCOPE, WRITE_SCOPE
@@ -160,7 +161,7 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
 
     def _declared_length(self) -> int:
         length = self.request.headers.get("Content-Length", "0").strip()
-        if not length.isdigit():
+        if not is_number(length):
             raise ApiError(400, f"Content-Length {length[:20]!r} is not a number.")
         return int(length)
 
@@ -176,7 +177,7 @@ class BaseHandler(HubOAuthenticated, SecurityHeaders, web.RequestHandler):
         """
         headers = self.request.headers
         length = headers.get("Content-Length", "0").strip()
-        if not length.isdigit() or int(length) > DRAIN_LIMIT:
+        if not is_number(length) or int(length) > DRAIN_LIMIT:
             raise error  # answered; tornado closes the connection with the body unread
         chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
         coming = int(length) > 0 or chunked

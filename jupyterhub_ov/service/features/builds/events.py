@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from tornado.iostream import StreamClosedError
 
 from jupyterhub_ov.builds.store import BuildEvent
+from jupyterhub_ov.digits import is_number
 from jupyterhub_ov.service.web.base import ApiError, BaseHandler, domain_errors
 
 #: how long a browser waits before reconnecting after a dropped stream (milliseconds)
@@ -32,8 +33,7 @@ class EventsHandler(BaseHandler):
 
     def _after(self) -> int:
         raw = self.request.headers.get("Last-Event-ID") or self.get_argument("after", "0")
-        # ASCII only: str.isdigit admits '²', which int() refuses
-        if not (raw.strip().isascii() and raw.strip().isdigit()):
+        if not is_number(raw.strip()):
             raise ApiError(400, f"Last-Event-ID / ?after= {raw!r} must be an event number.")
         return int(raw)
 

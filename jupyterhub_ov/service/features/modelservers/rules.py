@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from jupyterhub_ov.digits import is_number
+
 #: what OVMS's ``--log_level`` accepts (``Config::validate``), the CRD's enum too
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR")
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
@@ -100,8 +102,7 @@ def integer(
     numbers as strings)."""
     if raw is None or (digits and raw == ""):
         return default
-    # ASCII only: str.isdigit admits '²' (int() refuses it) and '１' (int() reads it as 1)
-    digits_only = digits and isinstance(raw, str) and raw.isascii() and raw.isdigit()
+    digits_only = digits and isinstance(raw, str) and is_number(raw)
     value = int(raw) if digits_only else raw
     if type(value) is not int or value < low or (high is not None and value > high):
         span = f"{low}-{high}" if high is not None else f"{low} or more"
@@ -264,10 +265,7 @@ def batch_size(raw: Any, where: str, problems: list[str]) -> str:
         return ""
     text_value = str(raw) if type(raw) is int else raw
     if text_value == "auto" or (
-        isinstance(text_value, str)
-        and text_value.isascii()  # and digits: see `integer`
-        and text_value.isdigit()
-        and int(text_value) >= 1
+        isinstance(text_value, str) and is_number(text_value) and int(text_value) >= 1
     ):
         return str(text_value)
     problems.append(f"{where} must be a positive whole number or 'auto', not {raw!r}")
