@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 import tempfile
 
+from hypothesis import settings
+
 # the build fixtures (wheels, git repositories, backend cases) serve every suite
 pytest_plugins = ["tests.builds.fixtures"]
+
+# property tests judge results, never speed (speed is bench/'s): hypothesis's 200 ms deadline
+# per example failed them on a loaded machine
+settings.register_profile("jupyterhub-ov", deadline=None)
+settings.load_profile("jupyterhub-ov")
 
 _home = tempfile.mkdtemp(prefix="jupyterhub-ov-test-home-")
 for _var, _sub in (
