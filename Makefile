@@ -67,7 +67,7 @@ $(CERTUTIL):
 lint: setup-test
 	$(BIN)/ruff check jupyterhub_ov sim tests scripts reliability jupyterhub_config.py
 	$(BIN)/ruff format --check jupyterhub_ov sim tests scripts reliability jupyterhub_config.py
-	$(BIN)/mypy jupyterhub_ov sim/jupyterhub_ov_sim
+	$(BIN)/mypy jupyterhub_ov sim/jupyterhub_ov_sim reliability
 	$(BIN)/lint-imports --no-cache
 
 # docs/configuration.md is generated from the traits' help (tests/test_config_reference.py

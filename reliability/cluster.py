@@ -115,6 +115,10 @@ def objects(store: ObjectStore, kind: str) -> list[dict[str, Any]]:
     return store.list_objects(found)[0]
 
 
+def _observer(counts: Census, kind: str) -> Callable[[WatchEvent], None]:
+    return lambda event: counts.observe(kind, event.type, event.obj)
+
+
 @contextmanager
 def census(store: ObjectStore) -> Iterator[Census]:
     """A `Census` of the claims, PVCs and pods, from what exists now and every change after."""
@@ -123,9 +127,7 @@ def census(store: ObjectStore) -> Iterator[Census]:
         for kind, path in KIND_PATHS.items():
             for obj in objects(store, kind):
                 counts.observe(kind, "ADDED", obj)
-            stack.enter_context(
-                on_store_events(store, path, lambda e, k=kind: counts.observe(k, e.type, e.obj))
-            )
+            stack.enter_context(on_store_events(store, path, _observer(counts, kind)))
         yield counts
 
 

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyterhub_ov_sim import podsecurity, scc
+import jupyterhub_ov_sim.podsecurity as podsecurity
+import jupyterhub_ov_sim.scc as scc
 
 NOTEBOOK, VALIDATION, MODEL_SERVER, OTHER = "notebook", "validation", "model server", "other"
 SOURCES = (NOTEBOOK, VALIDATION, MODEL_SERVER)

@@ -98,7 +98,9 @@ async def _scenario(work: Path, users: list[str]) -> tuple[PodAudit, list[str]]:
         store = setup.cluster.server.store
         with on_store_events(store, KIND_PATHS[PODS], lambda e: audit.observe(e.type, e.obj)):
             await setup.core.patch_namespace("default", {"metadata": {"labels": WARN}})
-            config = service_config(work, setup.cluster.kubeconfig, "http://127.0.0.1:9/", 2)
+            config = service_config(
+                work, setup.cluster.kubeconfig, "http://127.0.0.1:9/", 2, "openshift"
+            )
             (work / "jupyterhub_ov_service_config.py").write_text(config + EXTRA_SERVICE_CONFIG)
             service = Service(work, env={"HOME": str(work)})
             try:

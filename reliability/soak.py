@@ -224,7 +224,7 @@ class Traffic:
         self.load.latencies.clear()  # errors stay
 
     def periodic(self) -> dict[str, Callable[[int], Awaitable[None]]]:
-        actions = {
+        actions: dict[str, Callable[[int], Awaitable[None]]] = {
             "login": self.logins,
             "menu": self.render,
             "api": self.api_reads,

@@ -66,4 +66,4 @@ async def create_stream(
     }
     return await api.patch_namespaced_custom_object_status(
         G, V, namespace, P, name, status, _content_type="application/merge-patch+json"
-    )
+    )  # type: ignore[call-arg]  # kubernetes_asyncio takes it; its stubs do not say so

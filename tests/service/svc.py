@@ -99,7 +99,7 @@ class Builder:
         ) as r:
             assert r.status_code == 200, r.text
             assert r.headers["Content-Type"].startswith("text/event-stream")
-            yield from parse_sse(r.iter_lines(decode_unicode=True))
+            yield from parse_sse(str(line) for line in r.iter_lines(decode_unicode=True))
 
     def wait_phase(self, build_id: str, *phases: str, timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
