@@ -4,7 +4,7 @@ ModelServer reconcile and started again.
 
 The kill comes from a store hook (`cluster.on_store_events`), synchronously as the simulator
 stores the object, before the service hears its answer: right after the Deployment create
-(no Service, no status yet), and right after the Service create (no status yet). A third
+(no Service, no status yet), and (full mode) right after the Service create (no status yet). A third
 ModelServer is killed after its Deployment create and deleted while the service is down. At
 the end (`reconcilecheck`): every kept ModelServer has exactly one Deployment and one
 Service, each created once and controlled by it, and a truthful status; the deleted one left

@@ -41,14 +41,22 @@ BUILDS = {"openshift": 6, "tekton": 6, "local": 3}
 #: the modes of the short mode: the tekton backend differs from the openshift one only in
 #: its build engine (a PipelineRun), so CI's time goes to the other two
 SHORT = ("openshift", "local")
-#: the reconcile modes (short and full alike): the service killed in the middle of a
-#: ModelServer and of a Notebook reconcile
+#: the reconcile modes, in the short and the full mode (the full mode kills more often): the
+#: service killed in the middle of a ModelServer and of a Notebook reconcile
 RECONCILES: dict[
     str, Callable[[Path, bool], Coroutine[Any, Any, tuple[Crash, dict[str, list[str]]]]]
 ] = {
     "modelservers": model_servers,
     "notebooks": notebooks,
 }
+
+
+def _zero_figures(mode: str, found: dict[str, list[str]]) -> list[figures.Figure]:
+    """What went wrong, printed one line each, and a zero() figure per kind."""
+    for what, items in found.items():
+        for item in items:
+            print(f"servicecrash: {mode}: {what}: {item}", flush=True)
+    return [figures.zero(NAME, f"{mode}: {what}", len(items)) for what, items in found.items()]
 
 
 def _mode(mode: str, work: Path, full: bool) -> list[figures.Figure]:
@@ -59,9 +67,6 @@ def _mode(mode: str, work: Path, full: bool) -> list[figures.Figure]:
     else:
         s, found = asyncio.run(openshift_builds(work, full, engine=mode))
     took = time.monotonic() - started
-    for what, items in found.items():
-        for item in items:
-            print(f"servicecrash: {mode}: {what}: {item}", flush=True)
     records = all_builds(s.db)
     ended = sum(r["phase"] in crashcheck.TERMINAL for r in records)
     succeeded = sum(r["phase"] == "Success" for r in records)
@@ -70,7 +75,7 @@ def _mode(mode: str, work: Path, full: bool) -> list[figures.Figure]:
         figures.at_least(NAME, f"{mode}: builds ended Success or Failure", ended, BUILDS[mode]),
         figures.info(NAME, f"{mode}: of which Success (followed or resumed)", succeeded),
     ]
-    out += [figures.zero(NAME, f"{mode}: {what}", len(items)) for what, items in found.items()]
+    out += _zero_figures(mode, found)
     out.append(figures.info(NAME, f"{mode}: seconds", round(took, 1)))
     return out
 
@@ -81,11 +86,8 @@ def _reconcile(mode: str, work: Path, full: bool) -> list[figures.Figure]:
     started = time.monotonic()
     s, found = asyncio.run(RECONCILES[mode](work, full))
     took = time.monotonic() - started
-    for what, items in found.items():
-        for item in items:
-            print(f"servicecrash: {mode}: {what}: {item}", flush=True)
     out = [figures.info(NAME, f"{mode}: service kills ({'; '.join(s.kills)})", len(s.kills))]
-    out += [figures.zero(NAME, f"{mode}: {what}", len(items)) for what, items in found.items()]
+    out += _zero_figures(mode, found)
     out.append(figures.info(NAME, f"{mode}: seconds", round(took, 1)))
     return out
 
