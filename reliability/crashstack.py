@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,8 +210,11 @@ class Crash:
         """What made phases last (the gated index; a mode adds its own) ends."""
         self.index.open.set()
 
-    async def kill_and_restart(self, label: str) -> None:
-        """SIGKILL the service, count what it left running, undo the slowness, start it."""
+    async def kill_and_restart(
+        self, label: str, while_down: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """SIGKILL the service (if a store hook has not already), count what it left
+        running, undo the slowness, ``while_down()``, start it."""
         await asyncio.to_thread(self.service.kill)
         self.kills.append(label)
         # what the dead service still runs (uv, git, a validation) after a grace is
@@ -219,6 +222,8 @@ class Crash:
         # service is seen)
         self.orphaned += [f"after the kill in {label}: {cmd}" for cmd in await self.leftover()]
         self.undo_slowness()
+        if while_down is not None:
+            await while_down()
         await asyncio.to_thread(self.service.start)
 
     async def leftover(self, grace: float = 3.0) -> list[str]:

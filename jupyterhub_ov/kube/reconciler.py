@@ -76,8 +76,9 @@ class Reconciler(LoggingConfigurable):
         self._api: client.ApiClient | None = None
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
-        #: key → (uid, status) last written: our own patch may not be in the cache yet
-        self._written: dict[str, tuple[str, dict[str, Any]]] = {}
+        #: key → (uid, the resourceVersion patched over, status) last written: our own
+        #: patch may not be in the cache yet
+        self._written: dict[str, tuple[str, str | None, dict[str, Any]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- what a subclass says ----------------------------------------------------------------
@@ -206,10 +207,14 @@ class Reconciler(LoggingConfigurable):
     # -- status ----------------------------------------------------------------------------
 
     def current_status(self, key: str, resource: dict[str, Any]) -> dict[str, Any]:
-        """The resource's status as last written by us, or as the cache has it."""
+        """The resource's status as the cache has it, or as we last wrote it while the
+        cache still holds the version we wrote over (our patch's event not yet in). Not our
+        write once the cache moved on: a status someone else wrote after it (a killed
+        predecessor's patch landing late, an edit) is then compared, and corrected."""
+        meta = resource["metadata"]
         written = self._written.get(key)
-        if written is not None and written[0] == resource["metadata"]["uid"]:
-            return written[1]
+        if written is not None and written[:2] == (meta["uid"], meta.get("resourceVersion")):
+            return written[2]
         current: dict[str, Any] = resource.get("status") or {}
         return current
 
@@ -236,7 +241,7 @@ class Reconciler(LoggingConfigurable):
             if e.status == 404:
                 return  # gone meanwhile
             raise
-        self._written[key] = (meta["uid"], patched.get("status") or {})
+        self._written[key] = (meta["uid"], meta.get("resourceVersion"), patched.get("status") or {})
 
     async def call(self, call: Callable[[], Awaitable[Any]], what: str) -> Any:
         """``call``, retried on 429 and 5xx answers for up to `api_timeout` seconds."""

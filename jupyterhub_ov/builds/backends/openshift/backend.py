@@ -315,7 +315,7 @@ class OpenShiftBuildBackend(PackageIndexOptions, BuildBackend):
         async def resume() -> PublishedImage:
             await self.steps.ensure_stream(attempt)
             if not name:  # killed after starting the cluster build, before remembering it
-                attempt.build = await self.steps.running_build(resolved)
+                attempt.build = await self.steps.started_build(resolved)
                 if not attempt.build:
                     raise BuildFailed(phases.interrupted_message(Phase.BUILDING))
                 await report.remember(attempt.build)

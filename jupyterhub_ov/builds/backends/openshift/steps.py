@@ -97,13 +97,15 @@ class ImageSteps:
 
         await self.kube.update(objects.STREAMS, request.name, refresh)
 
+    def _build_config(self, resolved: ResolvedBuild) -> dict[str, Any]:
+        return objects.build_config(
+            resolved, index=self.settings.index, network=self.settings.network
+        )
+
     async def start_build(self, attempt: Attempt) -> str:
         """Start the BuildConfig's next Build, or join one of it that is running."""
         resolved, report = attempt.resolved, attempt.report
-        body = objects.build_config(
-            resolved, index=self.settings.index, network=self.settings.network
-        )
-        config, _ = await self.kube.ensure(objects.BUILD_CONFIGS, body)
+        config, _ = await self.kube.ensure(objects.BUILD_CONFIGS, self._build_config(resolved))
         name = config["metadata"]["name"]
         build = await self.running_build(resolved)
         if build:
@@ -124,6 +126,25 @@ class ImageSteps:
             if status.build_phase(b) in ACTIVE_BUILD and not status.cancel_requested(b)
         ]
         return str(running[-1]) if running else ""
+
+    async def started_build(self, resolved: ResolvedBuild) -> str:
+        """The cluster Build a killed service may have started for ``resolved`` without
+        remembering it: the newest of the BuildConfig that still works, else the newest that
+        completed from this very recipe (the same source and strategy: the same image),
+        since it may well have finished while the service was down; ``""`` if none."""
+        running = await self.running_build(resolved)
+        if running:
+            return running
+        recipe = self._build_config(resolved)["spec"]
+        selector = f"openshift.io/build-config.name={objects.instance_name(resolved)}"
+        done = [
+            b
+            for b in await self.kube.list(objects.BUILDS, selector)
+            if status.build_phase(b) == "Complete"
+            and all((b.get("spec") or {}).get(k) == recipe.get(k) for k in ("source", "strategy"))
+        ]
+        done.sort(key=lambda b: b["metadata"].get("creationTimestamp") or "")
+        return str(done[-1]["metadata"]["name"]) if done else ""
 
     async def working_builds(self) -> list[tuple[str, str]]:
         """Every cluster Build of ours that still works: its name and its instance label

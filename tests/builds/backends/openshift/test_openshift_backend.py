@@ -284,6 +284,31 @@ async def test_a_restarted_service_reattaches_to_the_running_build(
     assert (await offered_within(oc, published.image))[published.image] == published.reference
 
 
+async def test_a_cluster_build_that_completed_unremembered_while_the_service_was_down_is_adopted(
+    oc: OpenShiftCase,
+) -> None:
+    # killed right after starting its cluster Build, before remembering it (the manager
+    # reattaches with no reference); the Build completed while the service was down
+    resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.PACKAGE_LIST, SLOW))
+    first = asyncio.create_task(oc.backend.build(resolved, reporter))
+    await oc.working(resolved, reporter)
+    restarted = await oc.killed_and_restarted(first)
+    oc.release()
+    async with asyncio.timeout(30):
+        while [b["status"].get("phase") for b in await oc.cluster_builds(resolved)] != [  # noqa: ASYNC110
+            "Complete"
+        ]:
+            await asyncio.sleep(0.05)  # the simulated build ends on its own
+
+    published = await restarted.reattach(resolved, "", reporter)
+    await reporter.succeed()
+
+    built = [b["metadata"]["name"] for b in await oc.cluster_builds(resolved)]
+    assert built == [f"{objects.instance_name(resolved)}-1"]  # adopted, not built again
+    assert reporter.remembered[-2:] == [built[0], f"{built[0]}/validating"]
+    assert (await offered_within(oc, published.image))[published.image] == published.reference
+
+
 async def test_a_restart_during_validation_validates_again(oc: OpenShiftCase) -> None:
     resolved, reporter = await resolve(oc.backend, oc.request(spec.BuildType.PACKAGE_LIST))
     kubelet = oc.cluster.kubelet

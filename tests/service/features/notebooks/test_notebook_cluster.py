@@ -270,3 +270,20 @@ async def test_a_deleted_notebook_is_forgotten_also_while_the_service_was_down_a
     stack.case.builds.release()
     for tag in ("live", "offline"):
         await offered_within(stack.case, f"openvino-notebook:{tag}", timeout=90)
+
+
+async def test_a_status_written_over_by_someone_else_is_written_again(stack: Stack) -> None:
+    # e.g. the status patch of a service killed mid-reconcile, landing after its successor
+    # wrote the truth: the successor must not trust its memory of what it wrote
+    await stack.apply("team-a", "elsewhere")
+    wanted = await stack.status_when("team-a", "elsewhere", lambda s: ready(s) is not None)
+    stale = {"status": {"state": "Pending", "message": "", "conditions": []}}
+    await stack.custom.patch_namespaced_custom_object_status(
+        G, V, "team-a", P, "elsewhere", stale, _content_type="application/merge-patch+json"
+    )
+
+    status = await stack.status_when(
+        "team-a", "elsewhere", lambda s: s.get("state") == "Failed", timeout=15
+    )
+    assert ready(status) == ready(wanted)
+    assert status["message"] == wanted["message"]
