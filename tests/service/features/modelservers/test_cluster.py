@@ -103,7 +103,8 @@ class Stack:
         listed = await self.core.list_namespaced_pod(
             NS, label_selector=f"release={name}", _preload_content=False
         )
-        pods: list[dict[str, Any]] = (await listed.json())["items"]
+        raw = await listed.json()  # type: ignore[attr-defined]  # unparsed: _preload_content=False
+        pods: list[dict[str, Any]] = raw["items"]
         return [p for p in pods if ready(p) and not p["metadata"].get("deletionTimestamp")]
 
 
