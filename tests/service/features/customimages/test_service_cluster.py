@@ -273,11 +273,17 @@ async def test_a_resource_deleted_mid_build_cancels_its_build_and_nothing_runs_o
         while left := await stack.cluster_objects("doomed"):  # noqa: ASYNC110 - no event
             await asyncio.sleep(0.1)  # the garbage collector deletes the Build after its config
     assert left == []
-    with sqlite3.connect(stack.tmp_path / "builds.sqlite") as db:
-        (row,) = db.execute(
-            "SELECT phase, message FROM builds WHERE id = ?", (building["buildId"],)
-        )
-    assert row == ("Failure", "Cancelled by the deletion of CustomNBImage default/doomed")
+
+    def record() -> tuple[str, str]:
+        with sqlite3.connect(stack.tmp_path / "builds.sqlite") as db:
+            (row,) = db.execute(
+                "SELECT phase, message FROM builds WHERE id = ?", (building["buildId"],)
+            )
+        return row
+
+    # the manager records the end once the backend's cancel has returned (after the cleanup)
+    await eventually(lambda: record()[0] != "Building", timeout=30)
+    assert record() == ("Failure", "Cancelled by the deletion of CustomNBImage default/doomed")
 
 
 async def test_a_resource_changed_mid_build_supersedes_its_build(stack: Stack) -> None:
