@@ -214,8 +214,9 @@ def running_hub(
 def orphans_of(directory: Path) -> list[int]:
     """Processes adopted by init (their parent gone) whose command line names ``directory``.
 
-    A hub that gives up on a managed service that answers too late (10 s: a loaded machine)
-    exits without stopping the services it started: they would run on forever."""
+    The managed services end with their hub (jupyterhub_ov.lifeline), but a hub that gives
+    up on a service exits without stopping its proxy, and a test's own processes may outlive
+    it too: this is the backstop that keeps them from running on."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

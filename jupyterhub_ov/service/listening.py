@@ -14,8 +14,8 @@ import os
 import socket
 from urllib.parse import urlsplit
 
-#: the sockets bound so far, by (host, port)
-_bound: dict[tuple[str, int], socket.socket] = {}
+#: the socket bound early, with the address it listens on
+_early: tuple[tuple[str, int], socket.socket] | None = None
 
 
 def address(url: str) -> tuple[str, int]:
@@ -26,23 +26,27 @@ def address(url: str) -> tuple[str, int]:
 def bind_early(environ: dict[str, str] | None = None) -> None:
     """Bind $JUPYTERHUB_SERVICE_URL's address, if set, for `take`. A failure (a busy port)
     is left for the service's own bind to report."""
+    global _early
     url = (os.environ if environ is None else environ).get("JUPYTERHUB_SERVICE_URL")
     if not url:
         return
-    host, port = address(url)
+    where = address(url)
     try:
-        sock = socket.create_server((host, port), backlog=128)
+        sock = socket.create_server(where, backlog=128)
     except OSError:
         return
     sock.setblocking(False)
-    _bound[(host, port)] = sock
+    _early = (where, sock)
 
 
 def take(url: str) -> socket.socket | None:
-    """The socket bound early for ``url``'s address, once; others are closed (the service
-    was configured to listen elsewhere)."""
-    sock = _bound.pop(address(url), None)
-    for other in _bound.values():
-        other.close()
-    _bound.clear()
-    return sock
+    """The socket bound early for ``url``'s address, once; one bound elsewhere is closed
+    (the service was configured to listen elsewhere)."""
+    global _early
+    if _early is None:
+        return None
+    (where, sock), _early = _early, None
+    if where == address(url):
+        return sock
+    sock.close()
+    return None
