@@ -8,7 +8,10 @@ Littlest JupyterHub's default): the first login under a name sets that name's pa
 
 - the admins (``Authenticator.admin_users``) log in with ``admin_password`` only, so nobody can
   claim an admin name by logging in first;
-- bcrypt and the dbm file, blocking in the original, run in a thread, one login at a time.
+- bcrypt and the dbm file, blocking in the original, run in a thread, one login at a time;
+- a form without a name or password, or a password longer than bcrypt's 72 bytes, is refused
+  with a message (bcrypt 5 raises on longer ones; the original and JupyterHub's login handler
+  answered those with 500).
 
 A name an admin created but nobody has logged in under yet is claimed by its first login, as
 in the original: on a trial hub, users create themselves by logging in.
@@ -24,6 +27,22 @@ from firstuseauthenticator import FirstUseAuthenticator
 from firstuseauthenticator.firstuseauthenticator import CustomLoginHandler, ResetPasswordHandler
 from tornado import web
 from traitlets import Unicode
+
+#: bcrypt hashes at most this many bytes of a password; bcrypt 5 refuses longer ones
+MAX_PASSWORD_BYTES = 72
+TOO_LONG = f"Password too long! Please choose one of at most {MAX_PASSWORD_BYTES} bytes."
+
+
+class TrialLoginHandler(CustomLoginHandler):
+    """The login form. One without a name field is a failed login: JupyterHub's own handler
+    answered it with a 500 (it reads the missing name for its error message)."""
+
+    async def post(self) -> None:
+        if "username" not in self.request.body_arguments:
+            self.set_status(403)
+            self.finish(await self._render(login_error="Invalid username or password"))
+            return
+        await super().post()
 
 
 class AsyncResetPasswordHandler(ResetPasswordHandler):
@@ -77,12 +96,24 @@ class TrialAuthenticator(FirstUseAuthenticator):
 
     async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
         username = self.normalize_username(data.get("username", ""))
+        password = data.get("password", "")
         if username in self.admin_users:
-            given = data.get("password", "").encode()
-            expected = self.admin_password.encode()
+            given, expected = password.encode(), self.admin_password.encode()
             return username if expected and hmac.compare_digest(given, expected) else None
+        if not username:
+            return None
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            handler.custom_login_error = TOO_LONG
+            return None
         async with self.passwords_lock:
-            return await asyncio.to_thread(self._first_use, handler, data)
+            form = {"username": username, "password": password}
+            return await asyncio.to_thread(self._first_use, handler, form)
+
+    def reset_password(self, username: str, new_password: str) -> str:
+        if len(new_password.encode()) > MAX_PASSWORD_BYTES:
+            return TOO_LONG
+        message: str = super().reset_password(username, new_password)
+        return message
 
     def _first_use(self, handler: Any, data: dict[str, str]) -> str | None:
         # FirstUseAuthenticator's own check, in this worker thread: bcrypt and dbm block
@@ -95,6 +126,6 @@ class TrialAuthenticator(FirstUseAuthenticator):
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         return [
-            (r"/login", CustomLoginHandler),
+            (r"/login", TrialLoginHandler),
             (r"/auth/change-password", AsyncResetPasswordHandler),
         ]

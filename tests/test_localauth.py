@@ -36,6 +36,25 @@ async def test_a_names_first_login_sets_its_password(tmp_path):
     assert await login(auth, "eve", "long-enough") == "eve"  # nothing was stored before
 
 
+async def test_a_password_longer_than_bcrypt_takes_is_refused_with_a_message(tmp_path):
+    auth = authenticator(tmp_path)
+    handler, long = SimpleNamespace(), "\u00e9" * 37  # 37 characters, 74 bytes
+    assert await auth.authenticate(handler, {"username": "dan", "password": long}) is None
+    assert "at most 72 bytes" in handler.custom_login_error
+    assert await login(auth, "dan", "x" * 72) == "dan"
+    assert await login(auth, "dan", "x" * 72 + "y") is None
+    assert auth.reset_password("dan", long).startswith("Password too long")
+    assert await login(auth, "dan", "x" * 72) == "dan"  # unchanged
+
+
+async def test_a_form_without_a_name_or_a_password_is_refused(tmp_path):
+    auth = authenticator(tmp_path)
+    assert await auth.authenticate(SimpleNamespace(), {"password": "long-enough"}) is None
+    handler = SimpleNamespace()
+    assert await auth.authenticate(handler, {"username": "erin"}) is None
+    assert "Password too short" in handler.custom_login_error
+
+
 async def test_admins_log_in_with_the_admin_password_only(tmp_path):
     auth = authenticator(tmp_path, admin_password="the-admin-password-of-this-hub!!")
     assert await login(auth, "admin", "claimed-first") is None  # never claimed by first use

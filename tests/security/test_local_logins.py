@@ -4,6 +4,7 @@ the shortest way to another user's server and files)."""
 from __future__ import annotations
 
 import textwrap
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -51,6 +52,9 @@ async def test_nobody_logs_in_under_a_name_someone_already_uses(attack: Attack):
         ["admin", "jupyterhub-ov-admin-demo-password"],  # the old documented admin password
         ["admin", "jupyterhub-ov"],
         ["admin", "bobs-own-password"],
+        # longer than bcrypt's 72 bytes: bcrypt 5 raises, and the hub answered 500
+        ["bob", "b" * 100],
+        ["carol", "c" * 100],  # a new name's first login
     ]
     got = await attack.json("alice", LOG_IN_AS % {"tries": tries, "hub": hub.url})
     assert len(got) == len(tries)
@@ -60,3 +64,29 @@ async def test_nobody_logs_in_under_a_name_someone_already_uses(attack: Attack):
     # the real owners still get in
     log_in(hub.url, "bob", "bobs-own-password")
     log_in(hub.url, "admin", hub.admin_password)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"password": "a-password-long-enough"}, b"\x07\x80#\xe0", b""],
+    ids=["no name field", "raw bytes", "empty"],
+)
+def test_a_login_form_without_a_name_is_refused_not_a_500(attack: Attack, body) -> None:
+    """Found by the reliability campaign's form fuzzing: JupyterHub's login handler read the
+    missing name for its error message (KeyError: a 500)."""
+    with requests.Session() as session:
+        session.get(f"{attack.hub.url}/hub/login", timeout=10)
+        xsrf = session.cookies["_xsrf"]
+        if isinstance(body, dict):
+            data = urlencode({**body, "_xsrf": xsrf}).encode()
+        else:
+            data = body + f"&_xsrf={xsrf}".encode()
+        r = session.post(
+            f"{attack.hub.url}/hub/login",
+            data=data,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=10,
+            allow_redirects=False,
+        )
+    assert r.status_code == 403, r.status_code
+    assert "Invalid username or password" in r.text
