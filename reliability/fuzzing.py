@@ -12,8 +12,8 @@ seconds, without the network); at the end the admin cancels running builds and d
 every model server and notebook, and no process of the run may outlive the hub.
 
 The hub routes jupyterhub-ov adds (the trial authenticator's ``/hub/login`` and
-``/hub/auth/change-password``) are HTML forms with no OpenAPI document: there is nothing for
-schemathesis to fuzz there (their attacks are in tests/security/).
+``/hub/auth/change-password``) are HTML forms with no OpenAPI document: hypothesis makes
+their bodies, in the same hub (`formfuzz`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode, checks
 from schemathesis.core.failures import Failure, FailureGroup
@@ -46,10 +46,11 @@ from tests.hubproc import Hub, running_hub
 from tests.service.svc import PREFIX, Builder
 from tests.util import free_port
 
-from . import figures
+from . import figures, formfuzz
 from .crashstack import orphans_mentioning
 from .figures import Figure
 from .fuzztally import CONFORMANCE, SERVER_ERROR, Tally
+from .hypo import quiet
 
 NAME = "fuzzing"
 SURFACE = "platform service API"
@@ -79,18 +80,6 @@ class Budget:
 ROUND = 10
 SHORT = Budget(examples=3, scenarios=4, steps=4)
 FULL = Budget(examples=150, scenarios=150, steps=15)
-
-
-def quiet(examples: int, derandomize: bool, **more: Any) -> settings:
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=derandomize,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        **more,
-    )
 
 
 @dataclass
@@ -238,6 +227,7 @@ def run(full: bool) -> list[Figure]:
                 for finding in target.tally.findings:
                     print(f"fuzzing: {who}: {finding}", flush=True)
             left = clean_up(base, tokens["admin"])
+            result += formfuzz.run(hub.url, hub.admin_password, full)
         result += [figures.zero(NAME, name, count) for name, count in left.items()]
         stray = left_running(tmp)
         for pid, command in stray:
