@@ -76,7 +76,9 @@ async def _run(count: int, rate: float) -> list[figures.Figure]:
                 await _delete_all(kube, storm, counts)
                 faults.clear()
                 requests = kube.cluster.server.counters.total()
-                return _figures(storm, counts, dict(faults.injected), requests, rate)
+                injected: dict[int | str, int] = {"watches cut": faults.watches_cut}
+                injected.update({code: n for code, n in faults.injected.items()})
+                return _figures(storm, counts, injected, requests, rate)
 
 
 def _pool_map(kube: KubeSetup, func, items: list[str]) -> asyncio.Future:
@@ -159,9 +161,10 @@ async def _delete_all(kube: KubeSetup, storm: Storm, counts: Census) -> None:
 
 
 def _figures(
-    storm: Storm, counts: Census, injected: dict[int, int], requests: int, rate: float
+    storm: Storm, counts: Census, injected: dict[int | str, int], requests: int, rate: float
 ) -> list[figures.Figure]:
     n, pct = len(storm.users), f"{rate:.0%}"
+    errors = sum(injected.get(code, 0) for code in (429, 500, 503))
     for error in storm.hub_errors:
         print(f"faultstorm: {error}", flush=True)
     return [
@@ -170,12 +173,13 @@ def _figures(
         ),
         figures.info(NAME, "seconds until every spawn settled", round(storm.spawn_seconds, 1)),
         figures.info(NAME, "API requests the hub made", requests),
-        figures.at_least(NAME, "API errors injected (5xx + 429)", sum(injected.values()), 1),
+        figures.at_least(NAME, "API errors injected (5xx + 429)", errors, 1),
         figures.info(
             NAME,
             "  of them 5xx / 429",
             f"{injected.get(500, 0) + injected.get(503, 0)} / {injected.get(429, 0)}",
         ),  # fmt: skip
+        figures.at_least(NAME, "watch streams cut (after 5 s each)", injected["watches cut"], 1),
         figures.zero(NAME, "spawns failed without a clear error", len(storm.unclear)),
         figures.zero(NAME, "hub API calls failed (spawn, stop, delete)", len(storm.hub_errors)),
         figures.zero(NAME, "pods left after stop", storm.pods_after_stop),

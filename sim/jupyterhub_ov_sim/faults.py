@@ -65,6 +65,8 @@ class FaultInjector:
         self._rng = random.Random(seed)
         #: errors answered instead of the request, by HTTP status (500, 503, 429)
         self.injected: Counter[int] = Counter()
+        #: watch streams cut by a rule's ``drop_watch_after`` (the client saw the connection end)
+        self.watches_cut = 0
 
     def add(self, rule: FaultRule | None = None, /, **options: object) -> FaultRule:
         """Add a rule (given, or built from keyword options) and return it."""

@@ -352,6 +352,7 @@ class ResourceHandler(JSONHandler):
             if await self._stream(self.subscription, min(deadline, drop_at or deadline)):
                 self.finish()
             elif drop_at is not None and loop.time() >= drop_at:
+                self.server.faults.watches_cut += 1
                 self._abort()
             else:
                 self.finish()

@@ -100,6 +100,7 @@ async def test_dropped_watch_breaks_the_client_stream(
             ):
                 events.append(event["type"])
     assert events == ["ADDED"]  # events before the cut arrive intact
+    assert sim_server.faults.watches_cut == 1
     assert not any(log.subscribers for log in sim_server.store._logs.values())
 
 
