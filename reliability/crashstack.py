@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub_ov.builds.model.spec import image_name
+from tests import procs
 from tests.service.standalone import service_process, stop
 
 from . import crashcheck
@@ -106,46 +107,16 @@ def wait_phase(db: Path, name: str, *phases: str, timeout: float = 60) -> dict[s
         time.sleep(0.01)
 
 
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _related(pid: int, us: int) -> bool:
-    """Whether ``pid`` is ``us``, one of our ancestors or one of our descendants (the
-    simulator's pods run as our children: not the killed service's orphans)."""
-    chain, p = set(), pid
-    while p > 1 and p not in chain:
-        if p == us:
-            return True
-        chain.add(p)
-        p = _parent(p)
-    p = us
-    while p > 1:
-        if p == pid:
-            return True
-        p = _parent(p)
-    return False
-
-
 def orphans_mentioning(text: str) -> list[tuple[int, str]]:
-    """Live processes (not zombies) whose command line contains ``text`` and that are
-    neither ours nor our children's: what a killed service left running (pid, command)."""
-    found, us = [], os.getpid()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and any(text.encode() in a for a in argv):
-            if not _related(int(entry.name), us):
-                found.append((int(entry.name), b" ".join(argv).decode(errors="replace")[:200]))
-    return found
+    """Running processes whose command line contains ``text`` and that are neither ours nor
+    our relatives (the simulator's pods run as our children): what a killed service left
+    running (pid, command)."""
+    us = os.getpid()
+    return [
+        (p.pid, procs.command(p)[:200])
+        for p in procs.mentioning(text)
+        if not procs.related(p.pid, us)
+    ]
 
 
 class GatedIndex:

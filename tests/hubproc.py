@@ -18,6 +18,8 @@ from typing import Any
 
 import requests
 
+from tests import procs
+
 from . import accounts
 from .util import REPO, free_port
 
@@ -217,18 +219,7 @@ def orphans_of(directory: Path) -> list[int]:
     The managed services end with their hub (jupyterhub_ov.lifeline), but a hub that gives
     up on a service exits without stopping its proxy, and a test's own processes may outlive
     it too: this is the backstop that keeps them from running on."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes()
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == 1 and str(directory).encode() in argv:
-            found.append(int(entry.name))
-    return found
+    return [p.pid for p in procs.orphans_mentioning(str(directory))]
 
 
 def stop_orphans(directory: Path, timeout: float = 10) -> None:

@@ -42,7 +42,7 @@ from .podenv import (
     translate,
 )
 from .podfs import PodUnschedulable, check_claims, container_mounts
-from .podruntime import ImagePullError, Launch, PodRuntime, terminate
+from .podruntime import ImagePullError, Launch, PodRuntime, end_group, terminate
 from .probes import Probe, follow_readiness, readiness_probe
 from .serviceenv import service_env
 from .store import ObjectStore
@@ -328,6 +328,7 @@ class Kubelet(Controller):
         if probe is not None:
             self.spawn(self._probe(runtime, pod, probe, started))
         code = await runtime.process.wait()
+        end_group(pid)
         if not runtime.stopping:
             final = podstatus.terminated(container, runtime.ip, pid, code, started)
             self.merge_status(self.pod_kind, pod, final)

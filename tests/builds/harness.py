@@ -6,7 +6,6 @@ go through the real phase machine, and the calls the build manager makes (`resol
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from jupyterhub_ov.builds.backends.base import BuildBackend, PublishedImage
 from jupyterhub_ov.builds.model import phases, spec
 from jupyterhub_ov.builds.model.phases import Phase
 from jupyterhub_ov.builds.model.spec import BuildRequest, ResolvedBuild
+from tests import procs
 
 Action = Callable[[str], Awaitable[None]]
 
@@ -118,16 +118,5 @@ async def drive(
 
 
 def processes_mentioning(text: str) -> list[str]:
-    """``pid: command line`` of every live process whose command line contains ``text``."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # ended meanwhile
-        if text in cmdline:
-            found.append(f"{pid}: {cmdline}")
-    return found
+    """``pid: command line`` of every running process whose command line contains ``text``."""
+    return [f"{p.pid}: {procs.command(p)}" for p in procs.mentioning(text)]

@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from tests import procs
+
 #: a stand-in service: runs a long tool through `run`, prints the tool's pid, then waits
 SERVICE = textwrap.dedent(
     """
@@ -28,14 +30,6 @@ SERVICE = textwrap.dedent(
 )
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def test_a_tool_dies_with_the_killed_service(tmp_path: Path) -> None:
     script = tmp_path / "service.py"
     script.write_text(SERVICE)
@@ -45,15 +39,15 @@ def test_a_tool_dies_with_the_killed_service(tmp_path: Path) -> None:
     try:
         assert service.stdout is not None
         tool = int(service.stdout.readline())
-        assert pid_alive(tool)
+        assert procs.running(tool)
         os.kill(service.pid, signal.SIGKILL)
         service.wait(10)
         deadline = time.monotonic() + 10
-        while pid_alive(tool):
+        while procs.running(tool):
             assert time.monotonic() < deadline, f"the tool {tool} outlived the killed service"
             time.sleep(0.05)
     finally:
         service.kill()
         service.wait(10)
-        if "tool" in locals() and pid_alive(tool):
+        if "tool" in locals() and procs.running(tool):
             os.kill(tool, signal.SIGKILL)

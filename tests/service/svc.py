@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 
 from ..builds.service_backend import recorded
@@ -134,17 +136,10 @@ class Builder:
 
     def service_pid(self) -> int:
         """The service process: the hub's child running ``jupyterhub_ov.service``."""
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == self.hub.proc.pid and b"jupyterhub_ov.service" in cmdline:
-                return int(entry.name)
+        for child in psutil.Process(self.hub.proc.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if "jupyterhub_ov.service" in child.cmdline():
+                    return child.pid
         raise AssertionError("no build service process")
 
     def kill_service(self) -> int:

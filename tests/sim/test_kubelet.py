@@ -292,6 +292,33 @@ async def test_deleting_a_pod_stops_its_process(cluster: Cluster, core: client.C
     assert cluster.kubelet.ips.in_use == set()
 
 
+async def test_a_main_process_that_exits_takes_its_group_with_it(
+    cluster: Cluster, core: client.CoreV1Api, tmp_path: Path
+) -> None:
+    """As a container runtime ends the container's processes when its first one exits."""
+    pidfile = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys; "
+        f"child = subprocess.Popen([sys.executable, '-c', {SLEEP!r}]); "
+        f"open({str(pidfile)!r}, 'w').write(str(child.pid))"
+    )
+    await core.create_namespaced_pod("default", pod("parent", ["-c", script]))
+    await watch_until(
+        core.list_namespaced_pod, "default", name="parent", predicate=phase_is("Succeeded")
+    )
+    child = int(pidfile.read_text())
+
+    def gone() -> bool:
+        # reaped, or a zombie until init or a subreaper reaps it: either way it no longer runs
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    await eventually(gone)
+
+
 async def test_readiness_probe_waits_for_the_port(cluster: Cluster, core: client.CoreV1Api) -> None:
     container = {
         "ports": [{"name": "http", "containerPort": 18080}],

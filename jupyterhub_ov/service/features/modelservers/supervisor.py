@@ -23,8 +23,9 @@ import signal
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+import psutil
 
 from jupyterhub_ov.lifeline import die_with_parent
 
@@ -196,19 +197,13 @@ class Replica:
 
 def _marked_groups(mark: str) -> list[int]:
     """The process groups led by processes carrying ``MARK=mark`` (blocking: /proc)."""
-    wanted = f"{MARK}={mark}".encode()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for process in psutil.process_iter():
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone, or not ours to read
+            if os.getpgid(process.pid) == process.pid and process.environ().get(MARK) == mark:
+                found.append(process.pid)
+        except (psutil.Error, ProcessLookupError):  # gone, or not ours to read
             continue
-        pgid = int(stat.rsplit(")", 1)[1].split()[3])
-        if wanted in environ and pgid == int(entry.name):
-            found.append(pgid)
     return found
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +28,7 @@ from jupyterhub_ov.service.features.modelservers.backends.s3identity import Serv
 from jupyterhub_ov.service.features.modelservers.store import ServerStore
 from jupyterhub_ov.service.features.modelservers.view import ServerView, State
 from jupyterhub_ov.storage.s3local import LocalBucketProvisioner
+from tests import procs
 
 LOG = logging.getLogger("modelserver-contract")
 OVMS = [sys.executable, "-m", "jupyterhub_ov.ovms"]
@@ -79,32 +79,13 @@ async def until_state(
         await asyncio.sleep(0.2)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def model_server_processes(model_name: str) -> list[int]:
-    """Live processes of the ovms program serving ``model_name``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"jupyterhub_ov.ovms" in argv and model_name.encode() in argv:
-            if pid_alive(int(entry.name)):
-                found.append(int(entry.name))
-    return found
+    """Running processes of the ovms program serving ``model_name``."""
+    return [
+        p.pid
+        for p in procs.mentioning("jupyterhub_ov.ovms")
+        if {"jupyterhub_ov.ovms", model_name} <= set(p.info["cmdline"])
+    ]
 
 
 @asynccontextmanager

@@ -11,9 +11,10 @@ import pytest
 from jupyterhub_ov.service.features.modelservers.model import InvalidModelServer
 from jupyterhub_ov.service.features.modelservers.store import ServerRecord, ServerStore
 from jupyterhub_ov.service.features.modelservers.view import State
+from tests import procs
 from tests.s3server import embedded_s3
 
-from .cases import local_case, model_server_processes, pid_alive, until_state
+from .cases import local_case, model_server_processes, until_state
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -74,10 +75,10 @@ async def test_processes_a_killed_service_left_are_stopped_when_it_starts_again(
             for replica in server.replicas:
                 replica._task.cancel()  # noqa: SLF001
             server.replicas.clear()
-        assert pid_alive(pid)
+        assert procs.running(pid)
         backend = await case.restart(killed=True)
         again = await until_state(backend, "orphan", State.AVAILABLE)
-        assert not pid_alive(pid)
+        assert not procs.running(pid)
         assert model_server_processes("orphan") == [again.process["replicas"][0]["pid"]]
         await backend.delete("orphan")
         assert await case.leftovers("orphan") == []
@@ -99,7 +100,9 @@ async def test_an_unreachable_s3_service_is_shown_and_delete_waits_for_it(tmp_pa
     credentials = tmp_path / "s3-admin.json"
     dead = {"endpoint_url": f"http://127.0.0.1:{free_port()}", "access_key_id": "AKIA"}
     credentials.write_text(json.dumps({**dead, "secret_access_key": "x", "region": "us-east-1"}))
-    provisioner = LocalBucketProvisioner(credentials_file=str(credentials), timeout=3)
+    # a refused connection fails at once; the timeout only bounds a loaded machine's boto3
+    # start-up in the worker thread (3 s was seen to run out under load)
+    provisioner = LocalBucketProvisioner(credentials_file=str(credentials), timeout=15)
     database = Database(f"sqlite:///{tmp_path / 'service.sqlite'}")
     await database.start()
     backend = LocalBackend(

@@ -22,9 +22,10 @@ from jupyterhub_ov.service.features.modelservers.backends.s3identity import Serv
 from jupyterhub_ov.service.features.modelservers.store import ServerStore
 from jupyterhub_ov.service.features.modelservers.view import State
 from jupyterhub_ov.storage.s3local import LocalBucketProvisioner
+from tests import procs
 from tests.s3server import embedded_s3
 
-from .cases import OVMS, pid_alive, save_model, until_state
+from .cases import OVMS, save_model, until_state
 
 pytestmark = pytest.mark.timeout(240)
 HUB_TOKEN = "hub-token-the-service-holds"
@@ -135,7 +136,7 @@ async def test_the_owners_model_is_served_and_another_users_bucket_is_refused(
         await database.close()
         files = await asyncio.to_thread(database_files, tmp_path)  # the WAL too, if any
         assert files and all(secret.encode() not in data for data in files)
-        assert not await asyncio.to_thread(pid_alive, pid)
+        assert not await asyncio.to_thread(procs.running, pid)
     finally:
         await backend.stop()
         await database.close()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from jupyterhub_ov.service.features.modelservers.supervisor import Launch, Replica, scrub
+from tests import procs
 
 LOG = logging.getLogger("test-supervisor")
 SECRET = "s3cr3t-value-1234"
@@ -19,16 +20,6 @@ def script(tmp_path: Path, body: str) -> list[str]:
     path = tmp_path / "child.py"
     path.write_text(body)
     return [sys.executable, str(path)]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is gone for our purpose
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def until(predicate, timeout: float = 10) -> None:
@@ -90,12 +81,12 @@ async def test_stop_terms_then_kills_the_whole_group(tmp_path: Path) -> None:
     replica.start()
     await until(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
     pid, grandchild = replica.pid, int(pidfile.read_text())
-    assert pid is not None and alive(pid) and alive(grandchild)
+    assert pid is not None and procs.running(pid) and procs.running(grandchild)
     began = asyncio.get_running_loop().time()
     await replica.stop()
     assert asyncio.get_running_loop().time() - began >= 0.5  # SIGTERM was ignored: waited
-    await until(lambda: not alive(grandchild), timeout=5)
-    assert not alive(pid)
+    await until(lambda: not procs.running(grandchild), timeout=5)
+    assert not procs.running(pid)
     assert replica.restarts == 0  # a stop is no crash
 
 
@@ -152,11 +143,11 @@ async def test_a_killed_service_leaves_no_model_server_running() -> None:
     )
     assert service.stdout is not None
     pid = int(await service.stdout.readline())
-    assert alive(pid)
+    assert procs.running(pid)
     service.kill()  # SIGKILL: no clean-up code of the service runs
     await service.wait()
     try:
-        await until(lambda: not alive(pid))
+        await until(lambda: not procs.running(pid))
     finally:
-        if alive(pid):
+        if procs.running(pid):
             os.kill(pid, 9)
