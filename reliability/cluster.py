@@ -33,7 +33,7 @@ from .checks import CLAIMS, PODS, PVCS, Census
 REPO = Path(__file__).resolve().parent.parent
 #: the default image of `kube_hub`'s catalog runs bench/tiny_singleuser.py
 TINY = {reference("default", "scipy-notebook", "latest"): [
-    sys.executable, str(REPO / "bench" / "tiny_singleuser.py")
+    sys.executable, "-S", str(REPO / "bench" / "tiny_singleuser.py")
 ]}  # fmt: skip
 #: the image of the spawns (KubeImageCatalog's reference of scipy-notebook:latest)
 DEFAULT_IMAGE = next(iter(TINY))
