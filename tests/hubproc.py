@@ -208,29 +208,39 @@ def running_hub(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        stop_orphans(directory)
+        stop_orphans(directory, api_port)
         if prefix:
             accounts.remove_accounts(prefix)
 
 
-def orphans_of(directory: Path) -> list[int]:
-    """Processes adopted by init (their parent gone) whose command line names ``directory``.
+def orphans_of(directory: Path, api_port: int | None = None) -> list[int]:
+    """Processes adopted by init (their parent gone) whose command line names ``directory``,
+    and the proxy listening for its API on ``api_port`` (its command line names no directory).
 
     The managed services end with their hub (jupyterhub_ov.lifeline), but a hub that gives
     up on a service exits without stopping its proxy, and a test's own processes may outlive
     it too: this is the backstop that keeps them from running on."""
-    return [p.pid for p in procs.orphans_mentioning(str(directory))]
+    found = [p.pid for p in procs.orphans_mentioning(str(directory))]
+    if api_port is not None:
+        proxies = procs.orphans_mentioning("configurable-http-proxy")
+        found += [p.pid for p in proxies if _api_port(p.info["cmdline"]) == str(api_port)]
+    return found
 
 
-def stop_orphans(directory: Path, timeout: float = 10) -> None:
+def _api_port(argv: list[str]) -> str | None:
+    after = argv[argv.index("--api-port") + 1 :] if "--api-port" in argv else []
+    return after[0] if after else None
+
+
+def stop_orphans(directory: Path, api_port: int | None = None, timeout: float = 10) -> None:
     """SIGTERM the hub's orphans (see `orphans_of`), SIGKILL what is left after ``timeout``."""
-    pids = orphans_of(directory)
+    pids = orphans_of(directory, api_port)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         deadline = time.monotonic() + timeout
-        while (pids := orphans_of(directory)) and time.monotonic() < deadline:
+        while (pids := orphans_of(directory, api_port)) and time.monotonic() < deadline:
             time.sleep(0.2)
         if not pids:
             return

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .hubproc import orphans_of, running_hub
+from .util import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,8 @@ def test_a_hub_that_gives_up_on_its_service_leaves_no_process(tmp_path: Path) ->
                 _service["command"] = {never_answers!r}
         """
     )
+    ports = (free_port(), free_port(), free_port())
     with pytest.raises(RuntimeError, match="jupyterhub exited"):
-        with running_hub(tmp_path, extra, timeout=120):
+        with running_hub(tmp_path, extra, timeout=120, ports=ports):
             pass
-    assert orphans_of(tmp_path) == []
+    assert orphans_of(tmp_path, api_port=ports[2]) == []  # the service, and the proxy
