@@ -107,7 +107,7 @@ def wait_phase(db: Path, name: str, *phases: str, timeout: float = 60) -> dict[s
         time.sleep(0.01)
 
 
-def orphans_mentioning(text: str) -> list[tuple[int, str]]:
+def strays_mentioning(text: str) -> list[tuple[int, str]]:
     """Running processes whose command line contains ``text`` and that are neither ours nor
     our relatives (the simulator's pods run as our children): what a killed service left
     running (pid, command)."""
@@ -203,7 +203,7 @@ class Crash:
         while True:
             left = []
             for text in (str(self.work), self.index.url):
-                left += [cmd for _, cmd in await asyncio.to_thread(orphans_mentioning, text)]
+                left += [cmd for _, cmd in await asyncio.to_thread(strays_mentioning, text)]
             if not left or asyncio.get_running_loop().time() > deadline:
                 return left
             await asyncio.sleep(0.1)

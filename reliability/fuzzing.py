@@ -47,7 +47,7 @@ from tests.service.svc import PREFIX, Builder
 from tests.util import free_port
 
 from . import figures, formfuzz
-from .crashstack import orphans_mentioning
+from .crashstack import strays_mentioning
 from .figures import Figure
 from .fuzztally import CONFORMANCE, SERVER_ERROR, Tally
 from .hypo import quiet
@@ -197,7 +197,7 @@ def offline_env() -> dict[str, str]:
 def left_running(directory: str, timeout: float = 10) -> list[tuple[int, str]]:
     """Processes naming the run's directory still alive ``timeout`` s after the hub stopped."""
     deadline = time.monotonic() + timeout
-    while (stray := orphans_mentioning(directory)) and time.monotonic() < deadline:
+    while (stray := strays_mentioning(directory)) and time.monotonic() < deadline:
         time.sleep(0.5)
     return stray
 
