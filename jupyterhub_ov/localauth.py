@@ -73,8 +73,9 @@ class TrialAuthenticator(FirstUseAuthenticator):
     `FirstUseAuthenticator`, whose options apply (`dbm_path`, `min_password_length` (7),
     `create_users`). The first login under a name sets that name's password
     (bcrypt, in the dbm file; the shipped config keeps it in `data/hub/`), later logins must
-    match it, and users change it at `/hub/auth/change-password`. Admins log in only with
-    `admin_password`. bcrypt and the dbm file run in a thread, one login at a time.
+    match it, and users change it at `/hub/auth/change-password`. Passwords are at most 72
+    bytes (UTF-8), bcrypt's limit. Admins log in only with `admin_password`. bcrypt and the
+    dbm file run in a thread, one login at a time.
     """
 
     admin_password = Unicode(
